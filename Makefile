@@ -1,0 +1,41 @@
+# Inkwell developer commands. `make run` and `make test` are the two that matter.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PY_STAMP   := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+.PHONY: install run test lint format bench clean
+
+install: $(PY_STAMP) $(NODE_STAMP)
+
+$(PY_STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed to install the front-end libraries (htmx): install Node.js and npm." >&2; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+run: install
+	$(PY) -m inkwell.devstack run
+
+test: install lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(PY_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(PY_STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: install
+	$(PY) bench/provisioning.py
+
+clean:
+	rm -rf $(VENV) node_modules .inkwell staticfiles

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from dashboard import api
+
+urlpatterns = [
+    path("me/", api.MeApi.as_view(), name="api_me"),
+    path("config/", api.ConfigApi.as_view(), name="api_config"),
+]

@@ -1,0 +1,1 @@
+"""The dashboard reads other apps' data; it has no models of its own."""

@@ -1,0 +1,241 @@
+"""Inkwell settings. Everything that differs between machines comes from the environment.
+
+When DATABASE_URL / REDIS_URL are unset, the embedded stack under `.inkwell/` is used
+(see inkwell/embedded.py). Every variable read here is documented in README.md.
+"""
+
+import base64
+import hashlib
+import os
+import warnings
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import dj_database_url
+
+from inkwell import embedded
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+BASE_DIR = embedded.CHECKOUT
+DEBUG = env_bool("INKWELL_DEBUG")
+SECRET_KEY = os.environ.get("INKWELL_SECRET_KEY") or embedded.secret_key()
+
+# --- Hosts -------------------------------------------------------------------------------------
+# The public site lives at INKWELL_PUBLIC_URL; each tenant at <subdomain>.<that host>.
+PORT = int(os.environ.get("PORT", "8000"))
+INKWELL_PUBLIC_URL = os.environ.get("INKWELL_PUBLIC_URL", f"http://localhost:{PORT}").rstrip("/")
+_public = urlsplit(INKWELL_PUBLIC_URL)
+INKWELL_SCHEME = _public.scheme
+INKWELL_DOMAIN = _public.hostname
+INKWELL_PORT = _public.port  # None on the default port for the scheme
+ALLOWED_HOSTS = [INKWELL_DOMAIN, f".{INKWELL_DOMAIN}", "127.0.0.1", "[::1]"]
+if extra_hosts := os.environ.get("INKWELL_EXTRA_ALLOWED_HOSTS"):
+    ALLOWED_HOSTS += [h.strip() for h in extra_hosts.split(",") if h.strip()]
+
+# --- Applications ------------------------------------------------------------------------------
+SHARED_APPS = [
+    "django_tenants",
+    "tenants",
+    "billing",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_celery_beat",
+    "rest_framework",
+    "django_htmx",
+    "template_partials",
+]
+TENANT_APPS = [
+    # Each tenant schema gets its own copy of these tables.
+    "django.contrib.contenttypes",
+    "contracts",
+    "marketing",
+    "dashboard",
+    "chat",
+]
+INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+TENANT_MODEL = "tenants.Tenant"
+TENANT_DOMAIN_MODEL = "tenants.Domain"
+PUBLIC_SCHEMA_URLCONF = "inkwell.urls_public"
+ROOT_URLCONF = "inkwell.urls_tenant"
+DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# An unknown host is answered by our own friendly 404 page (tenants.middleware).
+TENANT_MAIN_MIDDLEWARE = "tenants.middleware.TenantMiddleware"
+
+MIDDLEWARE = [
+    # Answers /healthz on every host, before tenant lookup or host validation.
+    "inkwell.health.HealthCheckMiddleware",
+    "tenants.middleware.TenantMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tenants.middleware.MembershipMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "inkwell.errors.DomainErrorMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "tenants.context_processors.tenant",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "inkwell.wsgi.application"
+ASGI_APPLICATION = "inkwell.asgi.application"
+
+# --- Data stores -------------------------------------------------------------------------------
+DATABASE_URL = os.environ.get("DATABASE_URL") or embedded.postgres_url()
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+
+REDIS_PROFILE = "dev"
+REDIS_URL = os.environ.get("REDIS_URL") or embedded.redis_url(REDIS_PROFILE)
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "inkwell",
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    }
+}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "tenants.User"
+
+# --- Sessions and security ---------------------------------------------------------------------
+# Cookies are host-only (no SESSION_COOKIE_DOMAIN): a session made on acme.<domain> is never sent
+# to another tenant's host, and the session also records which tenant it belongs to.
+SESSION_COOKIE_AGE = int(timedelta(days=30).total_seconds())
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE = INKWELL_SCHEME == "https"
+SESSION_COOKIE_SECURE = SECURE
+CSRF_COOKIE_SECURE = SECURE
+CSRF_TRUSTED_ORIGINS = [f"{INKWELL_SCHEME}://*.{INKWELL_DOMAIN}" + (f":{INKWELL_PORT}" if INKWELL_PORT else "")]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if SECURE:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("INKWELL_HSTS_SECONDS", "0"))
+
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+LOGIN_URL = "signin"
+
+# Field encryption (connector secrets). Comma-separated Fernet keys; the first encrypts, all decrypt,
+# so keys can be rotated. Without one, a key is derived from SECRET_KEY (fine for development only).
+FIELD_ENCRYPTION_KEYS = [
+    k.strip() for k in os.environ.get("INKWELL_FIELD_ENCRYPTION_KEYS", "").split(",") if k.strip()
+] or [base64.urlsafe_b64encode(hashlib.sha256(f"fernet:{SECRET_KEY}".encode()).digest()).decode()]
+
+# --- Sign-in ------------------------------------------------------------------------------------
+SIGNIN_LINK_TTL = timedelta(minutes=15)
+SIGNIN_CODE_TTL = timedelta(minutes=10)
+SIGNIN_CODE_MAX_ATTEMPTS = 5
+# (requests, window in seconds)
+SIGNIN_RATE_PER_ADDRESS = (5, 15 * 60)
+SIGNIN_RATE_PER_IP = (20, 15 * 60)
+
+# --- Messaging ---------------------------------------------------------------------------------
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
+SMS_BACKEND = os.environ.get("SMS_BACKEND") or ("twilio" if TWILIO_ACCOUNT_SID else "outbox")
+
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "tenants.messaging.OutboxEmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"Inkwell <no-reply@{INKWELL_DOMAIN}>")
+# django-anymail: every ANYMAIL_<SETTING> variable becomes ANYMAIL["<SETTING>"].
+ANYMAIL = {k.removeprefix("ANYMAIL_"): v for k, v in os.environ.items() if k.startswith("ANYMAIL_")}
+if os.environ.get("EMAIL_HOST"):
+    EMAIL_HOST = os.environ["EMAIL_HOST"]
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+
+# --- Provisioning -------------------------------------------------------------------------------
+# How many fully migrated, unclaimed tenant schemas to keep ready (see tenants/services/provisioning.py).
+SPARE_SCHEMAS = int(os.environ.get("INKWELL_SPARE_SCHEMAS", "2"))
+RESERVED_SUBDOMAINS = frozenset(
+    "www admin api app public static media mail email smtp ftp ns ns1 ns2 help support status docs blog "
+    "billing dashboard login signin signup auth account accounts webhooks mcp telegram inkwell test dev "
+    "staging cdn assets".split()
+)
+
+# --- Celery -------------------------------------------------------------------------------------
+CELERY_BROKER_URL = REDIS_URL.replace("unix://", "redis+socket://", 1)
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "inkwell"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "spare-schemas-top-up": {"task": "tenants.tasks.spare_schemas_top_up", "schedule": 300.0},
+    "signin-tokens-purge": {"task": "tenants.tasks.signin_tokens_purge", "schedule": 3600.0},
+}
+CELERY_TIMEZONE = "UTC"
+
+# --- REST framework -----------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["tenants.permissions.IsTenantMember"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "inkwell.errors.api_exception_handler",
+}
+
+# --- I18N, static, media ------------------------------------------------------------------------
+LANGUAGE_CODE = "en-ca"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist")]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Serve straight from the finders unless `collectstatic` has been run (production does).
+WHITENOISE_USE_FINDERS = not STATIC_ROOT.exists()
+warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+MEDIA_URL = "/media/"
+MEDIA_ROOT = BASE_DIR / os.environ.get("INKWELL_MEDIA_DIR", ".inkwell/media")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("INKWELL_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "pgserver": {"level": "WARNING"}},
+}

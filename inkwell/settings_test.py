@@ -1,0 +1,19 @@
+"""Test settings: the same as production-shaped settings, with a Redis of its own for tests."""
+
+import os
+
+# Tests address tenants as <sub>.localhost whatever the developer's shell says.
+os.environ["INKWELL_PUBLIC_URL"] = "http://localhost:8000"
+
+from inkwell import embedded  # noqa: E402
+from inkwell.settings import *  # noqa: E402, F403
+
+REDIS_PROFILE = "test"
+REDIS_URL = os.environ.get("REDIS_URL") or embedded.redis_url(REDIS_PROFILE)
+CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
+CACHES["default"]["KEY_PREFIX"] = "inkwell-test"  # noqa: F405
+CELERY_BROKER_URL = REDIS_URL.replace("unix://", "redis+socket://", 1)
+
+# Fast hashing for the few password users (staff) the tests create.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+SPARE_SCHEMAS = 1

@@ -1,0 +1,15 @@
+"""URLs of every tenant host (<subdomain>.<domain>)."""
+
+from django.urls import include, path
+
+from tenants import views as tenant_views
+
+urlpatterns = [
+    path("", tenant_views.site_home, name="site_home"),
+    path("theme.css", tenant_views.theme_css, name="theme_css"),
+    path("sign-in/", include("tenants.urls")),
+    path("dashboard/", include("dashboard.urls")),
+    path("api/v1/", include("dashboard.api_urls")),
+]
+
+handler404 = "inkwell.views.not_found"

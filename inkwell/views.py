@@ -1,0 +1,18 @@
+"""Pages of the public host."""
+
+from django.conf import settings
+from django.shortcuts import render
+
+from tenants.models import Plan
+
+
+def home(request):
+    return render(request, "public/home.html")
+
+
+def pricing(request):
+    return render(request, "public/pricing.html", {"plans": Plan.choices, "domain": settings.INKWELL_DOMAIN})
+
+
+def not_found(request, exception=None):
+    return render(request, "404.html", status=404)

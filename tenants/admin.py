@@ -1,0 +1,204 @@
+"""The staff back office for tenants, people, configuration and outbound messages."""
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django_tenants.utils import schema_context
+
+from inkwell.errors import DomainError
+from tenants.forms import ProvisionForm, TenantConfigForm
+from tenants.models import Domain, Membership, OutboundMessage, Tenant, TenantConfig, TenantStatusEvent, User
+from tenants.selectors import tenant_url
+from tenants.services.provisioning import spare_schemas_top_up, tenant_provision
+from tenants.services.signin import signout_everywhere
+from tenants.services.status import tenant_reactivate, tenant_suspend
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "full_name", "phone", "is_staff", "is_active", "date_joined"]
+    search_fields = ["email", "full_name", "phone"]
+    readonly_fields = ["date_joined", "last_login", "session_generation"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Person", {"fields": ["full_name", "phone"]}),
+        ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
+        ("History", {"fields": ["date_joined", "last_login", "session_generation"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+    actions = ["sign_out_everywhere"]
+
+    @admin.action(description="Sign out of every device")
+    def sign_out_everywhere(self, request, queryset):
+        for user in queryset:
+            signout_everywhere(user=user)
+        self.message_user(request, f"Signed {queryset.count()} people out everywhere.")
+
+
+class DomainInline(admin.TabularInline):
+    model = Domain
+    extra = 0
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+class TenantConfigInline(admin.StackedInline):
+    model = TenantConfig
+    form = TenantConfigForm
+    can_delete = False
+
+
+class StatusEventInline(admin.TabularInline):
+    model = TenantStatusEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["from_status", "to_status", "actor", "reason", "created"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):
+    list_display = ["name", "subdomain", "status", "plan", "created", "site_link"]
+    list_filter = ["status", "plan"]
+    search_fields = ["name", "subdomain", "external_key"]
+    readonly_fields = ["schema_name", "subdomain", "status", "external_key", "created", "activated_at", "data_link"]
+    fields = ["name", "plan", "schema_name", "subdomain", "status", "external_key", "created", "activated_at", "data_link"]
+    inlines = [TenantConfigInline, DomainInline, MembershipInline, StatusEventInline]
+    actions = ["suspend", "reactivate"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).exclude(schema_name="public")
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # tenants are canceled, never deleted from here
+
+    @admin.display(description="Site")
+    def site_link(self, obj):
+        if not obj.subdomain:
+            return "—"
+        url = tenant_url(obj)
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, url)
+
+    @admin.display(description="Tenant data")
+    def data_link(self, obj):
+        if obj.status == Tenant.Status.SPARE or not obj.pk:
+            return "—"
+        return format_html('<a href="{}">Inspect this tenant’s own data</a>', reverse("admin:tenants_tenant_data", args=[obj.pk]))
+
+    def get_urls(self):
+        return [
+            path("provision/", self.admin_site.admin_view(self.provision_view), name="tenants_tenant_provision"),
+            path("top-up-spares/", self.admin_site.admin_view(self.top_up_view), name="tenants_tenant_top_up"),
+            path("<int:pk>/data/", self.admin_site.admin_view(self.data_view), name="tenants_tenant_data"),
+        ] + super().get_urls()
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return redirect("admin:tenants_tenant_provision")
+
+    def provision_view(self, request):
+        if not self.has_add_permission(request):
+            return redirect("admin:index")
+        form = ProvisionForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = tenant_provision(**form.cleaned_data)
+            except ValidationError as exc:
+                form.apply_errors(exc)
+            else:
+                messages.success(request, f"{result.tenant.name} is live at {tenant_url(result.tenant)}; the owner was emailed a sign-in link.")
+                return redirect("admin:tenants_tenant_change", result.tenant.pk)
+        context = {**self.admin_site.each_context(request), "form": form, "title": "Provision a tenant", "opts": self.model._meta}
+        return TemplateResponse(request, "admin/tenants/tenant/provision.html", context)
+
+    def top_up_view(self, request):
+        if request.method == "POST" and self.has_add_permission(request):
+            made = spare_schemas_top_up()
+            messages.success(request, f"{made} spare schema(s) created; {settings.SPARE_SCHEMAS} are kept ready.")
+        return redirect("admin:tenants_tenant_changelist")
+
+    def data_view(self, request, pk):
+        """Read-only look at a tenant's own tables: every model of the tenant apps, with its latest rows."""
+        tenant = get_object_or_404(Tenant, pk=pk)
+        if tenant.status == Tenant.Status.SPARE:
+            return redirect("admin:tenants_tenant_changelist")
+        tenant_labels = {app.rsplit(".", 1)[-1] for app in settings.TENANT_APPS}
+        tables = []
+        with schema_context(tenant.schema_name):
+            for model in apps.get_models():
+                if model._meta.app_label not in tenant_labels or model._meta.app_label == "contenttypes":
+                    continue
+                fields = [f.name for f in model._meta.concrete_fields]
+                rows = [[getattr(obj, f) for f in fields] for obj in model.objects.order_by("-pk")[:20]]
+                tables.append({"name": model._meta.verbose_name_plural, "app": model._meta.app_label,
+                               "count": model.objects.count(), "fields": fields, "rows": rows})  # fmt: skip
+        context = {**self.admin_site.each_context(request), "tenant": tenant, "tables": tables,
+                   "title": f"Data of {tenant.name}", "opts": self.model._meta}  # fmt: skip
+        return TemplateResponse(request, "admin/tenants/tenant/data.html", context)
+
+    def _transition(self, request, queryset, service, verb):
+        for tenant in queryset:
+            try:
+                service(tenant=tenant, actor=request.user, reason=f"{verb} from the admin")
+            except DomainError as exc:
+                self.message_user(request, exc.message, level=messages.ERROR)
+            else:
+                self.message_user(request, f"{tenant} {verb}.")
+
+    @admin.action(description="Suspend (site shows “temporarily unavailable”)")
+    def suspend(self, request, queryset):
+        self._transition(request, queryset, tenant_suspend, "suspended")
+
+    @admin.action(description="Reactivate")
+    def reactivate(self, request, queryset):
+        self._transition(request, queryset, tenant_reactivate, "reactivated")
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "tenant", "role", "created"]
+    list_filter = ["role"]
+    search_fields = ["user__email", "tenant__name"]
+    autocomplete_fields = ["user", "tenant"]
+
+
+@admin.register(TenantConfig)
+class TenantConfigAdmin(admin.ModelAdmin):
+    form = TenantConfigForm
+    list_display = ["brand_name", "tenant", "currency", "timezone", "updated"]
+    search_fields = ["brand_name", "tenant__name"]
+    readonly_fields = ["configured_connectors"]
+
+    @admin.display(description="Connector credentials (encrypted)")
+    def configured_connectors(self, obj):
+        names = sorted(obj.connector_secrets)
+        return ", ".join(names) if names else "none"
+
+    def has_add_permission(self, request):
+        return False  # made by provisioning
+
+
+@admin.register(OutboundMessage)
+class OutboundMessageAdmin(admin.ModelAdmin):
+    list_display = ["created", "channel", "to", "subject", "status", "backend", "tenant"]
+    list_filter = ["channel", "status", "backend"]
+    search_fields = ["to", "subject", "body"]
+    readonly_fields = [f.name for f in OutboundMessage._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

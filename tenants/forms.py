@@ -1,0 +1,55 @@
+from django import forms
+from django.core.exceptions import ValidationError
+
+from tenants.models import Plan, TenantConfig
+from tenants.validators import normalize_phone
+
+
+class EmailForm(forms.Form):
+    email = forms.EmailField(label="Email address", max_length=254)
+
+
+class PhoneForm(forms.Form):
+    phone = forms.CharField(label="Mobile number", max_length=32)
+
+    def clean_phone(self):
+        return normalize_phone(self.cleaned_data["phone"])
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(label="6-digit code", max_length=12)
+
+
+class TenantConfigForm(forms.ModelForm):
+    """The owner-editable part of a tenant's configuration (also used by the staff admin)."""
+
+    class Meta:
+        model = TenantConfig
+        fields = [
+            "brand_name", "logo", "primary_color", "accent_color", "timezone", "locale", "currency",
+            "business_phone", "business_email", "feature_contracts", "feature_dashboard", "feature_chat",
+            "feature_questionnaire", "feature_campaigns",
+        ]  # fmt: skip
+        widgets = {
+            "primary_color": forms.TextInput(attrs={"type": "color"}),
+            "accent_color": forms.TextInput(attrs={"type": "color"}),
+        }
+
+    def clean_business_phone(self):
+        phone = self.cleaned_data.get("business_phone", "")
+        return normalize_phone(phone) if phone else ""
+
+
+class ProvisionForm(forms.Form):
+    """Staff form in the admin; validation of the request itself happens in tenant_provision."""
+
+    name = forms.CharField(max_length=120)
+    subdomain = forms.CharField(max_length=40)
+    owner_email = forms.EmailField()
+    owner_phone = forms.CharField(max_length=32, required=False)
+    owner_name = forms.CharField(max_length=150, required=False)
+    plan = forms.ChoiceField(choices=[("", "—")] + Plan.choices, required=False)
+
+    def apply_errors(self, error: ValidationError) -> None:
+        for field, messages in error.message_dict.items():
+            self.add_error(field if field in self.fields else None, messages)

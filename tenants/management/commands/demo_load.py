@@ -1,0 +1,68 @@
+"""Load the demo tenant and a staff account. Safe to run again: nothing is duplicated or reset."""
+
+import secrets
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from inkwell import embedded
+from tenants.models import User
+from tenants.selectors import tenant_url
+from tenants.services.config import tenant_config_update
+from tenants.services.provisioning import tenant_provision
+from tenants.services.signin import signin_link_issue
+
+DEMO_KEY = "demo:scilla"
+STAFF_EMAIL = "staff@inkwell.localhost"
+
+
+class Command(BaseCommand):
+    help = "Create (or find) the demo tenant Scilla Transport and a staff account for the admin."
+
+    def handle(self, *args, **opts):
+        result = tenant_provision(
+            name="Scilla Transport",
+            subdomain="scilla",
+            owner_email="owner@scilla-transport.example",
+            owner_phone="+14165550142",
+            owner_name="Dana Scilla",
+            plan="full",
+            external_key=DEMO_KEY,
+            send_welcome=False,
+        )
+        if result.created:
+            tenant_config_update(
+                config=result.tenant.config,
+                data={
+                    "primary_color": "#0f4c81",
+                    "accent_color": "#f2a900",
+                    "timezone": "America/Toronto",
+                    "locale": "en-ca",
+                    "currency": "CAD",
+                    "business_phone": "+14165550100",
+                    "business_email": "dispatch@scilla-transport.example",
+                    "feature_campaigns": True,
+                },
+            )
+        password = self._staff_password()
+        link = signin_link_issue(tenant=result.tenant, user=result.owner)
+        self.stdout.write(f"Demo tenant: {result.tenant.name} at {tenant_url(result.tenant)}")
+        self.stdout.write(f"  owner {result.owner.email} — one-time sign-in link (15 min): {link}")
+        self.stdout.write(f"  or sign in by SMS code with {result.owner.phone} (codes print in this console)")
+        self.stdout.write(f"Staff admin: {STAFF_EMAIL} / {password}")
+
+    @transaction.atomic
+    def _staff_password(self) -> str:
+        """The staff password lives in .inkwell/ so each run can print it; it's made once."""
+        path = embedded.STATE_DIR / "staff_password"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(12))
+            path.chmod(0o600)
+        password = path.read_text().strip()
+        staff = User.objects.filter(email=STAFF_EMAIL).first()
+        if staff is None:
+            User.objects.create_superuser(STAFF_EMAIL, password, full_name="Inkwell staff")
+        elif not staff.check_password(password):
+            staff.set_password(password)
+            staff.save(update_fields=["password"])
+        return password

@@ -1,0 +1,62 @@
+"""Which tenant a request is for, and who the signed-in person is to that tenant."""
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+from django.shortcuts import render
+from django_tenants.middleware.main import TenantMainMiddleware
+
+from tenants.models import Domain, Tenant
+from tenants.selectors import membership_get, public_tenant
+
+SESSION_TENANT_KEY = "tenant"
+
+
+class TenantMiddleware(TenantMainMiddleware):
+    """django-tenants' host → schema routing, with the public host known from settings and a
+    friendly page (never a 500) for unknown, suspended or not-yet-live tenants."""
+
+    def process_request(self, request):
+        connection.set_schema_to_public()
+        hostname = request.get_host().split(":")[0].lower()
+        if hostname in self.public_hosts():
+            tenant = public_tenant()
+        else:
+            domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
+            tenant = domain.tenant if domain else None
+            if tenant is None or tenant.status not in (Tenant.Status.ACTIVE, Tenant.Status.SUSPENDED):
+                return render(request, "404.html", {"hostname": hostname}, status=404)
+            if tenant.status == Tenant.Status.SUSPENDED:
+                return render(request, "tenants/suspended.html", {"tenant": tenant}, status=403)
+        tenant.domain_url = hostname
+        request.tenant = tenant
+        connection.set_tenant(tenant)
+        self.setup_url_routing(request)
+
+    @staticmethod
+    def public_hosts() -> set[str]:
+        return {settings.INKWELL_DOMAIN, "127.0.0.1", "::1", "[::1]"}
+
+
+class MembershipMiddleware:
+    """Sets `request.membership` (None when not a member of this tenant).
+
+    A session opened by signing in to one tenant is never honoured on another: the session
+    records its tenant, and a mismatch signs the request out.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.membership = None
+        tenant = getattr(request, "tenant", None)
+        if tenant is not None and not tenant.is_public and request.user.is_authenticated:
+            bound_to = request.session.get(SESSION_TENANT_KEY)
+            if bound_to is not None and bound_to != tenant.schema_name:
+                logout(request)
+                request.user = AnonymousUser()
+            else:
+                request.membership = membership_get(user=request.user, tenant=tenant)
+        return self.get_response(request)

@@ -1,0 +1,283 @@
+"""Public-schema models: who the tenants are, who may sign in to them, and what they look like.
+
+Everything a tenant owns as business data lives in its own schema (contracts, marketing, chat);
+these tables hold only what has to be known before a schema is chosen.
+"""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django_tenants.models import DomainMixin, TenantMixin
+
+from tenants.fields import EncryptedJSONField
+from tenants.validators import validate_hex_colour, validate_phone, validate_timezone
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **fields):
+        if not email:
+            raise ValueError("A user needs an email address.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)  # None gives an unusable password: tenant users sign in by link or code
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **fields):
+        fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. Global across tenants; what they may do in a tenant comes from Membership."""
+
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=150, blank=True)
+    phone = models.CharField(max_length=20, blank=True, validators=[validate_phone], help_text="E.164, e.g. +14165550123")
+    is_staff = models.BooleanField(default=False, help_text="May use the staff back office (Django admin).")
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+    # Bumped by "sign out everywhere": every session carries a hash of it and dies when it changes.
+    session_generation = models.PositiveIntegerField(default=0)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            models.UniqueConstraint(fields=["phone"], condition=~models.Q(phone=""), name="user_phone_unique"),
+        ]
+
+    def __str__(self):
+        return self.email
+
+    def get_session_auth_hash(self):
+        return salted_hmac(
+            "tenants.User.get_session_auth_hash",
+            f"{self.password}:{self.session_generation}",
+            algorithm="sha256",
+        ).hexdigest()
+
+    def get_session_auth_fallback_hash(self):
+        for fallback_secret in settings.SECRET_KEY_FALLBACKS:
+            yield salted_hmac(
+                "tenants.User.get_session_auth_hash",
+                f"{self.password}:{self.session_generation}",
+                secret=fallback_secret,
+                algorithm="sha256",
+            ).hexdigest()
+
+
+class Plan(models.TextChoices):
+    SEO = "seo", "SEO"
+    SEO_ADS = "seo-ads", "SEO + Ads"
+    FULL = "full", "Full"
+
+
+class Tenant(TenantMixin):
+    """A business. Its `schema_name` holds all of its own data."""
+
+    class Status(models.TextChoices):
+        # A fully migrated schema waiting to be claimed by provisioning; never reachable by any host.
+        SPARE = "spare", "Spare (unclaimed)"
+        PROVISIONING = "provisioning", "Provisioning"
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        CANCELED = "canceled", "Canceled"
+
+    name = models.CharField(max_length=120)
+    subdomain = models.CharField(max_length=40, null=True, blank=True, unique=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROVISIONING)
+    plan = models.CharField(max_length=16, choices=Plan.choices, blank=True)
+    # Idempotency key of whoever asked for this tenant (a Stripe checkout session, "cli:acme", ...).
+    external_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    created = models.DateTimeField(auto_now_add=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    # Schemas are created and dropped only by tenants.services.provisioning, never as a side effect of save().
+    auto_create_schema = False
+    auto_drop_schema = False
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["spare", "provisioning", "active", "suspended", "canceled"]),
+                name="tenant_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name or self.schema_name
+
+    @property
+    def is_public(self) -> bool:
+        return self.schema_name == "public"
+
+
+class Domain(DomainMixin):
+    class Meta:
+        ordering = ["domain"]
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        MEMBER = "member", "Member"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "tenant"], name="membership_unique"),
+            models.CheckConstraint(condition=models.Q(role__in=["owner", "member"]), name="membership_role_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.role} of {self.tenant}"
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == self.Role.OWNER
+
+
+class TenantConfig(models.Model):
+    """A tenant's "DNA": brand, locale, contact details, which areas are on, and connector settings.
+
+    Kept in the public schema beside the tenant because it is read before a schema is chosen
+    (theme, feature gating, billing) and edited by staff from the public admin.
+    """
+
+    class Currency(models.TextChoices):
+        CAD = "CAD", "Canadian dollar"
+        USD = "USD", "US dollar"
+
+    class Locale(models.TextChoices):
+        EN_CA = "en-ca", "English (Canada)"
+        FR_CA = "fr-ca", "French (Canada)"
+        EN_US = "en-us", "English (United States)"
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, primary_key=True, related_name="config")
+    brand_name = models.CharField(max_length=120)
+    logo = models.ImageField(upload_to="logos/", blank=True)
+    primary_color = models.CharField(max_length=7, default="#1d4ed8", validators=[validate_hex_colour])
+    accent_color = models.CharField(max_length=7, default="#f59e0b", validators=[validate_hex_colour])
+    timezone = models.CharField(max_length=64, default="America/Toronto", validators=[validate_timezone])
+    locale = models.CharField(max_length=5, choices=Locale.choices, default=Locale.EN_CA)
+    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.CAD)
+    business_phone = models.CharField(max_length=20, blank=True, validators=[validate_phone])
+    business_email = models.EmailField(blank=True)
+
+    feature_contracts = models.BooleanField("Contracts", default=True)
+    feature_dashboard = models.BooleanField("Dashboard", default=True)
+    feature_chat = models.BooleanField("Chat", default=True)
+    feature_questionnaire = models.BooleanField("Daily questionnaire", default=True)
+    feature_campaigns = models.BooleanField("Campaigns", default=False)
+
+    # Non-secret connector settings, e.g. {"gsc": {"site_url": ...}, "ga4": {"property_id": ...}}.
+    connectors = models.JSONField(default=dict, blank=True)
+    # Connector credentials (OAuth refresh tokens, API keys), Fernet-encrypted at rest.
+    connector_secrets = EncryptedJSONField(default=dict, blank=True, editable=False)
+
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(currency__in=["CAD", "USD"]), name="config_currency_valid"),
+            models.CheckConstraint(condition=models.Q(primary_color__regex=r"^#[0-9a-fA-F]{6}$"), name="config_primary_hex"),
+            models.CheckConstraint(condition=models.Q(accent_color__regex=r"^#[0-9a-fA-F]{6}$"), name="config_accent_hex"),
+        ]
+
+    def __str__(self):
+        return f"Configuration of {self.tenant}"
+
+    FEATURES = ("contracts", "dashboard", "chat", "questionnaire", "campaigns")
+
+    def has_feature(self, area: str) -> bool:
+        return bool(getattr(self, f"feature_{area}"))
+
+
+class SignInToken(models.Model):
+    """One sign-in attempt: a magic link, or an SMS code bound to a random challenge.
+
+    Only SHA-256 digests are stored. For codes the 128-bit challenge lives in the browser's session
+    and the 6-digit code in the SMS; both are needed, and five wrong codes burn the challenge.
+    """
+
+    class Kind(models.TextChoices):
+        LINK = "link", "Magic link"
+        CODE = "code", "SMS code"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    # Null for a code challenge issued to an unknown number: it behaves the same and never succeeds.
+    user = models.ForeignKey(User, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    kind = models.CharField(max_length=4, choices=Kind.choices)
+    digest = models.CharField(max_length=64, unique=True)
+    code_digest = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    created_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"])]
+
+
+class OutboundMessage(models.Model):
+    """Every SMS and email the platform sends, whatever the backend: the outbox in development,
+    the delivery log in production."""
+
+    class Channel(models.TextChoices):
+        SMS = "sms", "SMS"
+        EMAIL = "email", "Email"
+
+    class Status(models.TextChoices):
+        STORED = "stored", "Stored (outbox backend, not delivered)"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    tenant = models.ForeignKey(Tenant, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    to = models.CharField(max_length=254)
+    subject = models.CharField(max_length=255, blank=True)
+    body = models.TextField()
+    backend = models.CharField(max_length=40)
+    status = models.CharField(max_length=6, choices=Status.choices)
+    provider_id = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["to", "-created"])]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} to {self.to}"
+
+
+class TenantStatusEvent(models.Model):
+    """Append-only history of a tenant's status changes: who, when, from what, to what, and why."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="status_events")
+    from_status = models.CharField(max_length=16)
+    to_status = models.CharField(max_length=16)
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    reason = models.CharField(max_length=255, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self):
+        return f"{self.tenant}: {self.from_status} → {self.to_status}"

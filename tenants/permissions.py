@@ -1,0 +1,52 @@
+"""Who may see a tenant page or API: one rule, used by HTML views and DRF alike.
+
+Anonymous → sign in. Signed in but not a member of this tenant → 404 (we don't confirm the
+page exists). A member without the needed role → 403.
+"""
+
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import BasePermission
+
+from inkwell.errors import NotAllowed
+from tenants.models import Membership
+
+
+def member_required(view=None, *, role: str | None = None):
+    """Decorator for tenant HTML views; `role="owner"` restricts to owners."""
+
+    def decorator(view_func):
+        @wraps(view_func)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if request.membership is None:
+                raise Http404("No such page.")
+            if role == Membership.Role.OWNER and not request.membership.is_owner:
+                raise NotAllowed("Only the owner of this business can do that.")
+            return view_func(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator(view) if view else decorator
+
+
+class IsTenantMember(BasePermission):
+    """DRF: authenticated members only; other signed-in users get 404, never a hint."""
+
+    def has_permission(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return False
+        if getattr(request._request, "membership", None) is None:
+            raise NotFound()
+        return True
+
+
+class IsTenantOwnerForWrites(IsTenantMember):
+    def has_permission(self, request, view):
+        if not super().has_permission(request, view):
+            return False
+        return request.method in ("GET", "HEAD", "OPTIONS") or request._request.membership.is_owner

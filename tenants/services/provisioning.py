@@ -1,0 +1,246 @@
+"""Creating tenants, fast.
+
+django-tenants' default creates a schema and runs every tenant migration when a tenant is saved,
+so provisioning slows down as migrations accumulate. Instead we keep a few *spare* tenant schemas
+ready: ordinary Tenant rows with status "spare", created and migrated like any tenant (so
+`migrate_schemas` keeps them current). Provisioning claims one in a single transaction:
+
+    lock a spare row (SKIP LOCKED) → check it is fully migrated → ALTER SCHEMA … RENAME →
+    fill in the tenant row, domain, config, owner and membership → commit
+
+PostgreSQL DDL is transactional, so a failure anywhere rolls all of it back and the spare is
+still a spare: there is never a half-made tenant. With no spare ready, the fallback creates one
+with the migrate-on-create path and claims it the same way, so it costs what django-tenants
+costs, plus a rename. A beat task tops the pool up again.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.core.validators import validate_email
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from tenants.models import Domain, Membership, Plan, Tenant, TenantConfig, User
+from tenants.selectors import spare_tenants, tenant_host
+from tenants.validators import normalize_phone, validate_subdomain
+
+logger = logging.getLogger(__name__)
+
+
+class StaleSpare(Exception):
+    """A spare schema is missing migrations (they were added after it was made)."""
+
+
+@dataclass(frozen=True)
+class ProvisionResult:
+    tenant: Tenant
+    owner: User
+    created: bool  # False when the external key had already provisioned this tenant
+
+
+def schema_name_for(subdomain: str) -> str:
+    # Subdomains never contain "_", so the mapping is one-to-one; the prefix keeps tenant schemas
+    # clear of "public", "pg_*" and the spares.
+    return "t_" + subdomain.replace("-", "_")
+
+
+# --- spares -----------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _tenant_migration_leaves() -> frozenset[tuple[str, str]]:
+    """The latest migration of every tenant app, as known to the code on disk."""
+    from django.apps import apps
+    from django.db.migrations.loader import MigrationLoader
+
+    tenant_labels = {apps.get_app_config(app.rsplit(".", 1)[-1]).label for app in settings.TENANT_APPS}
+    graph = MigrationLoader(None, ignore_no_migrations=True).graph
+    return frozenset(node for node in graph.leaf_nodes() if node[0] in tenant_labels)
+
+
+def spare_is_current(schema_name: str) -> bool:
+    """True when every tenant migration on disk has been applied in `schema_name`."""
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT app, name FROM "{schema_name}".django_migrations')  # noqa: S608 (validated name)
+        applied = set(cursor.fetchall())
+    return _tenant_migration_leaves() <= applied
+
+
+def spare_schema_create() -> Tenant:
+    """Create and fully migrate one spare schema (the migrate-on-create path). Cleans up after itself."""
+    spare = Tenant.objects.create(schema_name=f"spare_{secrets.token_hex(8)}", status=Tenant.Status.SPARE)
+    try:
+        spare.create_schema(check_if_exists=False, verbosity=0)
+    except BaseException:
+        spare_schema_drop(spare)
+        raise
+    return spare
+
+
+def spare_schema_drop(spare: Tenant) -> None:
+    connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP SCHEMA IF EXISTS "{spare.schema_name}" CASCADE')
+    Tenant.objects.filter(pk=spare.pk).delete()
+
+
+def spare_schema_migrate(spare: Tenant) -> None:
+    call_command("migrate_schemas", schema_name=spare.schema_name, tenant=True, interactive=False, verbosity=0)
+    connection.set_schema_to_public()
+
+
+def spare_schemas_top_up(*, target: int | None = None) -> int:
+    """Bring the pool of ready spares up to `target` (default SPARE_SCHEMAS). Returns how many were made."""
+    target = settings.SPARE_SCHEMAS if target is None else target
+    made = 0
+    while spare_tenants().count() < target:
+        spare_schema_create()
+        made += 1
+    return made
+
+
+# --- provisioning -----------------------------------------------------------------------------------
+
+
+def _clean_request(*, name, subdomain, owner_email, owner_phone, plan) -> tuple[str, str, str, str]:
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    subdomain = (subdomain or "").strip().lower()
+    owner_email = (owner_email or "").strip().lower()
+    if not name:
+        errors["name"] = ["A business name is required."]
+    try:
+        validate_subdomain(subdomain)
+    except ValidationError as exc:
+        errors["subdomain"] = exc.messages
+    else:
+        if Tenant.objects.filter(subdomain=subdomain).exists() or Domain.objects.filter(
+            domain=tenant_host(subdomain)
+        ).exists():
+            errors["subdomain"] = [f"The subdomain “{subdomain}” is already taken."]
+    try:
+        validate_email(owner_email)
+    except ValidationError:
+        errors["owner_email"] = ["Enter a valid email address for the owner."]
+    if owner_phone:
+        try:
+            owner_phone = normalize_phone(owner_phone)
+        except ValidationError as exc:
+            errors["owner_phone"] = exc.messages
+        else:
+            if User.objects.filter(phone=owner_phone).exclude(email__iexact=owner_email).exists():
+                errors["owner_phone"] = ["This phone number already belongs to another account."]
+    if plan and plan not in Plan.values:
+        errors["plan"] = [f"Choose a plan among: {', '.join(Plan.values)}."]
+    if errors:
+        raise ValidationError(errors)
+    return name, subdomain, owner_email, owner_phone or ""
+
+
+def _claim(
+    spare: Tenant, *, name: str, subdomain: str, owner_email: str, owner_phone: str, owner_name: str,
+    plan: str, external_key: str | None,
+) -> ProvisionResult:  # fmt: skip
+    """Turn a locked spare into the new tenant. Must run inside the caller's transaction."""
+    new_schema = schema_name_for(subdomain)
+    with connection.cursor() as cursor:
+        cursor.execute(f'ALTER SCHEMA "{spare.schema_name}" RENAME TO "{new_schema}"')
+    spare.schema_name = new_schema
+    spare.name = name
+    spare.subdomain = subdomain
+    spare.plan = plan
+    spare.external_key = external_key
+    spare.status = Tenant.Status.ACTIVE
+    spare.activated_at = timezone.now()
+    spare.save()
+    Domain.objects.create(domain=tenant_host(subdomain), tenant=spare, is_primary=True)
+    TenantConfig.objects.create(tenant=spare, brand_name=name)
+    owner = User.objects.filter(email__iexact=owner_email).first()
+    if owner is None:
+        owner = User.objects.create_user(email=owner_email, full_name=owner_name, phone=owner_phone)
+    elif owner_phone and not owner.phone:
+        owner.phone = owner_phone
+        owner.save(update_fields=["phone"])
+    Membership.objects.create(user=owner, tenant=spare, role=Membership.Role.OWNER)
+    return ProvisionResult(tenant=spare, owner=owner, created=True)
+
+
+def _existing(external_key: str | None) -> ProvisionResult | None:
+    if not external_key:
+        return None
+    tenant = Tenant.objects.filter(external_key=external_key).first()
+    if tenant is None:
+        return None
+    owner = User.objects.filter(memberships__tenant=tenant, memberships__role=Membership.Role.OWNER).first()
+    return ProvisionResult(tenant=tenant, owner=owner, created=False)
+
+
+def tenant_provision(
+    *,
+    name: str,
+    subdomain: str,
+    owner_email: str,
+    owner_phone: str = "",
+    owner_name: str = "",
+    plan: str = "",
+    external_key: str | None = None,
+    send_welcome: bool = True,
+) -> ProvisionResult:
+    """Create a ready-to-use tenant: schema, domain, config, owner and owner membership.
+
+    Idempotent per `external_key`: a second call with the same key returns the first tenant.
+    Raises ValidationError (with field errors) for bad input; nothing is written in that case.
+    """
+    if found := _existing(external_key):
+        return found
+    name, subdomain, owner_email, owner_phone = _clean_request(
+        name=name, subdomain=subdomain, owner_email=owner_email, owner_phone=owner_phone, plan=plan
+    )
+    claim_args = dict(
+        name=name, subdomain=subdomain, owner_email=owner_email, owner_phone=owner_phone,
+        owner_name=owner_name, plan=plan, external_key=external_key,
+    )  # fmt: skip
+    connection.set_schema_to_public()
+    fresh: Tenant | None = None  # a spare made by the fallback, reserved for this call
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                spares = spare_tenants().select_for_update(skip_locked=True).order_by("pk")
+                spare = (spares.filter(pk=fresh.pk) if fresh else spares).first()
+                if spare is not None:
+                    if not spare_is_current(spare.schema_name):
+                        raise StaleSpare(spare.schema_name)
+                    result = _claim(spare, **claim_args)
+                    if send_welcome:
+                        transaction.on_commit(lambda: _send_welcome(result))
+                    logger.info("Provisioned %s from spare schema", subdomain)
+                    return result
+        except StaleSpare:
+            spare_schema_migrate(spare)
+            continue
+        except IntegrityError:
+            # A concurrent call with the same key or subdomain won the race.
+            if found := _existing(external_key):
+                return found
+            raise
+        # No spare was free: make one the slow way and claim that one.
+        fresh = spare_schema_create()
+    raise RuntimeError("Could not claim a spare schema after several attempts; try again.")
+
+
+def _send_welcome(result: ProvisionResult) -> None:
+    from tenants.services.signin import signin_welcome_send
+
+    try:
+        signin_welcome_send(tenant=result.tenant, user=result.owner)
+    except Exception:  # the tenant exists either way; the owner can ask for another link
+        logger.exception("Could not send the welcome email for %s", result.tenant.subdomain)
+

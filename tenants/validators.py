@@ -1,0 +1,54 @@
+"""Validators for tenant-facing values. Each raises ValidationError with a sentence a person can act on."""
+
+import re
+import zoneinfo
+from functools import lru_cache
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+SUBDOMAIN_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+HEX_COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def validate_subdomain(value: str) -> None:
+    if not SUBDOMAIN_RE.match(value or ""):
+        raise ValidationError(
+            "Use 1–40 lowercase letters, digits or hyphens, starting and ending with a letter or digit.",
+            code="invalid_subdomain",
+        )
+    if "--" in value:
+        raise ValidationError("A subdomain cannot contain two hyphens in a row.", code="invalid_subdomain")
+    if value in settings.RESERVED_SUBDOMAINS:
+        raise ValidationError(f"“{value}” is reserved; choose another subdomain.", code="reserved_subdomain")
+
+
+def validate_hex_colour(value: str) -> None:
+    if not HEX_COLOUR_RE.match(value or ""):
+        raise ValidationError("Enter a colour as # followed by six hex digits, like #1d4ed8.", code="invalid_colour")
+
+
+@lru_cache(maxsize=1)
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_timezone(value: str) -> None:
+    if value not in _timezones():
+        raise ValidationError(f"“{value}” is not a known time zone (for example America/Toronto).", code="invalid_timezone")
+
+
+def normalize_phone(value: str, region: str = "CA") -> str:
+    """Parse a phone number a person typed and return it in E.164 form, or raise ValidationError."""
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        raise ValidationError("Enter a valid phone number, like +1 416 555 0123.", code="invalid_phone") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError("Enter a valid phone number, like +1 416 555 0123.", code="invalid_phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def validate_phone(value: str) -> None:
+    normalize_phone(value)

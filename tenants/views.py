@@ -1,0 +1,111 @@
+"""Tenant-host pages for signing in and out, the site home and the tenant's theme."""
+
+from django.conf import settings
+from django.contrib.auth import login, logout
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_http_methods, require_POST
+
+from tenants.forms import CodeForm, EmailForm, PhoneForm
+from tenants.middleware import SESSION_TENANT_KEY
+from tenants.permissions import member_required
+from tenants.services import signin
+
+CHALLENGE_KEY = "signin_challenge"
+
+
+def _client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+def _next_url(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return "/dashboard/"
+
+
+def _sign_in(request, user) -> None:
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    request.session[SESSION_TENANT_KEY] = request.tenant.schema_name
+    request.session.set_expiry(settings.SESSION_COOKIE_AGE)
+
+
+def site_home(request):
+    return render(request, "tenants/site_home.html")
+
+
+@cache_control(max_age=300)
+def theme_css(request):
+    return render(request, "tenants/theme.css", content_type="text/css")
+
+
+@require_http_methods(["GET", "POST"])
+def signin_link_request_view(request):
+    form = EmailForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        signin.signin_link_request(tenant=request.tenant, email=form.cleaned_data["email"], ip=_client_ip(request))
+        return render(request, "tenants/signin_sent.html", {"email": form.cleaned_data["email"]})
+    return render(request, "tenants/signin.html", {"form": form, "next": _next_url(request)},
+                  status=400 if form.errors else 200)  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+def signin_link_view(request, token):
+    """GET shows a button; only the POST uses the link, so mail scanners that fetch links can't burn it."""
+    if request.method == "GET":
+        if not signin.signin_link_peek(tenant=request.tenant, token=token):
+            return render(request, "error.html", {"message": signin.LINK_FAILED, "retry_url": "/sign-in/"}, status=400)
+        return render(request, "tenants/signin_confirm.html", {"next": _next_url(request)})
+    user = signin.signin_link_consume(tenant=request.tenant, token=token)
+    _sign_in(request, user)
+    return redirect(_next_url(request))
+
+
+@require_http_methods(["GET", "POST"])
+def signin_code_request_view(request):
+    form = PhoneForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        challenge = signin.signin_code_request(tenant=request.tenant, phone=form.cleaned_data["phone"], ip=_client_ip(request))
+        request.session[CHALLENGE_KEY] = challenge
+        return redirect("signin_code_verify")
+    return render(request, "tenants/signin_code.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def signin_code_verify_view(request):
+    form = CodeForm(request.POST or None)
+    challenge = request.session.get(CHALLENGE_KEY)
+    if not challenge:
+        return redirect("signin_code")
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = signin.signin_code_verify(
+                tenant=request.tenant, challenge=challenge, code=form.cleaned_data["code"], ip=_client_ip(request)
+            )
+        except ValidationError as exc:
+            form.add_error("code", exc)
+        except signin.SignInFailed as exc:
+            form.add_error("code", exc.message)
+        else:
+            request.session.pop(CHALLENGE_KEY, None)
+            _sign_in(request, user)
+            return redirect(_next_url(request))
+    return render(request, "tenants/signin_code_verify.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_POST
+def signout_view(request):
+    logout(request)
+    return redirect("signin")
+
+
+@require_POST
+@member_required
+def signout_everywhere_view(request):
+    signin.signout_everywhere(user=request.user)
+    logout(request)
+    return redirect("signin")

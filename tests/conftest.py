@@ -1,0 +1,127 @@
+"""Test fixtures: real PostgreSQL (the embedded server unless DATABASE_URL is set) and real Redis.
+
+Tenant schemas are made once per session (two tenants, alpha and beta, each with an owner and a
+member) and every test runs inside a transaction that is rolled back, so tests can't see each
+other's writes, including the schemas and tenants they create.
+"""
+
+import os
+from dataclasses import dataclass
+
+import pytest
+import redis as redis_lib
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+
+from inkwell import embedded
+
+
+@pytest.fixture(scope="session", autouse=True)
+def redis_server():
+    """An embedded Redis just for tests (reused if one from an earlier run is still up)."""
+    process = None if os.environ.get("REDIS_URL") else embedded.start_redis("test", reuse=True)
+    yield settings.REDIS_URL
+    if process is not None:
+        embedded.stop_process(process)
+
+
+def _clear_test_cache() -> None:
+    client = redis_lib.Redis.from_url(settings.REDIS_URL)
+    try:
+        prefix = settings.CACHES["default"]["KEY_PREFIX"]
+        keys = list(client.scan_iter(f"{prefix}:*", count=500))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache_and_schema():
+    _clear_test_cache()  # rate-limit counters must not leak between tests
+    yield
+    connection.set_schema_to_public()
+
+
+@dataclass
+class TenantWorld:
+    tenant: object
+    owner: object
+    member: object
+    host: str
+
+
+def _make_world(subdomain: str, name: str) -> TenantWorld:
+    from tenants.models import Membership, User
+    from tenants.services.provisioning import tenant_provision
+
+    result = tenant_provision(
+        name=name,
+        subdomain=subdomain,
+        owner_email=f"owner@{subdomain}.example",
+        owner_phone="+1416555" + {"alpha": "0101", "beta": "0202"}[subdomain],
+        owner_name=f"{name} Owner",
+        external_key=f"test:{subdomain}",
+        send_welcome=False,
+    )
+    member = User.objects.create_user(
+        email=f"member@{subdomain}.example", phone="+1416555" + {"alpha": "0111", "beta": "0222"}[subdomain]
+    )
+    Membership.objects.create(user=member, tenant=result.tenant, role=Membership.Role.MEMBER)
+    return TenantWorld(tenant=result.tenant, owner=result.owner, member=member, host=f"{subdomain}.localhost")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """After pytest-django has created and migrated the test database, make the shared tenants once."""
+    from tenants.services.provisioning import spare_schemas_top_up
+
+    with django_db_blocker.unblock():
+        spare_schemas_top_up(target=1)
+        worlds = {"alpha": _make_world("alpha", "Alpha Movers"), "beta": _make_world("beta", "Beta Shipping")}
+        spare_schemas_top_up(target=1)
+    yield worlds
+
+
+@pytest.fixture
+def worlds(django_db_setup, db):
+    from tenants.models import Tenant, User
+
+    # Fresh instances per test, so one test's in-memory changes never reach the next.
+    return {
+        key: TenantWorld(
+            tenant=Tenant.objects.get(pk=w.tenant.pk),
+            owner=User.objects.get(pk=w.owner.pk),
+            member=User.objects.get(pk=w.member.pk),
+            host=w.host,
+        )
+        for key, w in django_db_setup.items()
+    }
+
+
+@pytest.fixture
+def alpha(worlds):
+    return worlds["alpha"]
+
+
+@pytest.fixture
+def beta(worlds):
+    return worlds["beta"]
+
+
+def client_for(world: TenantWorld, user=None, **extra) -> Client:
+    """A test client addressing the tenant's own host, optionally signed in as `user` the way the
+    sign-in views do it (session bound to that tenant)."""
+    client = Client(HTTP_HOST=world.host, **extra)
+    if user is not None:
+        client.force_login(user)
+        session = client.session
+        session["tenant"] = world.tenant.schema_name
+        session.save()
+    return client
+
+
+@pytest.fixture
+def public_client():
+    return Client(HTTP_HOST="localhost")

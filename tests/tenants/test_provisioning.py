@@ -1,0 +1,162 @@
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import schema_exists
+
+from tenants.models import Domain, Membership, Tenant, TenantConfig, User
+from tenants.selectors import spare_tenants
+from tenants.services import provisioning
+from tenants.services.provisioning import spare_schema_drop, tenant_provision
+
+
+def provision(**overrides):
+    args = dict(name="Gamma Haulers", subdomain="gamma", owner_email="Owner@Gamma.example", external_key="k:gamma")
+    args.update(overrides)
+    return tenant_provision(**args)
+
+
+def tables_in(schema: str) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", [schema])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_provisioned_tenant_is_usable_and_owner_gets_a_working_welcome_link(worlds, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        result = provision(owner_phone="(416) 555-0199", plan="seo")
+
+    tenant = result.tenant
+    assert result.created
+    assert tenant.status == Tenant.Status.ACTIVE and tenant.plan == "seo"
+    assert tenant.schema_name == "t_gamma" and schema_exists("t_gamma")
+    assert "django_migrations" in tables_in("t_gamma")
+    assert Domain.objects.get(tenant=tenant).domain == "gamma.localhost"
+    assert TenantConfig.objects.get(tenant=tenant).brand_name == "Gamma Haulers"
+    owner = User.objects.get(email="owner@gamma.example")
+    assert owner.phone == "+14165550199" and not owner.has_usable_password()
+    assert Membership.objects.get(tenant=tenant, user=owner).role == "owner"
+
+    client = Client(HTTP_HOST="gamma.localhost")
+    assert "Gamma Haulers" in client.get("/").content.decode()
+
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["owner@gamma.example"]
+    link = next(line for line in mail.outbox[0].body.splitlines() if "/sign-in/link/" in line).strip()
+    path = link.split("gamma.localhost:8000", 1)[1]
+    assert client.post(path).status_code == 302
+    assert client.get("/dashboard/").status_code == 200
+
+
+def test_same_external_key_twice_gives_one_tenant(worlds):
+    first = provision()
+    before = Tenant.objects.count()
+    second = provision(name="Another Name", subdomain="gamma-two")
+    assert second.tenant.pk == first.tenant.pk and not second.created
+    assert Tenant.objects.count() == before
+    assert not Tenant.objects.filter(subdomain="gamma-two").exists()
+
+
+@pytest.mark.parametrize(
+    "subdomain, message",
+    [
+        ("Bad_Sub", "lowercase letters"),
+        ("-acme", "lowercase letters"),
+        ("www", "reserved"),
+        ("admin", "reserved"),
+        ("", "lowercase letters"),
+        ("a" * 41, "lowercase letters"),
+        ("alpha", "already taken"),
+    ],
+)
+def test_invalid_subdomain_is_refused_and_nothing_is_created(worlds, subdomain, message):
+    tenants_before, spares_before, users_before = Tenant.objects.count(), spare_tenants().count(), User.objects.count()
+    with pytest.raises(ValidationError) as exc:
+        provision(subdomain=subdomain, external_key=None)
+    assert message in " ".join(exc.value.message_dict["subdomain"])
+    assert (Tenant.objects.count(), spare_tenants().count(), User.objects.count()) == (
+        tenants_before,
+        spares_before,
+        users_before,
+    )
+
+
+def test_other_bad_fields_are_reported_together(worlds):
+    with pytest.raises(ValidationError) as exc:
+        provision(name=" ", owner_email="not-an-email", owner_phone="12", plan="gold")
+    assert set(exc.value.message_dict) == {"name", "owner_email", "owner_phone", "plan"}
+
+
+def test_failure_midway_leaves_no_tenant_and_the_spare_survives(worlds, monkeypatch):
+    spare = spare_tenants().get()
+
+    def explode(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(provisioning.Membership.objects, "create", explode)
+    with pytest.raises(RuntimeError):
+        provision()
+    assert not Tenant.objects.filter(subdomain="gamma").exists()
+    assert not schema_exists("t_gamma")
+    assert not Domain.objects.filter(domain="gamma.localhost").exists()
+    assert not User.objects.filter(email="owner@gamma.example").exists()
+    assert spare_tenants().get().schema_name == spare.schema_name and schema_exists(spare.schema_name)
+
+
+def test_without_a_spare_the_fallback_migrates_a_new_schema(worlds):
+    for spare in spare_tenants():
+        spare_schema_drop(spare)
+    result = provision()
+    assert result.tenant.schema_name == "t_gamma" and schema_exists("t_gamma")
+    assert provisioning.spare_is_current("t_gamma")
+    assert spare_tenants().count() == 0
+
+
+def test_fallback_that_fails_while_migrating_leaves_no_orphan_schema(worlds, monkeypatch):
+    for spare in spare_tenants():
+        spare_schema_drop(spare)
+    created = []
+    real_create_schema = Tenant.create_schema
+
+    def half_create(self, **kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute(f'CREATE SCHEMA "{self.schema_name}"')
+        created.append(self.schema_name)
+        raise RuntimeError("migration failed")
+
+    monkeypatch.setattr(Tenant, "create_schema", half_create)
+    with pytest.raises(RuntimeError):
+        provision()
+    monkeypatch.setattr(Tenant, "create_schema", real_create_schema)
+    assert created and not schema_exists(created[0])
+    assert not Tenant.objects.filter(schema_name=created[0]).exists()
+    assert not Tenant.objects.filter(subdomain="gamma").exists()
+
+
+def test_a_stale_spare_is_migrated_before_it_is_claimed(worlds):
+    spare = spare_tenants().get()
+    # As if contenttypes.0002 had been written after this spare was made.
+    call_command("migrate_schemas", "contenttypes", "0001", schema_name=spare.schema_name, tenant=True, verbosity=0)
+    connection.set_schema_to_public()
+    assert not provisioning.spare_is_current(spare.schema_name)
+    result = provision()
+    assert result.tenant.pk == spare.pk
+    assert provisioning.spare_is_current("t_gamma")
+
+
+def test_tenant_create_command_prints_url_and_link(worlds, capsys):
+    call_command("tenant_create", "--name", "Delta Moving", "--subdomain", "delta", "--owner-email", "d@delta.example")
+    out = capsys.readouterr().out
+    assert "Created Delta Moving at http://delta.localhost:8000/" in out
+    assert "http://delta.localhost:8000/sign-in/link/" in out
+    call_command("tenant_create", "--name", "Delta Moving", "--subdomain", "delta", "--owner-email", "d@delta.example")
+    assert "Already exists: Delta Moving" in capsys.readouterr().out
+    assert Tenant.objects.filter(subdomain="delta").count() == 1
+
+
+def test_tenant_create_command_explains_bad_input(worlds):
+    with pytest.raises(CommandError) as exc:
+        call_command("tenant_create", "--name", "X", "--subdomain", "www", "--owner-email", "x@x.example")
+    assert "subdomain:" in str(exc.value) and "reserved" in str(exc.value)
+    assert not Tenant.objects.filter(name="X").exists()
