@@ -21,7 +21,9 @@ PY = sys.executable
 
 
 def _manage(*args: str, env: dict) -> None:
-    subprocess.run([PY, str(embedded.CHECKOUT / "manage.py"), *args], env=env, check=True, cwd=embedded.CHECKOUT)
+    subprocess.run(
+        [PY, str(embedded.CHECKOUT / "manage.py"), *args], env=env, check=True, cwd=embedded.CHECKOUT
+    )
 
 
 def _wait_for_web(port: int, processes: dict[str, subprocess.Popen], timeout: float = 30) -> None:
@@ -71,7 +73,8 @@ def run() -> int:
             [PY, "-m", "uvicorn", "inkwell.asgi:application", "--host", "127.0.0.1", "--port", str(port),
              "--no-server-header", "--log-level", "warning"], **spawn)  # fmt: skip
         processes["Celery worker"] = subprocess.Popen(
-            [PY, "-m", "celery", "-A", "inkwell", "worker", "--loglevel", "INFO", "--concurrency", "2"], **spawn
+            [PY, "-m", "celery", "-A", "inkwell", "worker", "--loglevel", "INFO", "--concurrency", "2"],
+            **spawn,
         )
         processes["Celery beat"] = subprocess.Popen(
             [PY, "-m", "celery", "-A", "inkwell", "beat", "--loglevel", "INFO"], **spawn

@@ -39,7 +39,9 @@ def postgres_url(dbname: str = "inkwell") -> str:
         _pg_server = pgserver.get_server(STATE_DIR / "pg", cleanup_mode="stop")
     uri = _pg_server.get_uri()  # postgresql://postgres:@/postgres?host=<socket dir>
     socket_dir = uri.split("host=", 1)[1]
-    exists = _pg_server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{dbname}';")
+    if not dbname.replace("_", "").isalnum():
+        raise ValueError(f"Unsafe database name {dbname!r}")
+    exists = _pg_server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{dbname}';")  # noqa: S608 (checked above)
     if "(1 row)" not in exists:
         _pg_server.psql(f'CREATE DATABASE "{dbname}";')
     return f"postgresql://postgres@{quote(socket_dir, safe='')}/{dbname}"
@@ -98,7 +100,9 @@ def start_redis(profile: str, *, reuse: bool = False) -> subprocess.Popen | None
             return process
         except redis.ConnectionError:
             if process.poll() is not None:
-                raise RuntimeError(f"The embedded Redis server exited with code {process.returncode}.") from None
+                raise RuntimeError(
+                    f"The embedded Redis server exited with code {process.returncode}."
+                ) from None
             time.sleep(0.05)
     process.kill()
     raise RuntimeError("The embedded Redis server did not start within 10 seconds.")

@@ -138,7 +138,9 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SECURE = INKWELL_SCHEME == "https"
 SESSION_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
-CSRF_TRUSTED_ORIGINS = [f"{INKWELL_SCHEME}://*.{INKWELL_DOMAIN}" + (f":{INKWELL_PORT}" if INKWELL_PORT else "")]
+CSRF_TRUSTED_ORIGINS = [
+    f"{INKWELL_SCHEME}://*.{INKWELL_DOMAIN}" + (f":{INKWELL_PORT}" if INKWELL_PORT else "")
+]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -184,9 +186,44 @@ if os.environ.get("EMAIL_HOST"):
 # How many fully migrated, unclaimed tenant schemas to keep ready (see tenants/services/provisioning.py).
 SPARE_SCHEMAS = int(os.environ.get("INKWELL_SPARE_SCHEMAS", "2"))
 RESERVED_SUBDOMAINS = frozenset(
-    "www admin api app public static media mail email smtp ftp ns ns1 ns2 help support status docs blog "
-    "billing dashboard login signin signup auth account accounts webhooks mcp telegram inkwell test dev "
-    "staging cdn assets".split()
+    [
+        "www",
+        "admin",
+        "api",
+        "app",
+        "public",
+        "static",
+        "media",
+        "mail",
+        "email",
+        "smtp",
+        "ftp",
+        "ns",
+        "ns1",
+        "ns2",
+        "help",
+        "support",
+        "status",
+        "docs",
+        "blog",
+        "billing",
+        "dashboard",
+        "login",
+        "signin",
+        "signup",
+        "auth",
+        "account",
+        "accounts",
+        "webhooks",
+        "mcp",
+        "telegram",
+        "inkwell",
+        "test",
+        "dev",
+        "staging",
+        "cdn",
+        "assets",
+    ]
 )
 
 # --- Celery -------------------------------------------------------------------------------------

@@ -74,8 +74,26 @@ class TenantAdmin(admin.ModelAdmin):
     list_display = ["name", "subdomain", "status", "plan", "created", "site_link"]
     list_filter = ["status", "plan"]
     search_fields = ["name", "subdomain", "external_key"]
-    readonly_fields = ["schema_name", "subdomain", "status", "external_key", "created", "activated_at", "data_link"]
-    fields = ["name", "plan", "schema_name", "subdomain", "status", "external_key", "created", "activated_at", "data_link"]
+    readonly_fields = [
+        "schema_name",
+        "subdomain",
+        "status",
+        "external_key",
+        "created",
+        "activated_at",
+        "data_link",
+    ]
+    fields = [
+        "name",
+        "plan",
+        "schema_name",
+        "subdomain",
+        "status",
+        "external_key",
+        "created",
+        "activated_at",
+        "data_link",
+    ]
     inlines = [TenantConfigInline, DomainInline, MembershipInline, StatusEventInline]
     actions = ["suspend", "reactivate"]
 
@@ -96,12 +114,19 @@ class TenantAdmin(admin.ModelAdmin):
     def data_link(self, obj):
         if obj.status == Tenant.Status.SPARE or not obj.pk:
             return "—"
-        return format_html('<a href="{}">Inspect this tenant’s own data</a>', reverse("admin:tenants_tenant_data", args=[obj.pk]))
+        return format_html(
+            '<a href="{}">Inspect this tenant’s own data</a>',
+            reverse("admin:tenants_tenant_data", args=[obj.pk]),
+        )
 
     def get_urls(self):
         return [
-            path("provision/", self.admin_site.admin_view(self.provision_view), name="tenants_tenant_provision"),
-            path("top-up-spares/", self.admin_site.admin_view(self.top_up_view), name="tenants_tenant_top_up"),
+            path(
+                "provision/", self.admin_site.admin_view(self.provision_view), name="tenants_tenant_provision"
+            ),
+            path(
+                "top-up-spares/", self.admin_site.admin_view(self.top_up_view), name="tenants_tenant_top_up"
+            ),
             path("<int:pk>/data/", self.admin_site.admin_view(self.data_view), name="tenants_tenant_data"),
         ] + super().get_urls()
 
@@ -118,15 +143,25 @@ class TenantAdmin(admin.ModelAdmin):
             except ValidationError as exc:
                 form.apply_errors(exc)
             else:
-                messages.success(request, f"{result.tenant.name} is live at {tenant_url(result.tenant)}; the owner was emailed a sign-in link.")
+                messages.success(
+                    request,
+                    f"{result.tenant.name} is live at {tenant_url(result.tenant)}; the owner was emailed a sign-in link.",
+                )
                 return redirect("admin:tenants_tenant_change", result.tenant.pk)
-        context = {**self.admin_site.each_context(request), "form": form, "title": "Provision a tenant", "opts": self.model._meta}
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "title": "Provision a tenant",
+            "opts": self.model._meta,
+        }
         return TemplateResponse(request, "admin/tenants/tenant/provision.html", context)
 
     def top_up_view(self, request):
         if request.method == "POST" and self.has_add_permission(request):
             made = spare_schemas_top_up()
-            messages.success(request, f"{made} spare schema(s) created; {settings.SPARE_SCHEMAS} are kept ready.")
+            messages.success(
+                request, f"{made} spare schema(s) created; {settings.SPARE_SCHEMAS} are kept ready."
+            )
         return redirect("admin:tenants_tenant_changelist")
 
     def data_view(self, request, pk):

@@ -43,7 +43,9 @@ def _echo(text: str) -> None:
 def sms_send(*, to: str, body: str, tenant: Tenant | None = None) -> OutboundMessage:
     """Send one SMS through the configured backend and record it. Raises SmsDeliveryError on failure."""
     backend = settings.SMS_BACKEND
-    record = OutboundMessage(channel=OutboundMessage.Channel.SMS, tenant=tenant, to=to, body=body, backend=backend)
+    record = OutboundMessage(
+        channel=OutboundMessage.Channel.SMS, tenant=tenant, to=to, body=body, backend=backend
+    )
     if backend == "outbox":
         record.status = OutboundMessage.Status.STORED
         record.save()

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import DisallowedHost
 from django.db import connection
 from django.shortcuts import render
 from django_tenants.middleware.main import TenantMainMiddleware
@@ -19,7 +20,10 @@ class TenantMiddleware(TenantMainMiddleware):
 
     def process_request(self, request):
         connection.set_schema_to_public()
-        hostname = request.get_host().split(":")[0].lower()
+        try:
+            hostname = request.get_host().split(":")[0].lower()
+        except DisallowedHost:
+            return render(request, "404.html", status=404)
         if hostname in self.public_hosts():
             tenant = public_tenant()
         else:

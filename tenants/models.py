@@ -37,7 +37,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     email = models.EmailField(unique=True)
     full_name = models.CharField(max_length=150, blank=True)
-    phone = models.CharField(max_length=20, blank=True, validators=[validate_phone], help_text="E.164, e.g. +14165550123")
+    phone = models.CharField(
+        max_length=20, blank=True, validators=[validate_phone], help_text="E.164, e.g. +14165550123"
+    )
     is_staff = models.BooleanField(default=False, help_text="May use the staff back office (Django admin).")
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
@@ -52,7 +54,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
-            models.UniqueConstraint(fields=["phone"], condition=~models.Q(phone=""), name="user_phone_unique"),
+            models.UniqueConstraint(
+                fields=["phone"], condition=~models.Q(phone=""), name="user_phone_unique"
+            ),
         ]
 
     def __str__(self):
@@ -140,7 +144,9 @@ class Membership(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "tenant"], name="membership_unique"),
-            models.CheckConstraint(condition=models.Q(role__in=["owner", "member"]), name="membership_role_valid"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["owner", "member"]), name="membership_role_valid"
+            ),
         ]
 
     def __str__(self):
@@ -193,9 +199,15 @@ class TenantConfig(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=models.Q(currency__in=["CAD", "USD"]), name="config_currency_valid"),
-            models.CheckConstraint(condition=models.Q(primary_color__regex=r"^#[0-9a-fA-F]{6}$"), name="config_primary_hex"),
-            models.CheckConstraint(condition=models.Q(accent_color__regex=r"^#[0-9a-fA-F]{6}$"), name="config_accent_hex"),
+            models.CheckConstraint(
+                condition=models.Q(currency__in=["CAD", "USD"]), name="config_currency_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(primary_color__regex=r"^#[0-9a-fA-F]{6}$"), name="config_primary_hex"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(accent_color__regex=r"^#[0-9a-fA-F]{6}$"), name="config_accent_hex"
+            ),
         ]
 
     def __str__(self):
@@ -232,6 +244,9 @@ class SignInToken(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["expires_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.user or 'unknown address'}"
 
 
 class OutboundMessage(models.Model):

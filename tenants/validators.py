@@ -26,7 +26,9 @@ def validate_subdomain(value: str) -> None:
 
 def validate_hex_colour(value: str) -> None:
     if not HEX_COLOUR_RE.match(value or ""):
-        raise ValidationError("Enter a colour as # followed by six hex digits, like #1d4ed8.", code="invalid_colour")
+        raise ValidationError(
+            "Enter a colour as # followed by six hex digits, like #1d4ed8.", code="invalid_colour"
+        )
 
 
 @lru_cache(maxsize=1)
@@ -36,7 +38,9 @@ def _timezones() -> frozenset[str]:
 
 def validate_timezone(value: str) -> None:
     if value not in _timezones():
-        raise ValidationError(f"“{value}” is not a known time zone (for example America/Toronto).", code="invalid_timezone")
+        raise ValidationError(
+            f"“{value}” is not a known time zone (for example America/Toronto).", code="invalid_timezone"
+        )
 
 
 def normalize_phone(value: str, region: str = "CA") -> str:
@@ -44,7 +48,9 @@ def normalize_phone(value: str, region: str = "CA") -> str:
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
-        raise ValidationError("Enter a valid phone number, like +1 416 555 0123.", code="invalid_phone") from None
+        raise ValidationError(
+            "Enter a valid phone number, like +1 416 555 0123.", code="invalid_phone"
+        ) from None
     if not phonenumbers.is_valid_number(number):
         raise ValidationError("Enter a valid phone number, like +1 416 555 0123.", code="invalid_phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.contrib.auth import login, logout
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import cache_control
@@ -23,7 +22,9 @@ def _client_ip(request) -> str | None:
 
 def _next_url(request) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return "/dashboard/"
 
@@ -47,7 +48,9 @@ def theme_css(request):
 def signin_link_request_view(request):
     form = EmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        signin.signin_link_request(tenant=request.tenant, email=form.cleaned_data["email"], ip=_client_ip(request))
+        signin.signin_link_request(
+            tenant=request.tenant, email=form.cleaned_data["email"], ip=_client_ip(request)
+        )
         return render(request, "tenants/signin_sent.html", {"email": form.cleaned_data["email"]})
     return render(request, "tenants/signin.html", {"form": form, "next": _next_url(request)},
                   status=400 if form.errors else 200)  # fmt: skip
@@ -58,7 +61,9 @@ def signin_link_view(request, token):
     """GET shows a button; only the POST uses the link, so mail scanners that fetch links can't burn it."""
     if request.method == "GET":
         if not signin.signin_link_peek(tenant=request.tenant, token=token):
-            return render(request, "error.html", {"message": signin.LINK_FAILED, "retry_url": "/sign-in/"}, status=400)
+            return render(
+                request, "error.html", {"message": signin.LINK_FAILED, "retry_url": "/sign-in/"}, status=400
+            )
         return render(request, "tenants/signin_confirm.html", {"next": _next_url(request)})
     user = signin.signin_link_consume(tenant=request.tenant, token=token)
     _sign_in(request, user)
@@ -69,7 +74,9 @@ def signin_link_view(request, token):
 def signin_code_request_view(request):
     form = PhoneForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        challenge = signin.signin_code_request(tenant=request.tenant, phone=form.cleaned_data["phone"], ip=_client_ip(request))
+        challenge = signin.signin_code_request(
+            tenant=request.tenant, phone=form.cleaned_data["phone"], ip=_client_ip(request)
+        )
         request.session[CHALLENGE_KEY] = challenge
         return redirect("signin_code_verify")
     return render(request, "tenants/signin_code.html", {"form": form}, status=400 if form.errors else 200)
@@ -84,7 +91,10 @@ def signin_code_verify_view(request):
     if request.method == "POST" and form.is_valid():
         try:
             user = signin.signin_code_verify(
-                tenant=request.tenant, challenge=challenge, code=form.cleaned_data["code"], ip=_client_ip(request)
+                tenant=request.tenant,
+                challenge=challenge,
+                code=form.cleaned_data["code"],
+                ip=_client_ip(request),
             )
         except ValidationError as exc:
             form.add_error("code", exc)
@@ -94,7 +104,9 @@ def signin_code_verify_view(request):
             request.session.pop(CHALLENGE_KEY, None)
             _sign_in(request, user)
             return redirect(_next_url(request))
-    return render(request, "tenants/signin_code_verify.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "tenants/signin_code_verify.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 @require_POST

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -93,7 +93,9 @@ def spare_schema_drop(spare: Tenant) -> None:
 
 
 def spare_schema_migrate(spare: Tenant) -> None:
-    call_command("migrate_schemas", schema_name=spare.schema_name, tenant=True, interactive=False, verbosity=0)
+    call_command(
+        "migrate_schemas", schema_name=spare.schema_name, tenant=True, interactive=False, verbosity=0
+    )
     connection.set_schema_to_public()
 
 
@@ -122,9 +124,10 @@ def _clean_request(*, name, subdomain, owner_email, owner_phone, plan) -> tuple[
     except ValidationError as exc:
         errors["subdomain"] = exc.messages
     else:
-        if Tenant.objects.filter(subdomain=subdomain).exists() or Domain.objects.filter(
-            domain=tenant_host(subdomain)
-        ).exists():
+        if (
+            Tenant.objects.filter(subdomain=subdomain).exists()
+            or Domain.objects.filter(domain=tenant_host(subdomain)).exists()
+        ):
             errors["subdomain"] = [f"The subdomain “{subdomain}” is already taken."]
     try:
         validate_email(owner_email)
@@ -220,7 +223,7 @@ def tenant_provision(
                         raise StaleSpare(spare.schema_name)
                     result = _claim(spare, **claim_args)
                     if send_welcome:
-                        transaction.on_commit(lambda: _send_welcome(result))
+                        transaction.on_commit(partial(_send_welcome, result))
                     logger.info("Provisioned %s from spare schema", subdomain)
                     return result
         except StaleSpare:
@@ -243,4 +246,3 @@ def _send_welcome(result: ProvisionResult) -> None:
         signin_welcome_send(tenant=result.tenant, user=result.owner)
     except Exception:  # the tenant exists either way; the owner can ask for another link
         logger.exception("Could not send the welcome email for %s", result.tenant.subdomain)
-

@@ -115,7 +115,9 @@ def _usable(token: SignInToken | None) -> bool:
 
 def signin_link_peek(*, tenant: Tenant, token: str) -> bool:
     """Whether a link is still good, without using it (for the confirmation page)."""
-    found = SignInToken.objects.filter(tenant=tenant, kind=SignInToken.Kind.LINK, digest=_digest(token)).first()
+    found = SignInToken.objects.filter(
+        tenant=tenant, kind=SignInToken.Kind.LINK, digest=_digest(token)
+    ).first()
     return _usable(found)
 
 
@@ -155,7 +157,11 @@ def signin_code_request(*, tenant: Tenant, phone: str, ip: str | None) -> str:
     if user is not None:
         body = render_to_string(
             "sms/signin_code.txt",
-            {"brand": tenant.config.brand_name, "code": code, "minutes": int(settings.SIGNIN_CODE_TTL.total_seconds() // 60)},
+            {
+                "brand": tenant.config.brand_name,
+                "code": code,
+                "minutes": int(settings.SIGNIN_CODE_TTL.total_seconds() // 60),
+            },
         ).strip()
         sms_send(to=number, body=body, tenant=tenant)
     return challenge

@@ -13,7 +13,9 @@ from tenants.services.provisioning import spare_schema_drop, tenant_provision
 
 
 def provision(**overrides):
-    args = dict(name="Gamma Haulers", subdomain="gamma", owner_email="Owner@Gamma.example", external_key="k:gamma")
+    args = dict(
+        name="Gamma Haulers", subdomain="gamma", owner_email="Owner@Gamma.example", external_key="k:gamma"
+    )
     args.update(overrides)
     return tenant_provision(**args)
 
@@ -24,7 +26,9 @@ def tables_in(schema: str) -> set[str]:
         return {row[0] for row in cursor.fetchall()}
 
 
-def test_provisioned_tenant_is_usable_and_owner_gets_a_working_welcome_link(worlds, django_capture_on_commit_callbacks):
+def test_provisioned_tenant_is_usable_and_owner_gets_a_working_welcome_link(
+    worlds, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         result = provision(owner_phone="(416) 555-0199", plan="seo")
 
@@ -71,7 +75,11 @@ def test_same_external_key_twice_gives_one_tenant(worlds):
     ],
 )
 def test_invalid_subdomain_is_refused_and_nothing_is_created(worlds, subdomain, message):
-    tenants_before, spares_before, users_before = Tenant.objects.count(), spare_tenants().count(), User.objects.count()
+    tenants_before, spares_before, users_before = (
+        Tenant.objects.count(),
+        spare_tenants().count(),
+        User.objects.count(),
+    )
     with pytest.raises(ValidationError) as exc:
         provision(subdomain=subdomain, external_key=None)
     assert message in " ".join(exc.value.message_dict["subdomain"])
@@ -137,7 +145,9 @@ def test_fallback_that_fails_while_migrating_leaves_no_orphan_schema(worlds, mon
 def test_a_stale_spare_is_migrated_before_it_is_claimed(worlds):
     spare = spare_tenants().get()
     # As if contenttypes.0002 had been written after this spare was made.
-    call_command("migrate_schemas", "contenttypes", "0001", schema_name=spare.schema_name, tenant=True, verbosity=0)
+    call_command(
+        "migrate_schemas", "contenttypes", "0001", schema_name=spare.schema_name, tenant=True, verbosity=0
+    )
     connection.set_schema_to_public()
     assert not provisioning.spare_is_current(spare.schema_name)
     result = provision()
@@ -146,11 +156,15 @@ def test_a_stale_spare_is_migrated_before_it_is_claimed(worlds):
 
 
 def test_tenant_create_command_prints_url_and_link(worlds, capsys):
-    call_command("tenant_create", "--name", "Delta Moving", "--subdomain", "delta", "--owner-email", "d@delta.example")
+    call_command(
+        "tenant_create", "--name", "Delta Moving", "--subdomain", "delta", "--owner-email", "d@delta.example"
+    )
     out = capsys.readouterr().out
     assert "Created Delta Moving at http://delta.localhost:8000/" in out
     assert "http://delta.localhost:8000/sign-in/link/" in out
-    call_command("tenant_create", "--name", "Delta Moving", "--subdomain", "delta", "--owner-email", "d@delta.example")
+    call_command(
+        "tenant_create", "--name", "Delta Moving", "--subdomain", "delta", "--owner-email", "d@delta.example"
+    )
     assert "Already exists: Delta Moving" in capsys.readouterr().out
     assert Tenant.objects.filter(subdomain="delta").count() == 1
 

@@ -11,10 +11,12 @@ class Command(BaseCommand):
     help = "Provision a tenant (schema, domain, config, owner) and print its URL and a one-time sign-in link."
 
     def add_arguments(self, parser):
-        parser.add_argument("--name", required=True, help="Business name, e.g. \"Acme Movers\"")
+        parser.add_argument("--name", required=True, help='Business name, e.g. "Acme Movers"')
         parser.add_argument("--subdomain", required=True, help="e.g. acme → acme.<INKWELL domain>")
         parser.add_argument("--owner-email", required=True)
-        parser.add_argument("--owner-phone", default="", help="Mobile number for SMS sign-in, e.g. +14165550123")
+        parser.add_argument(
+            "--owner-phone", default="", help="Mobile number for SMS sign-in, e.g. +14165550123"
+        )
         parser.add_argument("--owner-name", default="")
         parser.add_argument("--plan", default="", choices=["", *Plan.values])
         parser.add_argument("--key", default=None, help="Idempotency key (default: cli:<subdomain>)")
@@ -32,7 +34,9 @@ class Command(BaseCommand):
                 external_key=key,
             )
         except ValidationError as exc:
-            lines = [f"{field.replace('_', '-')}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items()]
+            lines = [
+                f"{field.replace('_', '-')}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items()
+            ]
             raise CommandError("Cannot create the tenant.\n  " + "\n  ".join(lines)) from None
         tenant = result.tenant
         verb = "Created" if result.created else "Already exists:"

@@ -1,0 +1,120 @@
+"""Tenant isolation: every tenant URL that exists so far, tried by the wrong people."""
+
+import pytest
+from django.test import Client
+
+from tenants.services.status import tenant_suspend
+from tests.conftest import client_for
+
+MEMBER_PAGES = ["/dashboard/"]
+OWNER_PAGES = ["/dashboard/settings/"]
+API = ["/api/v1/me/", "/api/v1/config/"]
+ALL = MEMBER_PAGES + OWNER_PAGES + API
+
+
+def assert_no_private_data(response, world):
+    """The brand is public on the tenant's own host; who works there and its settings are not."""
+    html = response.content.decode()
+    for private in (world.owner.email, world.member.email, "Signed in as", "Business settings", "feature_"):
+        assert private not in html
+
+
+@pytest.mark.parametrize("path", ALL)
+def test_owner_of_another_tenant_gets_404_everywhere(alpha, beta, path):
+    # beta's owner holds a valid session on alpha's host (not bound to any tenant): still nothing.
+    client = Client(HTTP_HOST=alpha.host)
+    client.force_login(beta.owner)
+    response = client.get(path)
+    assert response.status_code == 404
+    assert_no_private_data(response, alpha)
+
+
+@pytest.mark.parametrize("path", ALL)
+def test_session_from_another_tenant_is_not_honoured(alpha, beta, path):
+    client = client_for(beta, user=beta.owner)  # signed in to beta…
+    client.defaults["HTTP_HOST"] = alpha.host  # …then replayed on alpha
+    response = client.get(path)
+    assert response.status_code in (302, 403)
+    assert_no_private_data(response, alpha)
+    # and the replayed session is gone, so it can't be used on beta either
+    client.defaults["HTTP_HOST"] = beta.host
+    assert client.get("/dashboard/").status_code == 302
+
+
+@pytest.mark.parametrize("path", MEMBER_PAGES + OWNER_PAGES)
+def test_anonymous_is_sent_to_sign_in(alpha, path):
+    response = client_for(alpha).get(path)
+    assert response.status_code == 302
+    assert response["Location"] == f"/sign-in/?next={path}"
+
+
+@pytest.mark.parametrize("path", API)
+def test_anonymous_api_call_is_refused(alpha, path):
+    response = client_for(alpha).get(path)
+    assert response.status_code == 403
+    assert "credentials" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("path", MEMBER_PAGES + API)
+def test_members_see_their_own_tenant(alpha, path):
+    response = client_for(alpha, user=alpha.member).get(path)
+    assert response.status_code == 200
+
+
+def test_api_answers_about_the_host_tenant_only(alpha, beta):
+    assert client_for(alpha, user=alpha.owner).get("/api/v1/me/").json()["tenant"]["subdomain"] == "alpha"
+    assert client_for(beta, user=beta.owner).get("/api/v1/me/").json()["tenant"]["subdomain"] == "beta"
+
+
+@pytest.mark.parametrize("path", OWNER_PAGES)
+def test_members_cannot_use_owner_pages(alpha, path):
+    response = client_for(alpha, user=alpha.member).get(path)
+    assert response.status_code == 403
+
+
+def test_members_cannot_change_config_by_api(alpha):
+    client = client_for(alpha, user=alpha.member)
+    response = client.patch("/api/v1/config/", {"brand_name": "Hacked"}, content_type="application/json")
+    assert response.status_code == 403
+    alpha.tenant.config.refresh_from_db()
+    assert alpha.tenant.config.brand_name == "Alpha Movers"
+
+
+def test_owner_cannot_change_another_tenants_config_by_api(alpha, beta):
+    client = Client(HTTP_HOST=alpha.host)
+    client.force_login(beta.owner)
+    response = client.patch("/api/v1/config/", {"brand_name": "Hacked"}, content_type="application/json")
+    assert response.status_code == 404
+
+
+def test_unknown_host_gets_a_friendly_404(db):
+    response = Client(HTTP_HOST="nobody.localhost").get("/dashboard/")
+    assert response.status_code == 404
+    assert "There is no business at" in response.content.decode()
+
+
+def test_unclaimed_spare_schemas_are_unreachable(worlds):
+    from tenants.selectors import spare_tenants
+
+    spare = spare_tenants().first()
+    response = Client(HTTP_HOST=f"{spare.schema_name}.localhost").get("/")
+    assert response.status_code == 404
+
+
+def test_suspended_tenant_shows_a_notice_and_nothing_else(alpha):
+    client = client_for(alpha, user=alpha.owner)
+    tenant_suspend(tenant=alpha.tenant, reason="unpaid")
+    response = client.get("/dashboard/")
+    assert response.status_code == 403
+    assert "temporarily unavailable" in response.content.decode()
+    assert client.get("/api/v1/me/").status_code == 403
+
+
+def test_tenant_pages_do_not_exist_on_the_public_host(alpha, public_client):
+    public_client.force_login(alpha.owner)
+    for path in ALL:
+        assert public_client.get(path).status_code == 404
+
+
+def test_admin_is_only_on_the_public_host(alpha):
+    assert client_for(alpha).get("/admin/").status_code == 404

@@ -1,0 +1,106 @@
+import pytest
+from django.db import connection
+
+from tenants.fields import fernet
+from tenants.models import TenantConfig
+from tenants.services.config import tenant_connector_secrets_set
+from tests.conftest import client_for
+
+GOOD = {
+    "brand_name": "Alpha Movers",
+    "primary_color": "#112233",
+    "accent_color": "#445566",
+    "timezone": "America/Vancouver",
+    "locale": "fr-ca",
+    "currency": "USD",
+    "business_phone": "604 555 0123",
+    "business_email": "hello@alpha.example",
+    "feature_contracts": "on",
+    "feature_dashboard": "on",
+}
+
+
+def test_owner_saves_settings_and_theme_follows(alpha):
+    client = client_for(alpha, user=alpha.owner)
+    response = client.post("/dashboard/settings/", GOOD)
+    assert response.status_code == 200 and "Settings saved." in response.content.decode()
+    config = TenantConfig.objects.get(pk=alpha.tenant.pk)
+    assert (config.primary_color, config.timezone, config.currency) == ("#112233", "America/Vancouver", "USD")
+    assert config.business_phone == "+16045550123"
+    assert config.feature_chat is False  # unchecked box switches the area off
+    css = client.get("/theme.css")
+    assert css["Content-Type"].startswith("text/css")
+    assert "--brand-primary: #112233;" in css.content.decode()
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("primary_color", "blue", "six hex digits"),
+        ("accent_color", "#12345", "six hex digits"),
+        ("timezone", "Mars/Olympus", "not a known time zone"),
+        ("business_phone", "555", "valid phone number"),
+        ("currency", "EUR", "Select a valid choice"),
+    ],
+)
+def test_bad_settings_are_field_errors_and_nothing_is_saved(alpha, field, value, message):
+    client = client_for(alpha, user=alpha.owner)
+    response = client.post("/dashboard/settings/", {**GOOD, field: value})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    config = TenantConfig.objects.get(pk=alpha.tenant.pk)
+    assert config.primary_color != "#112233"  # no part of the form was applied
+
+
+def test_htmx_save_returns_only_the_form(alpha):
+    client = client_for(alpha, user=alpha.owner)
+    response = client.post("/dashboard/settings/", GOOD, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert html.lstrip().startswith('<form id="config-form"') and "<html" not in html
+    assert "Settings saved." in html
+
+
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"primary_color": "red"}, "primary_color"),
+        ({"timezone": "Nowhere/Land"}, "timezone"),
+        ({"business_phone": "12"}, "business_phone"),
+    ],
+)
+def test_api_rejects_bad_config_with_field_errors(alpha, payload, field):
+    client = client_for(alpha, user=alpha.owner)
+    response = client.patch("/api/v1/config/", payload, content_type="application/json")
+    assert response.status_code == 400
+    assert field in response.json()
+    assert TenantConfig.objects.get(pk=alpha.tenant.pk).primary_color == "#1d4ed8"
+
+
+def test_api_updates_config(alpha):
+    client = client_for(alpha, user=alpha.owner)
+    response = client.patch("/api/v1/config/", {"accent_color": "#abcdef"}, content_type="application/json")
+    assert response.status_code == 200 and response.json()["accent_color"] == "#abcdef"
+
+
+def test_connector_secrets_are_encrypted_at_rest(alpha):
+    config = alpha.tenant.config
+    tenant_connector_secrets_set(
+        config=config, connector="gsc", secrets={"refresh_token": "very-secret-token"}
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT connector_secrets FROM tenants_tenantconfig WHERE tenant_id = %s", [config.pk])
+        raw = cursor.fetchone()[0]
+    assert "very-secret-token" not in raw
+    assert b"very-secret-token" in fernet().decrypt(raw.encode())
+    assert TenantConfig.objects.get(pk=config.pk).connector_secrets == {
+        "gsc": {"refresh_token": "very-secret-token"}
+    }
+    tenant_connector_secrets_set(config=config, connector="gsc", secrets={})
+    assert TenantConfig.objects.get(pk=config.pk).connector_secrets == {}
+
+
+def test_a_wrong_encryption_key_is_a_clear_error(alpha, settings):
+    tenant_connector_secrets_set(config=alpha.tenant.config, connector="ga4", secrets={"key": "x"})
+    settings.FIELD_ENCRYPTION_KEYS = ["Zm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyMTI="]
+    with pytest.raises(ValueError, match="INKWELL_FIELD_ENCRYPTION_KEYS"):
+        TenantConfig.objects.get(pk=alpha.tenant.pk)

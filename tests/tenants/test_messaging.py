@@ -1,0 +1,83 @@
+import json
+from urllib.parse import parse_qs
+
+import pytest
+import responses
+from django.core import mail
+from django.test import override_settings
+
+from tenants.messaging import OutboxEmailBackend, SmsDeliveryError, sms_send
+from tenants.models import OutboundMessage
+
+TWILIO = dict(
+    SMS_BACKEND="twilio",
+    TWILIO_ACCOUNT_SID="AC" + "0" * 32,
+    TWILIO_AUTH_TOKEN="test-token",
+    TWILIO_FROM_NUMBER="+15005550006",
+)
+MESSAGES_URL = f"https://api.twilio.com/2010-04-01/Accounts/{TWILIO['TWILIO_ACCOUNT_SID']}/Messages.json"
+
+
+def test_outbox_backend_stores_and_prints(alpha, capsys):
+    record = sms_send(to="+14165550101", body="Hello from Alpha", tenant=alpha.tenant)
+    assert OutboundMessage.objects.get(pk=record.pk).status == "stored"
+    assert record.backend == "outbox" and record.tenant == alpha.tenant
+    assert "[outbox] SMS to +14165550101: Hello from Alpha" in capsys.readouterr().err
+
+
+@responses.activate
+@override_settings(**TWILIO)
+def test_twilio_backend_sends_through_the_rest_api(alpha):
+    responses.post(
+        MESSAGES_URL,
+        status=201,
+        json={
+            "sid": "SM" + "a" * 32,
+            "status": "queued",
+            "to": "+14165550101",
+            "body": "Hi",
+            "error_code": None,
+        },
+    )
+    record = sms_send(to="+14165550101", body="Hi", tenant=alpha.tenant)
+    sent = parse_qs(responses.calls[0].request.body)
+    assert sent == {"To": ["+14165550101"], "From": ["+15005550006"], "Body": ["Hi"]}
+    assert responses.calls[0].request.headers["Authorization"].startswith("Basic ")
+    record.refresh_from_db()
+    assert (record.status, record.provider_id, record.backend) == ("sent", "SM" + "a" * 32, "twilio")
+
+
+@responses.activate
+@override_settings(**TWILIO)
+def test_twilio_refusal_is_recorded_and_raised(alpha):
+    responses.post(
+        MESSAGES_URL,
+        status=400,
+        body=json.dumps(
+            {"code": 21211, "message": "The 'To' number +1555 is not a valid phone number.", "status": 400}
+        ),
+        content_type="application/json",
+    )
+    with pytest.raises(SmsDeliveryError, match="not a valid phone number"):
+        sms_send(to="+1555", body="Hi")
+    record = OutboundMessage.objects.get()
+    assert record.status == "failed" and "not a valid phone number" in record.error
+
+
+@override_settings(SMS_BACKEND="carrier-pigeon")
+def test_unknown_sms_backend_is_a_clear_error(db):
+    with pytest.raises(ValueError, match="Unknown SMS_BACKEND"):
+        sms_send(to="+14165550101", body="Hi")
+
+
+def test_outbox_email_backend_records_each_recipient(db, capsys):
+    message = mail.EmailMessage(
+        "Subject line", "Body text", "from@example.com", ["a@example.com", "b@example.com"]
+    )
+    assert OutboxEmailBackend().send_messages([message]) == 1
+    stored = OutboundMessage.objects.filter(channel="email").order_by("to")
+    assert [(m.to, m.subject, m.body) for m in stored] == [
+        ("a@example.com", "Subject line", "Body text"),
+        ("b@example.com", "Subject line", "Body text"),
+    ]
+    assert "[outbox] Email to a@example.com: Subject line" in capsys.readouterr().err

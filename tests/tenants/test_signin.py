@@ -1,0 +1,232 @@
+import re
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.test import Client
+from django.utils import timezone
+
+from tenants.models import OutboundMessage, SignInToken
+from tenants.services.signin import signin_link_issue
+from tests.conftest import client_for
+
+SENT = "Check your email"
+
+
+def link_path(url: str) -> str:
+    return "/" + url.split("/", 3)[3]
+
+
+def request_link(client: Client, email: str, ip: str = "10.0.0.1"):
+    return client.post("/sign-in/", {"email": email}, REMOTE_ADDR=ip)
+
+
+def emailed_link(to: str) -> str:
+    message = next(m for m in mail.outbox if m.to == [to])
+    return link_path(re.search(r"http://\S+/sign-in/link/\S+/", message.body).group(0))
+
+
+def test_magic_link_signs_in_once(alpha):
+    client = client_for(alpha)
+    response = request_link(client, alpha.owner.email.upper())
+    assert response.status_code == 200 and SENT in response.content.decode()
+    path = emailed_link(alpha.owner.email)
+
+    assert "Continue to Alpha Movers" in client.get(path).content.decode()  # GET does not use the link
+    response = client.post(path)
+    assert response.status_code == 302 and response["Location"] == "/dashboard/"
+    assert "owner@alpha.example" in client.get("/dashboard/").content.decode()
+
+    again = client_for(alpha).post(path)
+    assert again.status_code == 400 and "already been used" in again.content.decode()
+    assert client_for(alpha).get(path).status_code == 400
+
+
+def test_expired_link_fails(alpha):
+    path = link_path(signin_link_issue(tenant=alpha.tenant, user=alpha.owner))
+    SignInToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    response = client_for(alpha).post(path)
+    assert response.status_code == 400 and "expired" in response.content.decode()
+
+
+def test_link_for_one_tenant_fails_on_another_host(alpha, beta):
+    path = link_path(signin_link_issue(tenant=alpha.tenant, user=alpha.owner))
+    client = client_for(beta)
+    assert client.post(path).status_code == 400
+    assert client.get("/dashboard/").status_code == 302  # still signed out
+    assert client_for(alpha).post(path).status_code == 302  # and the link was not burnt by the attempt
+
+
+def test_link_stops_working_when_membership_is_removed(alpha):
+    path = link_path(signin_link_issue(tenant=alpha.tenant, user=alpha.member))
+    alpha.member.memberships.all().delete()
+    assert client_for(alpha).post(path).status_code == 400
+
+
+def test_unknown_and_foreign_addresses_get_the_same_answer_and_no_email(alpha, beta):
+    known = request_link(client_for(alpha), alpha.owner.email)
+    unknown = request_link(client_for(alpha), "nobody@nowhere.example")
+    foreign = request_link(client_for(alpha), beta.owner.email)  # a real user, but not of alpha
+
+    def strip(response):
+        html = re.sub(r'"X-CSRFToken": "\w+"', "", response.content.decode())
+        for email in (alpha.owner.email, beta.owner.email, "nobody@nowhere.example"):
+            html = html.replace(email, "X")
+        return html
+
+    assert known.status_code == unknown.status_code == foreign.status_code == 200
+    assert strip(known) == strip(unknown) == strip(foreign)
+    assert [m.to for m in mail.outbox] == [[alpha.owner.email]]
+
+
+def test_link_requests_are_rate_limited_per_address(alpha):
+    limit, _ = settings.SIGNIN_RATE_PER_ADDRESS
+    client = client_for(alpha)
+    for i in range(limit):
+        assert request_link(client, alpha.owner.email, ip=f"10.0.1.{i}").status_code == 200
+    response = request_link(client, alpha.owner.email, ip="10.0.2.1")
+    assert response.status_code == 429 and "Too many" in response.content.decode()
+    assert int(response["Retry-After"]) > 0
+    assert len(mail.outbox) == limit
+
+
+def test_link_requests_are_rate_limited_per_ip(alpha):
+    limit, _ = settings.SIGNIN_RATE_PER_IP
+    client = client_for(alpha)
+    for i in range(limit):
+        assert request_link(client, f"someone{i}@example.com", ip="10.9.9.9").status_code == 200
+    assert request_link(client, "another@example.com", ip="10.9.9.9").status_code == 429
+    assert request_link(client, "another@example.com", ip="10.9.9.8").status_code == 200
+
+
+def test_bad_email_is_a_form_error(alpha):
+    response = client_for(alpha).post("/sign-in/", {"email": "not an email"})
+    assert response.status_code == 400 and "valid email" in response.content.decode()
+
+
+# --- SMS codes -------------------------------------------------------------------------------------
+
+
+def request_code(client: Client, phone: str, ip: str = "10.0.0.1"):
+    return client.post("/sign-in/code/", {"phone": phone}, REMOTE_ADDR=ip)
+
+
+def texted_code(phone: str) -> str:
+    message = OutboundMessage.objects.filter(channel="sms", to=phone).latest("created")
+    return re.search(r"\b(\d{6})\b", message.body).group(1)
+
+
+def submit_code(client: Client, code: str):
+    return client.post("/sign-in/code/verify/", {"code": code}, REMOTE_ADDR="10.0.0.1")
+
+
+def test_sms_code_signs_in(alpha):
+    client = client_for(alpha)
+    response = request_code(client, "(416) 555-0101")
+    assert response.status_code == 302 and response["Location"] == "/sign-in/code/verify/"
+    code = texted_code(alpha.owner.phone)
+    message = OutboundMessage.objects.get(to=alpha.owner.phone)
+    assert message.tenant_id == alpha.tenant.pk and "Alpha Movers" in message.body
+
+    response = submit_code(client, code)
+    assert response.status_code == 302 and response["Location"] == "/dashboard/"
+    assert client.get("/dashboard/").status_code == 200
+    assert client.session.get_expiry_age() == 30 * 24 * 3600
+
+
+def test_five_wrong_codes_lock_the_challenge(alpha):
+    client = client_for(alpha)
+    request_code(client, alpha.owner.phone)
+    code = texted_code(alpha.owner.phone)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    for _ in range(4):
+        response = submit_code(client, wrong)
+        assert response.status_code == 400 and "not right" in response.content.decode()
+    response = submit_code(client, wrong)
+    assert "Too many wrong codes" in response.content.decode()
+    response = submit_code(client, code)  # even the right code is refused now
+    assert response.status_code == 400 and "Too many wrong codes" in response.content.decode()
+    assert client.get("/dashboard/").status_code == 302
+
+
+def test_code_expires(alpha):
+    client = client_for(alpha)
+    request_code(client, alpha.owner.phone)
+    code = texted_code(alpha.owner.phone)
+    SignInToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert submit_code(client, code).status_code == 400
+
+
+def test_code_needs_the_challenge_from_the_same_browser(alpha):
+    request_code(client_for(alpha), alpha.owner.phone)
+    code = texted_code(alpha.owner.phone)
+    other = client_for(alpha)
+    response = other.post("/sign-in/code/verify/", {"code": code})
+    assert response.status_code == 302 and response["Location"] == "/sign-in/code/"
+
+
+def test_unknown_phone_looks_the_same_and_never_signs_in(alpha):
+    client = client_for(alpha)
+    response = request_code(client, "+1 416 555 0999")
+    assert response.status_code == 302 and response["Location"] == "/sign-in/code/verify/"
+    assert not OutboundMessage.objects.filter(channel="sms").exists()
+    assert submit_code(client, "123456").status_code == 400
+
+
+def test_bad_phone_and_bad_code_are_form_errors(alpha):
+    client = client_for(alpha)
+    response = request_code(client, "12")
+    assert response.status_code == 400 and "valid phone number" in response.content.decode()
+    request_code(client, alpha.owner.phone)
+    response = submit_code(client, "12ab")
+    assert response.status_code == 400 and "6 digits" in response.content.decode()
+
+
+def test_code_requests_are_rate_limited(alpha):
+    limit, _ = settings.SIGNIN_RATE_PER_ADDRESS
+    client = client_for(alpha)
+    for i in range(limit):
+        assert request_code(client, alpha.owner.phone, ip=f"10.0.3.{i}").status_code == 302
+    assert request_code(client, alpha.owner.phone, ip="10.0.4.1").status_code == 429
+
+
+# --- sessions --------------------------------------------------------------------------------------
+
+
+def signed_in_by_link(world) -> Client:
+    client = client_for(world)
+    assert client.post(link_path(signin_link_issue(tenant=world.tenant, user=world.owner))).status_code == 302
+    return client
+
+
+def test_sign_out_everywhere_ends_every_session(alpha):
+    phone, laptop = signed_in_by_link(alpha), signed_in_by_link(alpha)
+    assert phone.get("/dashboard/").status_code == laptop.get("/dashboard/").status_code == 200
+    assert laptop.post("/sign-in/out/everywhere/").status_code == 302
+    assert phone.get("/dashboard/").status_code == 302
+    assert laptop.get("/dashboard/").status_code == 302
+    assert signed_in_by_link(alpha).get("/dashboard/").status_code == 200  # signing in again works
+
+
+def test_sign_out_ends_this_session(alpha):
+    client = signed_in_by_link(alpha)
+    assert client.post("/sign-in/out/").status_code == 302
+    assert client.get("/dashboard/").status_code == 302
+
+
+def test_session_cookie_is_host_only_and_lasts_30_days(alpha):
+    client = client_for(alpha)
+    response = client.post(link_path(signin_link_issue(tenant=alpha.tenant, user=alpha.owner)))
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie["domain"] == ""  # never shared with other subdomains
+    assert cookie["httponly"]
+    assert int(cookie["max-age"]) == 30 * 24 * 3600
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x"])
+def test_next_never_leaves_the_tenant_host(alpha, target):
+    client = client_for(alpha)
+    path = link_path(signin_link_issue(tenant=alpha.tenant, user=alpha.owner))
+    response = client.post(path, {"next": target})
+    assert response["Location"] == "/dashboard/"
