@@ -139,7 +139,9 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SECURE = INKWELL_SCHEME == "https"
 if SECURE and not (os.environ.get("INKWELL_SECRET_KEY") and os.environ.get("INKWELL_FIELD_ENCRYPTION_KEYS")):
     # An https public URL means a real deployment: keys must be shared by every process, not made up per machine.
-    raise ImproperlyConfigured("Set INKWELL_SECRET_KEY and INKWELL_FIELD_ENCRYPTION_KEYS for an https deployment.")
+    raise ImproperlyConfigured(
+        "Set INKWELL_SECRET_KEY and INKWELL_FIELD_ENCRYPTION_KEYS for an https deployment."
+    )
 SESSION_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
 CSRF_TRUSTED_ORIGINS = [

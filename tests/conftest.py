@@ -77,6 +77,11 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """After pytest-django has created and migrated the test database, make the shared tenants once."""
     from tenants.services.provisioning import spare_schemas_top_up
 
+    # pytest-django skips creating the test database when no selected test asks for one; never
+    # let this fixture write test tenants into a real database in that case.
+    assert connection.settings_dict["NAME"].startswith("test_"), (
+        "refusing to create test tenants outside a test database"
+    )
     with django_db_blocker.unblock():
         spare_schemas_top_up(target=1)
         worlds = {"alpha": _make_world("alpha", "Alpha Movers"), "beta": _make_world("beta", "Beta Shipping")}

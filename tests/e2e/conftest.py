@@ -8,13 +8,20 @@ port of 127.0.0.1, and removes all of it when the package is done.
 The server thread lives in this process, so it sends email through the locmem backend that
 pytest-django installs: tests read sign-in links from `django.core.mail.outbox`, and SMS codes
 from the OutboundMessage table, as the outbox SMS backend stores them.
+
+Tests are marked `django_db` (which also makes pytest-django create the test database when only
+browser tests are selected): the test's own connection sits in a transaction that is rolled back,
+and only reads; everything the server writes is committed and removed with the tenant.
 """
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core import mail
+from playwright.sync_api import expect
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps dialling Google, which this network refuses.
@@ -120,29 +127,25 @@ def site(e2e_tenant):
     server.terminate()
 
 
-@pytest.fixture(autouse=True)
-def _database_open_to_the_server(django_db_blocker):
-    # pytest-django blocks database access process-wide outside db tests; the server thread needs it.
-    # No transaction is opened here: the server's writes are committed, and the test reads them.
-    with django_db_blocker.unblock():
-        yield
-
-
 @pytest.fixture(scope="package")
 def browser():
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps its event loop parked in this thread, so Django sees "an async
-    # context" and refuses database calls that are in fact synchronous; allowed while it runs.
+    # Playwright's sync API keeps an asyncio loop parked in this thread. Django then takes this for
+    # an async context: it refuses database calls (they are in fact synchronous, so allow them) and
+    # hands out a second set of connections, which must be closed before the loop goes away or
+    # they outlive the test database.
     with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+        connections.close_all()
 
 
 @pytest.fixture
-def page(browser, site):
+def page(site, browser):  # site first, so the server outlives the browser and its open connections
     """A fresh phone-sized browser (no cookies) with the tenant's site as base URL."""
     context = browser.new_context(**PHONE, base_url=site.url)
     context.set_default_timeout(5_000)
@@ -151,13 +154,24 @@ def page(browser, site):
     context.close()
 
 
+def emailed_link(to: str) -> str:
+    message = next(m for m in reversed(mail.outbox) if m.to == [to])
+    return re.search(r"http://\S+/sign-in/link/\S+/", message.body).group(0)
+
+
+def sign_in_by_link(page, site) -> None:
+    """What the owner does: ask for a link, open it from the email, confirm."""
+    page.goto("/sign-in/")
+    page.get_by_label("Email address").fill(OWNER_EMAIL)
+    page.get_by_role("button", name="Email me a sign-in link").tap()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    page.goto(emailed_link(OWNER_EMAIL))
+    page.get_by_role("button", name=f"Continue to {BUSINESS}").tap()
+    expect(page).to_have_url(f"{site.url}/dashboard/")
+
+
 @pytest.fixture
 def owner_page(page, site):
-    """`page`, already signed in as the owner (the session the sign-in views would make)."""
-    from tests.conftest import TenantWorld, client_for
-
-    world = TenantWorld(tenant=site.tenant, owner=site.owner, member=None, host=site.host)
-    client = client_for(world, user=site.owner)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": site.url}])
+    """`page`, signed in as the owner."""
+    sign_in_by_link(page, site)
     return page

@@ -3,18 +3,12 @@
 import re
 
 import pytest
-from django.core import mail
 from playwright.sync_api import expect
 
 from tenants.models import OutboundMessage
-from tests.e2e.conftest import BUSINESS, OWNER_EMAIL, OWNER_PHONE
+from tests.e2e.conftest import BUSINESS, OWNER_EMAIL, OWNER_PHONE, emailed_link
 
-pytestmark = pytest.mark.e2e
-
-
-def emailed_link(to: str) -> str:
-    message = next(m for m in reversed(mail.outbox) if m.to == [to])
-    return re.search(r"http://\S+/sign-in/link/\S+/", message.body).group(0)
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
 
 def texted_code(to: str) -> str:
