@@ -1,6 +1,6 @@
 """URLs of every tenant host (<subdomain>.<domain>)."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from tenants import views as tenant_views
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("sign-in/", include("tenants.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("api/v1/", include("dashboard.api_urls")),
+    re_path(r"^media/(?P<path>.+)$", tenant_views.media, name="media"),
 ]
 
 handler404 = "inkwell.views.not_found"

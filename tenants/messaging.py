@@ -18,6 +18,9 @@ from tenants.models import OutboundMessage, Tenant
 
 logger = logging.getLogger(__name__)
 
+# Emails sent on behalf of a tenant carry its schema name here, so the outbox can attribute them.
+TENANT_HEADER = "X-Inkwell-Tenant"
+
 
 class SmsDeliveryError(Exception):
     """The SMS provider refused or failed to take the message."""
@@ -71,13 +74,13 @@ class OutboxEmailBackend(BaseEmailBackend):
 
     def send_messages(self, email_messages):
         for message in email_messages:
+            schema = message.extra_headers.get(TENANT_HEADER)
+            tenant = Tenant.objects.filter(schema_name=schema).first() if schema else None
             body = message.body
-            for alternative, mimetype in getattr(message, "alternatives", []):
-                if mimetype == "text/plain":
-                    body = alternative
             for recipient in message.recipients():
                 OutboundMessage.objects.create(
                     channel=OutboundMessage.Channel.EMAIL,
+                    tenant=tenant,
                     to=recipient,
                     subject=str(message.subject),
                     body=body,

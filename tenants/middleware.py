@@ -27,7 +27,7 @@ class TenantMiddleware(TenantMainMiddleware):
         if hostname in self.public_hosts():
             tenant = public_tenant()
         else:
-            domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
+            domain = Domain.objects.select_related("tenant__config").filter(domain=hostname).first()
             tenant = domain.tenant if domain else None
             if tenant is None or tenant.status not in (Tenant.Status.ACTIVE, Tenant.Status.SUSPENDED):
                 return render(request, "404.html", {"hostname": hostname}, status=404)

@@ -4,6 +4,8 @@ Everything a tenant owns as business data lives in its own schema (contracts, ma
 these tables hold only what has to be known before a schema is chosen.
 """
 
+import secrets
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
@@ -13,7 +15,7 @@ from django.utils.crypto import salted_hmac
 from django_tenants.models import DomainMixin, TenantMixin
 
 from tenants.fields import EncryptedJSONField
-from tenants.validators import validate_hex_colour, validate_phone, validate_timezone
+from tenants.validators import validate_hex_colour, validate_logo_size, validate_phone, validate_timezone
 
 
 class UserManager(BaseUserManager):
@@ -157,6 +159,12 @@ class Membership(models.Model):
         return self.role == self.Role.OWNER
 
 
+def logo_upload_to(config: "TenantConfig", filename: str) -> str:
+    # A fresh random name per upload: old URLs stop resolving and caches never serve a stale logo.
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "png"
+    return f"tenants/{config.tenant_id}/logo-{secrets.token_hex(8)}.{extension}"
+
+
 class TenantConfig(models.Model):
     """A tenant's "DNA": brand, locale, contact details, which areas are on, and connector settings.
 
@@ -175,7 +183,7 @@ class TenantConfig(models.Model):
 
     tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, primary_key=True, related_name="config")
     brand_name = models.CharField(max_length=120)
-    logo = models.ImageField(upload_to="logos/", blank=True)
+    logo = models.ImageField(upload_to=logo_upload_to, blank=True, validators=[validate_logo_size])
     primary_color = models.CharField(max_length=7, default="#1d4ed8", validators=[validate_hex_colour])
     accent_color = models.CharField(max_length=7, default="#f59e0b", validators=[validate_hex_colour])
     timezone = models.CharField(max_length=64, default="America/Toronto", validators=[validate_timezone])

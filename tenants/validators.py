@@ -58,3 +58,11 @@ def normalize_phone(value: str, region: str = "CA") -> str:
 
 def validate_phone(value: str) -> None:
     normalize_phone(value)
+
+
+MAX_LOGO_BYTES = 2 * 1024 * 1024
+
+
+def validate_logo_size(file) -> None:
+    if file.size > MAX_LOGO_BYTES:
+        raise ValidationError("The logo must be 2 MB or smaller.", code="logo_too_large")

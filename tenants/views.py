@@ -3,10 +3,12 @@
 from django.conf import settings
 from django.contrib.auth import login, logout
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_POST
+from django.views.static import serve
 
 from tenants.forms import CodeForm, EmailForm, PhoneForm
 from tenants.middleware import SESSION_TENANT_KEY
@@ -42,6 +44,19 @@ def site_home(request):
 @cache_control(max_age=300)
 def theme_css(request):
     return render(request, "tenants/theme.css", content_type="text/css")
+
+
+def media(request, path):
+    """Uploaded files from the local media folder. A tenant host serves only that tenant's own files;
+    the public host serves them to staff (admin previews). Deployments that keep media in object
+    storage point MEDIA_URL there and never link these URLs."""
+    if request.tenant.is_public:
+        allowed = request.user.is_authenticated and request.user.is_staff
+    else:
+        allowed = path.startswith(f"tenants/{request.tenant.pk}/")
+    if not allowed:
+        raise Http404("No such file.")
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
 
 
 @require_http_methods(["GET", "POST"])

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from inkwell.errors import DomainError
 from inkwell.ratelimit import rate_limit
-from tenants.messaging import sms_send
+from tenants.messaging import TENANT_HEADER, sms_send
 from tenants.models import SignInToken, Tenant, User
 from tenants.selectors import member_by_email, member_by_phone, membership_get, tenant_url
 from tenants.validators import normalize_phone
@@ -80,7 +80,10 @@ def _send_link_email(*, tenant: Tenant, user: User, url: str, template: str) -> 
     context = {"tenant": tenant, "brand": tenant.config.brand_name, "user": user, "url": url,
                "minutes": int(settings.SIGNIN_LINK_TTL.total_seconds() // 60)}  # fmt: skip
     subject, _, body = render_to_string(template, context).partition("\n")
-    send_mail(subject.strip(), body.lstrip("\n"), None, [user.email])
+    message = EmailMessage(
+        subject.strip(), body.lstrip("\n"), to=[user.email], headers={TENANT_HEADER: tenant.schema_name}
+    )
+    message.send()
 
 
 def signin_link_request(*, tenant: Tenant, email: str, ip: str | None) -> None:

@@ -104,3 +104,50 @@ def test_a_wrong_encryption_key_is_a_clear_error(alpha, settings):
     settings.FIELD_ENCRYPTION_KEYS = ["Zm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyMTI="]
     with pytest.raises(ValueError, match="INKWELL_FIELD_ENCRYPTION_KEYS"):
         TenantConfig.objects.get(pk=alpha.tenant.pk)
+
+
+def png_bytes(size=(4, 4)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "#ff0000").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def test_owner_uploads_a_logo_that_only_their_host_serves(alpha, beta, media_root):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = client_for(alpha, user=alpha.owner)
+    logo = SimpleUploadedFile("brand.png", png_bytes(), content_type="image/png")
+    response = client.post("/dashboard/settings/", {**GOOD, "logo": logo})
+    assert response.status_code == 200
+    config = TenantConfig.objects.get(pk=alpha.tenant.pk)
+    assert config.logo.name.startswith(f"tenants/{alpha.tenant.pk}/logo-")
+    assert f'src="/media/{config.logo.name}"' in client.get("/").content.decode()
+    assert client_for(alpha).get(f"/media/{config.logo.name}").status_code == 200
+    assert client_for(beta).get(f"/media/{config.logo.name}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"not an image at all", "Upload a valid image"),
+        (png_bytes((1500, 1500)) + b"\0" * (2 * 1024 * 1024), "2 MB"),
+    ],
+)
+def test_bad_logo_is_a_field_error(alpha, media_root, content, message):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = client_for(alpha, user=alpha.owner)
+    logo = SimpleUploadedFile("brand.png", content, content_type="image/png")
+    response = client.post("/dashboard/settings/", {**GOOD, "logo": logo})
+    assert response.status_code == 400 and message in response.content.decode()
+    assert not TenantConfig.objects.get(pk=alpha.tenant.pk).logo

@@ -6,7 +6,7 @@ import responses
 from django.core import mail
 from django.test import override_settings
 
-from tenants.messaging import OutboxEmailBackend, SmsDeliveryError, sms_send
+from tenants.messaging import TENANT_HEADER, OutboxEmailBackend, SmsDeliveryError, sms_send
 from tenants.models import OutboundMessage
 
 TWILIO = dict(
@@ -81,3 +81,11 @@ def test_outbox_email_backend_records_each_recipient(db, capsys):
         ("b@example.com", "Subject line", "Body text"),
     ]
     assert "[outbox] Email to a@example.com: Subject line" in capsys.readouterr().err
+
+
+def test_outbox_email_backend_attributes_tenant_emails(alpha):
+    message = mail.EmailMessage(
+        "Hi", "Body", to=["a@example.com"], headers={TENANT_HEADER: alpha.tenant.schema_name}
+    )
+    OutboxEmailBackend().send_messages([message])
+    assert OutboundMessage.objects.get(channel="email").tenant == alpha.tenant
