@@ -83,17 +83,7 @@ class TenantAdmin(admin.ModelAdmin):
         "activated_at",
         "data_link",
     ]
-    fields = [
-        "name",
-        "plan",
-        "schema_name",
-        "subdomain",
-        "status",
-        "external_key",
-        "created",
-        "activated_at",
-        "data_link",
-    ]
+    fields = ["name", "plan", *readonly_fields]
     inlines = [TenantConfigInline, DomainInline, MembershipInline, StatusEventInline]
     actions = ["suspend", "reactivate"]
 
