@@ -11,7 +11,11 @@ ready: ordinary Tenant rows with status "spare", created and migrated like any t
 PostgreSQL DDL is transactional, so a failure anywhere rolls all of it back and the spare is
 still a spare: there is never a half-made tenant. With no spare ready, the fallback creates one
 with the migrate-on-create path and claims it the same way, so it costs what django-tenants
-costs, plus a rename. A beat task tops the pool up again.
+costs, plus a rename. A spare missing newer migrations is migrated before it is claimed.
+
+While a spare is being built, migrated or held for one caller, its row is "provisioning", which
+no one else claims; whatever happens, it ends up claimed, back in the pool, or dropped. A beat
+task tops the pool up, refreshes stale spares and clears any a dead process left half-made.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache, partial
 
 from django.conf import settings
@@ -26,7 +31,9 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
+from django_tenants.utils import schema_exists
 
 from tenants.models import Domain, Membership, Plan, Tenant, TenantConfig, User
 from tenants.selectors import spare_tenants, tenant_host
@@ -35,8 +42,8 @@ from tenants.validators import normalize_phone, validate_subdomain
 logger = logging.getLogger(__name__)
 
 
-class StaleSpare(Exception):
-    """A spare schema is missing migrations (they were added after it was made)."""
+# A spare still "provisioning" after this long was left by a process that died while making it.
+ABANDONED_AFTER = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -74,15 +81,30 @@ def spare_is_current(schema_name: str) -> bool:
     return _tenant_migration_leaves() <= applied
 
 
-def spare_schema_create() -> Tenant:
-    """Create and fully migrate one spare schema (the migrate-on-create path). Cleans up after itself."""
-    spare = Tenant.objects.create(schema_name=f"spare_{secrets.token_hex(8)}", status=Tenant.Status.SPARE)
+def spare_schema_create(*, claimable: bool = True) -> Tenant:
+    """Create and fully migrate one spare schema (the migrate-on-create path). Cleans up after itself.
+
+    The row stays "provisioning" (never claimable) while its schema is built and becomes "spare"
+    only once complete; with `claimable=False` it stays reserved for the caller to claim.
+    """
+    spare = Tenant.objects.create(
+        schema_name=f"spare_{secrets.token_hex(8)}", status=Tenant.Status.PROVISIONING
+    )
     try:
         spare.create_schema(check_if_exists=False, verbosity=0)
     except BaseException:
         spare_schema_drop(spare)
         raise
+    if claimable:
+        _release(spare)
     return spare
+
+
+def _release(spare: Tenant) -> None:
+    """Put a reserved, complete spare (back) into the pool."""
+    Tenant.objects.filter(pk=spare.pk, status=Tenant.Status.PROVISIONING, subdomain=None).update(
+        status=Tenant.Status.SPARE
+    )
 
 
 def spare_schema_drop(spare: Tenant) -> None:
@@ -93,20 +115,48 @@ def spare_schema_drop(spare: Tenant) -> None:
 
 
 def spare_schema_migrate(spare: Tenant) -> None:
-    call_command(
-        "migrate_schemas", schema_name=spare.schema_name, tenant=True, interactive=False, verbosity=0
-    )
-    connection.set_schema_to_public()
+    """Apply missing migrations to a reserved spare; a spare that can't be migrated is dropped."""
+    try:
+        call_command(
+            "migrate_schemas", schema_name=spare.schema_name, tenant=True, interactive=False, verbosity=0
+        )
+    except BaseException:
+        spare_schema_drop(spare)
+        raise
+    finally:
+        connection.set_schema_to_public()
+
+
+def _abandoned_spares() -> QuerySet[Tenant]:
+    """Spares whose creator died half-way (a killed process): reserved long ago and never claimed."""
+    cutoff = timezone.now() - ABANDONED_AFTER
+    return Tenant.objects.filter(status=Tenant.Status.PROVISIONING, subdomain=None, created__lt=cutoff)
 
 
 def spare_schemas_top_up(*, target: int | None = None) -> int:
-    """Bring the pool of ready spares up to `target` (default SPARE_SCHEMAS). Returns how many were made."""
+    """Clear abandoned spares, bring stale ones up to date, and fill the pool up to `target`
+    (default SPARE_SCHEMAS). Returns how many spares were made."""
     target = settings.SPARE_SCHEMAS if target is None else target
+    for abandoned in _abandoned_spares():
+        spare_schema_drop(abandoned)
+    for spare in spare_tenants():
+        if not spare_is_current(spare.schema_name) and _reserve(spare):
+            spare_schema_migrate(spare)
+            _release(spare)
     made = 0
     while spare_tenants().count() < target:
         spare_schema_create()
         made += 1
     return made
+
+
+def _reserve(spare: Tenant) -> bool:
+    """Take a spare out of the pool for this caller; False if someone else got it first."""
+    return bool(
+        Tenant.objects.filter(pk=spare.pk, status=Tenant.Status.SPARE).update(
+            status=Tenant.Status.PROVISIONING
+        )
+    )
 
 
 # --- provisioning -----------------------------------------------------------------------------------
@@ -127,6 +177,7 @@ def _clean_request(*, name, subdomain, owner_email, owner_phone, plan) -> tuple[
         if (
             Tenant.objects.filter(subdomain=subdomain).exists()
             or Domain.objects.filter(domain=tenant_host(subdomain)).exists()
+            or schema_exists(schema_name_for(subdomain))  # e.g. left behind by a tenant deleted by hand
         ):
             errors["subdomain"] = [f"The subdomain “{subdomain}” is already taken."]
     try:
@@ -212,31 +263,55 @@ def tenant_provision(
         owner_name=owner_name, plan=plan, external_key=external_key,
     )  # fmt: skip
     connection.set_schema_to_public()
-    fresh: Tenant | None = None  # a spare made by the fallback, reserved for this call
-    for _attempt in range(5):
-        try:
+    reserved: Tenant | None = None  # a spare held back for this call (made by the fallback, or stale)
+    try:
+        for _attempt in range(5):
             with transaction.atomic():
-                spares = spare_tenants().select_for_update(skip_locked=True).order_by("pk")
-                spare = (spares.filter(pk=fresh.pk) if fresh else spares).first()
-                if spare is not None:
-                    if not spare_is_current(spare.schema_name):
-                        raise StaleSpare(spare.schema_name)
+                spare = _pick_spare(reserved)
+                if spare is None:
+                    problem = "none"
+                elif not schema_exists(spare.schema_name):
+                    problem = "broken"
+                elif not spare_is_current(spare.schema_name):
+                    problem = "stale"
+                    spare.status = Tenant.Status.PROVISIONING  # reserve it while the row is locked
+                    spare.save(update_fields=["status"])
+                else:
                     result = _claim(spare, **claim_args)
                     if send_welcome:
                         transaction.on_commit(partial(_send_welcome, result))
-                    logger.info("Provisioned %s from spare schema", subdomain)
+                    logger.info("Provisioned %s from spare schema %s", subdomain, spare.pk)
                     return result
-        except StaleSpare:
-            spare_schema_migrate(spare)
-            continue
-        except IntegrityError:
-            # A concurrent call with the same key or subdomain won the race.
-            if found := _existing(external_key):
-                return found
-            raise
-        # No spare was free: make one the slow way and claim that one.
-        fresh = spare_schema_create()
+            if problem == "none":  # no spare was free: make one the slow way and claim that one
+                reserved = spare_schema_create(claimable=False)
+            elif problem == "broken":  # a row whose schema is gone: clear it away and try again
+                spare_schema_drop(spare)
+            else:  # migrations were added since this spare was made
+                spare_schema_migrate(spare)
+                reserved = spare
+    except IntegrityError:
+        # A concurrent call won the race for the same key, subdomain or phone number.
+        if found := _existing(external_key):
+            return found
+        _clean_request(
+            name=name, subdomain=subdomain, owner_email=owner_email, owner_phone=owner_phone, plan=plan
+        )
+        raise
+    finally:
+        if reserved is not None:
+            _release(reserved)  # no-op once claimed; otherwise back to the pool, never an orphan
     raise RuntimeError("Could not claim a spare schema after several attempts; try again.")
+
+
+def _pick_spare(reserved: Tenant | None) -> Tenant | None:
+    """Lock the spare to claim: the one reserved for this call, else the oldest free one."""
+    if reserved is not None:
+        return (
+            Tenant.objects.select_for_update()
+            .filter(pk=reserved.pk, status=Tenant.Status.PROVISIONING)
+            .first()
+        )
+    return spare_tenants().select_for_update(skip_locked=True).order_by("pk").first()
 
 
 def _send_welcome(result: ProvisionResult) -> None:

@@ -174,3 +174,53 @@ def test_tenant_create_command_explains_bad_input(worlds):
         call_command("tenant_create", "--name", "X", "--subdomain", "www", "--owner-email", "x@x.example")
     assert "subdomain:" in str(exc.value) and "reserved" in str(exc.value)
     assert not Tenant.objects.filter(name="X").exists()
+
+
+def test_fallback_spare_is_returned_to_the_pool_when_the_claim_fails(worlds, monkeypatch):
+    for spare in spare_tenants():
+        spare_schema_drop(spare)
+
+    def explode(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(provisioning.Membership.objects, "create", explode)
+    with pytest.raises(RuntimeError):
+        provision()
+    assert not Tenant.objects.filter(subdomain="gamma").exists()
+    survivor = spare_tenants().get()  # the schema the fallback made is a usable spare now
+    assert provisioning.spare_is_current(survivor.schema_name)
+    assert not Tenant.objects.filter(status=Tenant.Status.PROVISIONING).exists()
+
+
+def test_a_spare_row_without_its_schema_is_cleared_away(worlds):
+    for spare in spare_tenants():
+        spare_schema_drop(spare)
+    broken = Tenant.objects.create(schema_name="spare_brokenbroken", status=Tenant.Status.SPARE)
+    result = provision()
+    assert result.tenant.status == Tenant.Status.ACTIVE and schema_exists("t_gamma")
+    assert not Tenant.objects.filter(pk=broken.pk).exists()
+
+
+def test_a_leftover_schema_with_the_same_name_is_reported_as_taken(worlds):
+    with connection.cursor() as cursor:
+        cursor.execute('CREATE SCHEMA "t_gamma"')
+    with pytest.raises(ValidationError) as exc:
+        provision()
+    assert "already taken" in " ".join(exc.value.message_dict["subdomain"])
+
+
+def test_top_up_clears_abandoned_spares_and_refreshes_stale_ones(worlds):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    stale = spare_tenants().get()
+    call_command("migrate_schemas", "contenttypes", "0001", schema_name=stale.schema_name, tenant=True, verbosity=0)
+    connection.set_schema_to_public()
+    abandoned = provisioning.spare_schema_create(claimable=False)
+    Tenant.objects.filter(pk=abandoned.pk).update(created=timezone.now() - timedelta(hours=2))
+
+    assert provisioning.spare_schemas_top_up(target=2) == 1
+    assert not schema_exists(abandoned.schema_name) and not Tenant.objects.filter(pk=abandoned.pk).exists()
+    assert provisioning.spare_is_current(stale.schema_name)
+    assert spare_tenants().count() == 2
