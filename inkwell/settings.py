@@ -144,9 +144,8 @@ if SECURE and not (os.environ.get("INKWELL_SECRET_KEY") and os.environ.get("INKW
     )
 SESSION_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
-CSRF_TRUSTED_ORIGINS = [
-    f"{INKWELL_SCHEME}://*.{INKWELL_DOMAIN}" + (f":{INKWELL_PORT}" if INKWELL_PORT else "")
-]
+# No CSRF_TRUSTED_ORIGINS: every form posts to its own host, and a wildcard over the tenant
+# subdomains would let one tenant's pages post into another's.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

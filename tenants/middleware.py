@@ -5,6 +5,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import DisallowedHost
 from django.db import connection
+from django.http.request import split_domain_port
 from django.shortcuts import render
 from django_tenants.middleware.main import TenantMainMiddleware
 
@@ -21,7 +22,7 @@ class TenantMiddleware(TenantMainMiddleware):
     def process_request(self, request):
         connection.set_schema_to_public()
         try:
-            hostname = request.get_host().split(":")[0].lower()
+            hostname, _port = split_domain_port(request.get_host())
         except DisallowedHost:
             return render(request, "404.html", status=404)
         if hostname in self.public_hosts():
@@ -40,14 +41,14 @@ class TenantMiddleware(TenantMainMiddleware):
 
     @staticmethod
     def public_hosts() -> set[str]:
-        return {settings.INKWELL_DOMAIN, "127.0.0.1", "::1", "[::1]"}
+        return {settings.INKWELL_DOMAIN, "127.0.0.1", "[::1]"}
 
 
 class MembershipMiddleware:
     """Sets `request.membership` (None when not a member of this tenant).
 
-    A session opened by signing in to one tenant is never honoured on another: the session
-    records its tenant, and a mismatch signs the request out.
+    On a tenant host only a session opened by signing in to that tenant counts: the session
+    records its tenant, and any other session (another tenant's, the admin's) is signed out.
     """
 
     def __init__(self, get_response):
@@ -57,8 +58,7 @@ class MembershipMiddleware:
         request.membership = None
         tenant = getattr(request, "tenant", None)
         if tenant is not None and not tenant.is_public and request.user.is_authenticated:
-            bound_to = request.session.get(SESSION_TENANT_KEY)
-            if bound_to is not None and bound_to != tenant.schema_name:
+            if request.session.get(SESSION_TENANT_KEY) != tenant.schema_name:
                 logout(request)
                 request.user = AnonymousUser()
             else:

@@ -1,5 +1,7 @@
 """Tenant-host pages for signing in and out, the site home and the tenant's theme."""
 
+import posixpath
+
 from django.conf import settings
 from django.contrib.auth import login, logout
 from django.core.exceptions import ValidationError
@@ -32,9 +34,8 @@ def _next_url(request) -> str:
 
 
 def _sign_in(request, user) -> None:
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")  # rotates the session key
     request.session[SESSION_TENANT_KEY] = request.tenant.schema_name
-    request.session.set_expiry(settings.SESSION_COOKIE_AGE)
 
 
 def site_home(request):
@@ -50,11 +51,12 @@ def media(request, path):
     """Uploaded files from the local media folder. A tenant host serves only that tenant's own files;
     the public host serves them to staff (admin previews). Deployments that keep media in object
     storage point MEDIA_URL there and never link these URLs."""
+    path = posixpath.normpath(path)  # what serve() will open: "tenants/1/../2/x" is "tenants/2/x"
     if request.tenant.is_public:
         allowed = request.user.is_authenticated and request.user.is_staff
     else:
         allowed = path.startswith(f"tenants/{request.tenant.pk}/")
-    if not allowed:
+    if not allowed or path.startswith(("..", "/")):
         raise Http404("No such file.")
     return serve(request, path, document_root=settings.MEDIA_ROOT)
 

@@ -50,7 +50,7 @@ def _code_digest(challenge: str, code: str) -> str:
 
 def _limit(scope: str, key: str, rate: tuple[int, int]) -> None:
     limit, window = rate
-    rate_limit(scope=scope, key=f"{key}", limit=limit, window=window, message=TOO_MANY)
+    rate_limit(scope=scope, key=key, limit=limit, window=window, message=TOO_MANY)
 
 
 def _limit_request(*, tenant: Tenant, address: str, ip: str | None) -> None:

@@ -20,10 +20,9 @@ def assert_no_private_data(response, world):
 
 
 @pytest.mark.parametrize("path", ALL)
-def test_owner_of_another_tenant_gets_404_everywhere(alpha, beta, path):
-    # beta's owner holds a valid session on alpha's host (not bound to any tenant): still nothing.
-    client = Client(HTTP_HOST=alpha.host)
-    client.force_login(beta.owner)
+def test_signed_in_non_member_gets_404_everywhere(alpha, beta, path):
+    # A session on alpha's own host for someone who is not (or no longer) a member of alpha.
+    client = client_for(alpha, user=beta.owner)
     response = client.get(path)
     assert response.status_code == 404
     assert_no_private_data(response, alpha)
@@ -39,6 +38,35 @@ def test_session_from_another_tenant_is_not_honoured(alpha, beta, path):
     # and the replayed session is gone, so it can't be used on beta either
     client.defaults["HTTP_HOST"] = beta.host
     assert client.get("/dashboard/").status_code == 302
+
+
+@pytest.mark.parametrize("path", MEMBER_PAGES + API)
+def test_session_not_opened_on_this_tenant_is_not_honoured(alpha, path):
+    # e.g. a staff session from the admin, or one made before sessions recorded their tenant
+    client = Client(HTTP_HOST=alpha.host)
+    client.force_login(alpha.owner)
+    assert client.get(path).status_code in (302, 403)
+
+
+def test_member_of_two_tenants_signs_in_to_each_separately(alpha, beta):
+    from tenants.models import Membership
+
+    Membership.objects.create(user=alpha.owner, tenant=beta.tenant, role=Membership.Role.MEMBER)
+    client = client_for(alpha, user=alpha.owner)
+    assert client.get("/api/v1/me/").json()["role"] == "owner"
+    client.defaults["HTTP_HOST"] = beta.host
+    assert client.get("/dashboard/").status_code == 302  # alpha's session does not open beta
+    assert client_for(beta, user=alpha.owner).get("/api/v1/me/").json()["role"] == "member"
+
+
+def test_another_tenants_origin_cannot_post_here(alpha, beta):
+    client = client_for(alpha, user=alpha.owner, enforce_csrf_checks=True)
+    token = client.get("/dashboard/settings/").context["csrf_token"]
+    data = {"brand_name": "Forged", "csrfmiddlewaretoken": token}
+    forged = client.post("/dashboard/settings/", data, HTTP_ORIGIN="http://beta.localhost:8000")
+    assert forged.status_code == 403
+    same_site = client.post("/dashboard/settings/", data, HTTP_ORIGIN="http://alpha.localhost")
+    assert same_site.status_code == 400  # got past CSRF, to the form's own validation
 
 
 @pytest.mark.parametrize("path", MEMBER_PAGES + OWNER_PAGES)
@@ -81,8 +109,7 @@ def test_members_cannot_change_config_by_api(alpha):
 
 
 def test_owner_cannot_change_another_tenants_config_by_api(alpha, beta):
-    client = Client(HTTP_HOST=alpha.host)
-    client.force_login(beta.owner)
+    client = client_for(alpha, user=beta.owner)
     response = client.patch("/api/v1/config/", {"brand_name": "Hacked"}, content_type="application/json")
     assert response.status_code == 404
 

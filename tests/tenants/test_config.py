@@ -134,6 +134,11 @@ def test_owner_uploads_a_logo_that_only_their_host_serves(alpha, beta, media_roo
     assert f'src="/media/{config.logo.name}"' in client.get("/").content.decode()
     assert client_for(alpha).get(f"/media/{config.logo.name}").status_code == 200
     assert client_for(beta).get(f"/media/{config.logo.name}").status_code == 404
+    beta_prefix = f"tenants/{beta.tenant.pk}/"
+    for sneaky in (f"{beta_prefix}../{config.logo.name}", f"{beta_prefix}%2e%2e/{config.logo.name}"):
+        assert client_for(beta).get(f"/media/{sneaky}").status_code == 404
+    alpha_prefix = f"tenants/{alpha.tenant.pk}/"
+    assert client_for(alpha).get(f"/media/{alpha_prefix}../../../../etc/passwd").status_code == 404
 
 
 @pytest.mark.parametrize(

@@ -215,7 +215,9 @@ def test_top_up_clears_abandoned_spares_and_refreshes_stale_ones(worlds):
     from django.utils import timezone
 
     stale = spare_tenants().get()
-    call_command("migrate_schemas", "contenttypes", "0001", schema_name=stale.schema_name, tenant=True, verbosity=0)
+    call_command(
+        "migrate_schemas", "contenttypes", "0001", schema_name=stale.schema_name, tenant=True, verbosity=0
+    )
     connection.set_schema_to_public()
     abandoned = provisioning.spare_schema_create(claimable=False)
     Tenant.objects.filter(pk=abandoned.pk).update(created=timezone.now() - timedelta(hours=2))
