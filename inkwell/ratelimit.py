@@ -1,20 +1,53 @@
-"""Fixed-window rate limits kept in the shared cache (Redis), so every web process counts together."""
+"""Fixed-window counters and rate limits kept in the shared cache (Redis), so every web process
+and worker counts together."""
+
+import ipaddress
 
 from django.core.cache import cache
 
 from inkwell.errors import RateLimited
 
 
-def rate_limit(*, scope: str, key: str, limit: int, window: int, message: str) -> None:
-    """Count one hit for `key` in `scope`; raise RateLimited once more than `limit` land in `window` seconds."""
-    cache_key = f"ratelimit:{scope}:{key}"
+def _key(scope: str, key: str) -> str:
+    return f"ratelimit:{scope}:{key}"
+
+
+def counter_hit(*, scope: str, key: str, window: int) -> int:
+    """Count one event for `key` in `scope` and return how many happened in the current window."""
+    cache_key = _key(scope, key)
     # add() creates the counter with its expiry only if it is missing; incr() is atomic in Redis.
     if cache.add(cache_key, 1, timeout=window):
-        return
+        return 1
     try:
-        hits = cache.incr(cache_key)
+        return cache.incr(cache_key)
     except ValueError:  # expired between add() and incr()
         cache.add(cache_key, 1, timeout=window)
-        return
-    if hits > limit:
+        return 1
+
+
+def counter_value(*, scope: str, key: str) -> int:
+    return cache.get(_key(scope, key), 0)
+
+
+def rate_limit(*, scope: str, key: str, limit: int, window: int, message: str) -> None:
+    """Count one hit; raise RateLimited once more than `limit` land in `window` seconds."""
+    if counter_hit(scope=scope, key=key, window=window) > limit:
         raise RateLimited(message, retry_after=window)
+
+
+def client_address(request) -> str | None:
+    """The client's IP address. Behind a proxy it must be the real client's: run uvicorn with
+    --proxy-headers and --forwarded-allow-ips set to the proxy's address (see README)."""
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def address_bucket(ip: str) -> str:
+    """What a per-IP limit counts by. IPv6 clients are grouped by /64, the block one subscriber
+    usually gets, so rotating addresses inside it doesn't escape the limit."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)

@@ -166,6 +166,7 @@ FIELD_ENCRYPTION_KEYS = [
 SIGNIN_LINK_TTL = timedelta(minutes=15)
 SIGNIN_CODE_TTL = timedelta(minutes=10)
 SIGNIN_CODE_MAX_ATTEMPTS = 5
+SIGNIN_CODE_FAILURES_PER_DAY = 10  # wrong codes per person per day before SMS sign-in stops for the day
 # (requests, window in seconds)
 SIGNIN_RATE_PER_ADDRESS = (5, 15 * 60)
 SIGNIN_RATE_PER_IP = (20, 15 * 60)

@@ -17,3 +17,7 @@ CELERY_BROKER_URL = REDIS_URL.replace("unix://", "redis+socket://", 1)
 # Fast hashing for the few password users (staff) the tests create.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SPARE_SCHEMAS = 1
+
+# Tasks run inline in tests, so a request's effects (emails, SMS) are there when it returns;
+# tests/test_celery.py runs a real worker against the real broker to cover the queue itself.
+CELERY_TASK_ALWAYS_EAGER = True

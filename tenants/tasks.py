@@ -1,11 +1,11 @@
-"""Periodic housekeeping for the tenant platform (scheduled by beat, see CELERY_BEAT_SCHEDULE)."""
+"""Background work for the tenant platform. Tasks take ids, are safe to run twice, and ack late."""
 
 import redis
 from celery import shared_task
 from django.conf import settings
 
-from tenants.services.provisioning import spare_schemas_top_up as _top_up
-from tenants.services.signin import signin_tokens_purge as _purge
+from tenants.models import Tenant
+from tenants.services import provisioning, signin
 
 
 @shared_task(acks_late=True)
@@ -16,11 +16,22 @@ def spare_schemas_top_up() -> int:
     if not lock.acquire(blocking=False):
         return 0
     try:
-        return _top_up()
+        return provisioning.spare_schemas_top_up()
     finally:
         lock.release()
 
 
 @shared_task(acks_late=True)
 def signin_tokens_purge() -> int:
-    return _purge()
+    return signin.signin_tokens_purge()
+
+
+@shared_task(acks_late=True)
+def signin_link_deliver(*, tenant_id: int, email: str, ip: str | None) -> bool:
+    return signin.signin_link_send(tenant=Tenant.objects.get(pk=tenant_id), email=email, ip=ip)
+
+
+@shared_task(acks_late=True)
+def signin_code_deliver(*, tenant_id: int, phone: str, challenge_digest: str, ip: str | None) -> bool:
+    tenant = Tenant.objects.get(pk=tenant_id)
+    return signin.signin_code_send(tenant=tenant, phone=phone, challenge_digest=challenge_digest, ip=ip)

@@ -12,16 +12,13 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.static import serve
 
+from inkwell.ratelimit import client_address
 from tenants.forms import CodeForm, EmailForm, PhoneForm
 from tenants.middleware import SESSION_TENANT_KEY
 from tenants.permissions import member_required
 from tenants.services import signin
 
 CHALLENGE_KEY = "signin_challenge"
-
-
-def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def _next_url(request) -> str:
@@ -66,7 +63,7 @@ def signin_link_request_view(request):
     form = EmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         signin.signin_link_request(
-            tenant=request.tenant, email=form.cleaned_data["email"], ip=_client_ip(request)
+            tenant=request.tenant, email=form.cleaned_data["email"], ip=client_address(request)
         )
         return render(request, "tenants/signin_sent.html", {"email": form.cleaned_data["email"]})
     return render(request, "tenants/signin.html", {"form": form, "next": _next_url(request)},
@@ -92,7 +89,7 @@ def signin_code_request_view(request):
     form = PhoneForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         challenge = signin.signin_code_request(
-            tenant=request.tenant, phone=form.cleaned_data["phone"], ip=_client_ip(request)
+            tenant=request.tenant, phone=form.cleaned_data["phone"], ip=client_address(request)
         )
         request.session[CHALLENGE_KEY] = challenge
         return redirect("signin_code_verify")
@@ -111,7 +108,7 @@ def signin_code_verify_view(request):
                 tenant=request.tenant,
                 challenge=challenge,
                 code=form.cleaned_data["code"],
-                ip=_client_ip(request),
+                ip=client_address(request),
             )
         except ValidationError as exc:
             form.add_error("code", exc)

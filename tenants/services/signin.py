@@ -1,16 +1,20 @@
 """Password-less sign-in for tenant users: a magic link by email, or a 6-digit code by SMS.
 
-Secrets are made with `secrets`, stored only as SHA-256 digests and compared in constant time.
-Links live 15 minutes, codes 10; both work once. A code needs the 128-bit challenge kept in the
-browser's session as well as the code itself, and five wrong codes burn the challenge.
-Requests are rate-limited per address and per IP, and answer the same whether or not the
-address belongs to anyone.
+Secrets are made with `secrets`, stored only as SHA-256 digests (codes as an HMAC keyed with
+SECRET_KEY) and compared in constant time. Links live 15 minutes, codes 10; both work once. A
+code needs the 128-bit challenge kept in the browser's session as well as the code itself; five
+wrong codes burn the challenge, and ten wrong codes in a day stop codes for that person.
+
+A request is answered the same way, in the same time, whether or not the address belongs to
+anyone: the web process only checks rate limits and queues the delivery; the worker looks the
+person up, writes the token and sends the message (or, for strangers, sends nothing).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from datetime import timedelta
 
@@ -23,11 +27,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from inkwell.errors import DomainError
-from inkwell.ratelimit import rate_limit
-from tenants.messaging import TENANT_HEADER, sms_send
+from inkwell.ratelimit import address_bucket, counter_hit, counter_value, rate_limit
+from tenants.messaging import TENANT_HEADER, SmsDeliveryError, sms_send
 from tenants.models import SignInToken, Tenant, User
 from tenants.selectors import member_by_email, member_by_phone, membership_get, tenant_url
 from tenants.validators import normalize_phone
+
+logger = logging.getLogger(__name__)
 
 
 class SignInFailed(DomainError):
@@ -38,25 +44,30 @@ LINK_FAILED = "This sign-in link has expired or has already been used. Ask for a
 CODE_FAILED = "That code is not right, or it has expired. Check the SMS or ask for a new code."
 CODE_LOCKED = "Too many wrong codes. Ask for a new code."
 TOO_MANY = "Too many sign-in requests. Wait a few minutes and try again."
+CODE_FAILURES_WINDOW = 24 * 3600
 
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _code_digest(challenge: str, code: str) -> str:
-    return hmac.new(challenge.encode(), code.encode(), hashlib.sha256).hexdigest()
-
-
-def _limit(scope: str, key: str, rate: tuple[int, int]) -> None:
-    limit, window = rate
-    rate_limit(scope=scope, key=key, limit=limit, window=window, message=TOO_MANY)
+def _code_digest(challenge_digest: str, code: str) -> str:
+    return hmac.new(
+        settings.SECRET_KEY.encode(), f"{challenge_digest}:{code}".encode(), hashlib.sha256
+    ).hexdigest()
 
 
 def _limit_request(*, tenant: Tenant, address: str, ip: str | None) -> None:
-    _limit("signin-address", f"{tenant.pk}:{_digest(address.lower())}", settings.SIGNIN_RATE_PER_ADDRESS)
+    limit, window = settings.SIGNIN_RATE_PER_ADDRESS
+    key = f"{tenant.pk}:{_digest(address.lower())}"
+    rate_limit(scope="signin-address", key=key, limit=limit, window=window, message=TOO_MANY)
     if ip:
-        _limit("signin-ip", ip, settings.SIGNIN_RATE_PER_IP)
+        limit, window = settings.SIGNIN_RATE_PER_IP
+        rate_limit(scope="signin-ip", key=address_bucket(ip), limit=limit, window=window, message=TOO_MANY)
+
+
+def _minutes(ttl: timedelta) -> int:
+    return int(ttl.total_seconds() // 60)
 
 
 # --- magic links ------------------------------------------------------------------------------------
@@ -77,23 +88,33 @@ def signin_link_issue(*, tenant: Tenant, user: User, ip: str | None = None) -> s
 
 
 def _send_link_email(*, tenant: Tenant, user: User, url: str, template: str) -> None:
-    context = {"tenant": tenant, "brand": tenant.config.brand_name, "user": user, "url": url,
-               "minutes": int(settings.SIGNIN_LINK_TTL.total_seconds() // 60)}  # fmt: skip
+    context = {
+        "brand": tenant.config.brand_name,
+        "user": user,
+        "url": url,
+        "minutes": _minutes(settings.SIGNIN_LINK_TTL),
+    }
     subject, _, body = render_to_string(template, context).partition("\n")
-    message = EmailMessage(
-        subject.strip(), body.lstrip("\n"), to=[user.email], headers={TENANT_HEADER: tenant.schema_name}
-    )
-    message.send()
+    headers = {TENANT_HEADER: tenant.schema_name}
+    EmailMessage(subject.strip(), body.lstrip("\n"), to=[user.email], headers=headers).send()
 
 
 def signin_link_request(*, tenant: Tenant, email: str, ip: str | None) -> None:
-    """Email a sign-in link if `email` belongs to a member of `tenant`; silently do nothing otherwise."""
+    """Rate-limit, then queue the delivery of a sign-in link to `email` (sent only to a member)."""
+    from tenants.tasks import signin_link_deliver
+
     _limit_request(tenant=tenant, address=email.strip(), ip=ip)
+    signin_link_deliver.delay(tenant_id=tenant.pk, email=email, ip=ip)
+
+
+def signin_link_send(*, tenant: Tenant, email: str, ip: str | None) -> bool:
+    """Email a sign-in link if `email` belongs to a member of `tenant`. Returns whether one was sent."""
     user = member_by_email(tenant=tenant, email=email)
     if user is None:
-        return
+        return False
     url = signin_link_issue(tenant=tenant, user=user, ip=ip)
     _send_link_email(tenant=tenant, user=user, url=url, template="emails/signin_link.txt")
+    return True
 
 
 def signin_welcome_send(*, tenant: Tenant, user: User) -> str:
@@ -103,11 +124,11 @@ def signin_welcome_send(*, tenant: Tenant, user: User) -> str:
     return url
 
 
-def _token_for_update(*, tenant: Tenant, kind: str, secret: str) -> SignInToken | None:
+def _token_for_update(*, tenant: Tenant, kind: str, digest: str) -> SignInToken | None:
     return (
         SignInToken.objects.select_for_update(of=("self",))
         .select_related("user")
-        .filter(tenant=tenant, kind=kind, digest=_digest(secret))
+        .filter(tenant=tenant, kind=kind, digest=digest)
         .first()
     )
 
@@ -127,7 +148,7 @@ def signin_link_peek(*, tenant: Tenant, token: str) -> bool:
 @transaction.atomic
 def signin_link_consume(*, tenant: Tenant, token: str) -> User:
     """Use a magic link once and return its user. Raises SignInFailed for any link that isn't good here."""
-    found = _token_for_update(tenant=tenant, kind=SignInToken.Kind.LINK, secret=token)
+    found = _token_for_update(tenant=tenant, kind=SignInToken.Kind.LINK, digest=_digest(token))
     if not _usable(found) or membership_get(user=found.user, tenant=tenant) is None:
         raise SignInFailed(LINK_FAILED)
     found.used_at = timezone.now()
@@ -139,57 +160,86 @@ def signin_link_consume(*, tenant: Tenant, token: str) -> User:
 
 
 def signin_code_request(*, tenant: Tenant, phone: str, ip: str | None) -> str:
-    """Text a 6-digit code to `phone` if it belongs to a member; return the challenge either way.
+    """Rate-limit, queue an SMS code for `phone`, and return the challenge for the browser's session.
 
     Raises ValidationError for a number that does not parse (that says nothing about accounts).
     """
+    from tenants.tasks import signin_code_deliver
+
     number = normalize_phone(phone)
     _limit_request(tenant=tenant, address=number, ip=ip)
-    user = member_by_phone(tenant=tenant, phone=number)
     challenge = secrets.token_urlsafe(32)
+    # Only the challenge's digest travels through the broker; the code is made by the worker.
+    signin_code_deliver.delay(tenant_id=tenant.pk, phone=number, challenge_digest=_digest(challenge), ip=ip)
+    return challenge
+
+
+def _code_failures_key(tenant: Tenant, user: User) -> str:
+    return f"{tenant.pk}:{user.pk}"
+
+
+def signin_code_send(*, tenant: Tenant, phone: str, challenge_digest: str, ip: str | None) -> bool:
+    """Record the challenge and text its code if `phone` belongs to a member who isn't locked out.
+
+    A challenge is recorded either way (with no user, it can never succeed), so strangers and
+    members see the same answers to their guesses. Returns whether an SMS went out.
+    """
+    user = member_by_phone(tenant=tenant, phone=phone)
+    if user is not None:
+        failures = counter_value(scope="signin-code-failures", key=_code_failures_key(tenant, user))
+        if failures >= settings.SIGNIN_CODE_FAILURES_PER_DAY:
+            logger.warning("SMS sign-in for user %s on %s is locked for the day", user.pk, tenant.schema_name)
+            user = None
     code = f"{secrets.randbelow(1_000_000):06d}"
     SignInToken.objects.create(
         tenant=tenant,
         user=user,
         kind=SignInToken.Kind.CODE,
-        digest=_digest(challenge),
-        code_digest=_code_digest(challenge, code),
+        digest=challenge_digest,
+        code_digest=_code_digest(challenge_digest, code),
         expires_at=timezone.now() + settings.SIGNIN_CODE_TTL,
         created_ip=ip,
     )
-    if user is not None:
-        body = render_to_string(
-            "sms/signin_code.txt",
-            {
-                "brand": tenant.config.brand_name,
-                "code": code,
-                "minutes": int(settings.SIGNIN_CODE_TTL.total_seconds() // 60),
-            },
-        ).strip()
-        sms_send(to=number, body=body, tenant=tenant)
-    return challenge
+    if user is None:
+        return False
+    context = {"brand": tenant.config.brand_name, "code": code, "minutes": _minutes(settings.SIGNIN_CODE_TTL)}
+    try:
+        sms_send(to=phone, body=render_to_string("sms/signin_code.txt", context).strip(), tenant=tenant)
+    except SmsDeliveryError:
+        return False  # recorded as failed in the outbox; the person can ask again or use email
+    return True
 
 
 def signin_code_verify(*, tenant: Tenant, challenge: str, code: str, ip: str | None) -> User:
     """Check a code against its challenge and return the user. Wrong codes count; the fifth locks."""
     if ip:
-        _limit("signin-verify-ip", ip, settings.SIGNIN_RATE_PER_IP)
+        limit, window = settings.SIGNIN_RATE_PER_IP
+        rate_limit(
+            scope="signin-verify-ip", key=address_bucket(ip), limit=limit, window=window, message=TOO_MANY
+        )
     code = (code or "").strip().replace(" ", "")
     if not (code.isdigit() and len(code) == 6):
         raise ValidationError("Enter the 6 digits from the SMS.", code="invalid_code")
+    challenge_digest = _digest(challenge or "")
     with transaction.atomic():
-        found = _token_for_update(tenant=tenant, kind=SignInToken.Kind.CODE, secret=challenge or "")
+        found = _token_for_update(tenant=tenant, kind=SignInToken.Kind.CODE, digest=challenge_digest)
         if not _usable(found):
             raise SignInFailed(CODE_FAILED)
         if found.attempts >= settings.SIGNIN_CODE_MAX_ATTEMPTS:
             raise SignInFailed(CODE_LOCKED)
-        right = hmac.compare_digest(found.code_digest, _code_digest(challenge, code))
+        right = hmac.compare_digest(found.code_digest, _code_digest(challenge_digest, code))
         if right and found.user is not None and membership_get(user=found.user, tenant=tenant):
             found.used_at = timezone.now()
             found.save(update_fields=["used_at"])
             return found.user
         SignInToken.objects.filter(pk=found.pk).update(attempts=F("attempts") + 1)
         locked = found.attempts + 1 >= settings.SIGNIN_CODE_MAX_ATTEMPTS
+    if found.user is not None:
+        counter_hit(
+            scope="signin-code-failures",
+            key=_code_failures_key(tenant, found.user),
+            window=CODE_FAILURES_WINDOW,
+        )
     # Raised after the commit so the counted attempt sticks.
     raise SignInFailed(CODE_LOCKED if locked else CODE_FAILED)
 
@@ -204,6 +254,5 @@ def signout_everywhere(*, user: User) -> None:
 
 def signin_tokens_purge() -> int:
     """Delete sign-in tokens that expired more than a day ago. Returns how many."""
-    cutoff = timezone.now() - timedelta(days=1)
-    deleted, _ = SignInToken.objects.filter(expires_at__lt=cutoff).delete()
+    deleted, _ = SignInToken.objects.filter(expires_at__lt=timezone.now() - timedelta(days=1)).delete()
     return deleted

@@ -230,3 +230,42 @@ def test_next_never_leaves_the_tenant_host(alpha, target):
     path = link_path(signin_link_issue(tenant=alpha.tenant, user=alpha.owner))
     response = client.post(path, {"next": target})
     assert response["Location"] == "/dashboard/"
+
+
+def test_ten_wrong_codes_in_a_day_stop_sms_sign_in(alpha):
+    client = client_for(alpha)
+    for _challenge in range(2):  # two challenges of five wrong guesses each
+        request_code(client, alpha.owner.phone, ip="10.0.5.1")
+        code = texted_code(alpha.owner.phone)
+        for _ in range(settings.SIGNIN_CODE_MAX_ATTEMPTS):
+            submit_code(client, f"{(int(code) + 1) % 1_000_000:06d}")
+    texts_before = OutboundMessage.objects.filter(channel="sms").count()
+    response = request_code(client, alpha.owner.phone, ip="10.0.5.2")
+    assert response.status_code == 302  # the same answer as ever…
+    assert OutboundMessage.objects.filter(channel="sms").count() == texts_before  # …but no code is sent
+    assert submit_code(client, "000000").status_code == 400
+
+
+def test_sms_provider_failure_is_not_an_error_page(alpha, settings):
+    settings.SMS_BACKEND = "twilio"
+    settings.TWILIO_ACCOUNT_SID = "AC" + "0" * 32
+    import responses
+
+    with responses.RequestsMock() as recorded:
+        recorded.post(
+            f"https://api.twilio.com/2010-04-01/Accounts/{settings.TWILIO_ACCOUNT_SID}/Messages.json",
+            status=500,
+            json={"code": 20500, "message": "Internal Server Error", "status": 500},
+        )
+        response = request_code(client_for(alpha), alpha.owner.phone)
+    assert response.status_code == 302 and response["Location"] == "/sign-in/code/verify/"
+    assert OutboundMessage.objects.get(channel="sms").status == "failed"
+
+
+def test_ipv6_neighbours_share_one_limit(alpha):
+    limit, _ = settings.SIGNIN_RATE_PER_IP
+    client = client_for(alpha)
+    for i in range(limit):
+        assert request_link(client, f"v6-{i}@example.com", ip=f"2001:db8:1:2::{i + 1:x}").status_code == 200
+    assert request_link(client, "v6-last@example.com", ip="2001:db8:1:2:ffff::1").status_code == 429
+    assert request_link(client, "v6-last@example.com", ip="2001:db8:1:3::1").status_code == 200
