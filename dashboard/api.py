@@ -7,7 +7,6 @@ from rest_framework.views import APIView
 from tenants.models import TenantConfig
 from tenants.permissions import IsTenantOwnerForWrites
 from tenants.services.config import tenant_config_update
-from tenants.validators import normalize_phone
 
 
 class MeApi(APIView):
@@ -31,9 +30,6 @@ class ConfigSerializer(serializers.ModelSerializer):
             "business_phone", "business_email", "feature_contracts", "feature_dashboard", "feature_chat",
             "feature_questionnaire", "feature_campaigns",
         ]  # fmt: skip
-
-    def validate_business_phone(self, value):
-        return normalize_phone(value) if value else ""
 
 
 class ConfigApi(APIView):

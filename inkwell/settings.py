@@ -177,7 +177,10 @@ TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
 SMS_BACKEND = os.environ.get("SMS_BACKEND") or ("twilio" if TWILIO_ACCOUNT_SID else "outbox")
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "tenants.messaging.OutboxEmailBackend")
+EMAIL_BACKEND = "tenants.messaging.RecordingEmailBackend"
+# The Django email backend that really delivers (empty: store and print only), e.g.
+# django.core.mail.backends.smtp.EmailBackend or anymail.backends.postmark.EmailBackend.
+EMAIL_TRANSPORT = os.environ.get("INKWELL_EMAIL_TRANSPORT", "")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"Inkwell <no-reply@{INKWELL_DOMAIN}>")
 # django-anymail: every ANYMAIL_<SETTING> variable becomes ANYMAIL["<SETTING>"].
 ANYMAIL = {k.removeprefix("ANYMAIL_"): v for k, v in os.environ.items() if k.startswith("ANYMAIL_")}

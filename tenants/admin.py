@@ -54,9 +54,17 @@ class MembershipInline(admin.TabularInline):
 
 
 class TenantConfigInline(admin.StackedInline):
+    """The one place staff edit a tenant's configuration (owners use the dashboard)."""
+
     model = TenantConfig
     form = TenantConfigForm
     can_delete = False
+    readonly_fields = ["configured_connectors"]
+
+    @admin.display(description="Connector credentials (encrypted)")
+    def configured_connectors(self, obj):
+        names = sorted(obj.connector_secrets) if obj.pk else []
+        return ", ".join(names) if names else "none"
 
 
 class StatusEventInline(admin.TabularInline):
@@ -197,22 +205,6 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role"]
     search_fields = ["user__email", "tenant__name"]
     autocomplete_fields = ["user", "tenant"]
-
-
-@admin.register(TenantConfig)
-class TenantConfigAdmin(admin.ModelAdmin):
-    form = TenantConfigForm
-    list_display = ["brand_name", "tenant", "currency", "timezone", "updated"]
-    search_fields = ["brand_name", "tenant__name"]
-    readonly_fields = ["configured_connectors"]
-
-    @admin.display(description="Connector credentials (encrypted)")
-    def configured_connectors(self, obj):
-        names = sorted(obj.connector_secrets)
-        return ", ".join(names) if names else "none"
-
-    def has_add_permission(self, request):
-        return False  # made by provisioning
 
 
 @admin.register(OutboundMessage)

@@ -2,7 +2,6 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from tenants.models import Plan, TenantConfig
-from tenants.validators import normalize_phone
 
 
 class EmailForm(forms.Form):
@@ -10,10 +9,7 @@ class EmailForm(forms.Form):
 
 
 class PhoneForm(forms.Form):
-    phone = forms.CharField(label="Mobile number", max_length=32)
-
-    def clean_phone(self):
-        return normalize_phone(self.cleaned_data["phone"])
+    phone = forms.CharField(label="Mobile number", max_length=32)  # parsed by signin_code_request
 
 
 class CodeForm(forms.Form):
@@ -34,10 +30,6 @@ class TenantConfigForm(forms.ModelForm):
             "primary_color": forms.TextInput(attrs={"type": "color"}),
             "accent_color": forms.TextInput(attrs={"type": "color"}),
         }
-
-    def clean_business_phone(self):
-        phone = self.cleaned_data.get("business_phone", "")
-        return normalize_phone(phone) if phone else ""
 
 
 class ProvisionForm(forms.Form):

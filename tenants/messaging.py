@@ -3,7 +3,8 @@
 SMS_BACKEND chooses the SMS transport: "twilio" (the Twilio REST client, credentials from the
 environment) or "outbox" (stores the message and prints it to the console: nothing leaves the
 machine). Both record an OutboundMessage, so staff see every message in the admin.
-EMAIL_BACKEND is Django's own setting; OutboxEmailBackend is the development default.
+Email goes through Django's mail API to RecordingEmailBackend, which records it and hands it to
+INKWELL_EMAIL_TRANSPORT (any Django email backend) when one is set.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 import sys
 
 from django.conf import settings
+from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 
 from tenants.models import OutboundMessage, Tenant
@@ -69,23 +71,42 @@ def sms_send(*, to: str, body: str, tenant: Tenant | None = None) -> OutboundMes
     return record
 
 
-class OutboxEmailBackend(BaseEmailBackend):
-    """Stores each email as an OutboundMessage and prints it to the console; sends nothing."""
+class RecordingEmailBackend(BaseEmailBackend):
+    """The EMAIL_BACKEND. Records every email as an OutboundMessage, attributed to its tenant,
+    and hands it to the INKWELL_EMAIL_TRANSPORT backend (SMTP, django-anymail, ...) for delivery.
+    With no transport it only stores and prints it: the development outbox."""
 
     def send_messages(self, email_messages):
+        transport = settings.EMAIL_TRANSPORT
+        delivered = 0
         for message in email_messages:
-            schema = message.extra_headers.get(TENANT_HEADER)
+            # Internal attribution only: the header never reaches the recipient.
+            schema = message.extra_headers.pop(TENANT_HEADER, None)
             tenant = Tenant.objects.filter(schema_name=schema).first() if schema else None
-            body = message.body
+            status, error = OutboundMessage.Status.STORED, ""
+            if transport:
+                try:
+                    get_connection(transport, fail_silently=False).send_messages([message])
+                    status = OutboundMessage.Status.SENT
+                except Exception as exc:
+                    status, error = OutboundMessage.Status.FAILED, str(exc)
+                    logger.warning("Email to %s failed: %s", message.recipients(), exc)
             for recipient in message.recipients():
                 OutboundMessage.objects.create(
                     channel=OutboundMessage.Channel.EMAIL,
                     tenant=tenant,
                     to=recipient,
                     subject=str(message.subject),
-                    body=body,
-                    backend="outbox",
-                    status=OutboundMessage.Status.STORED,
+                    body=message.body,
+                    backend=transport.rsplit(".", 2)[-2] if transport else "outbox",
+                    status=status,
+                    error=error,
                 )
-                _echo(f"[outbox] Email to {recipient}: {message.subject}\n{body}")
-        return len(email_messages)
+            if status == OutboundMessage.Status.FAILED and not self.fail_silently:
+                raise RuntimeError(f"Email delivery failed: {error}")
+            if not transport:
+                _echo(
+                    f"[outbox] Email to {', '.join(message.recipients())}: {message.subject}\n{message.body}"
+                )
+            delivered += status != OutboundMessage.Status.FAILED
+        return delivered

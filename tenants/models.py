@@ -15,7 +15,13 @@ from django.utils.crypto import salted_hmac
 from django_tenants.models import DomainMixin, TenantMixin
 
 from tenants.fields import EncryptedJSONField
-from tenants.validators import validate_hex_colour, validate_logo_size, validate_phone, validate_timezone
+from tenants.validators import (
+    normalize_phone,
+    validate_hex_colour,
+    validate_logo_size,
+    validate_phone,
+    validate_timezone,
+)
 
 
 class UserManager(BaseUserManager):
@@ -63,6 +69,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self):
         return self.email
+
+    def clean(self):
+        super().clean()
+        if self.phone:
+            self.phone = normalize_phone(self.phone)
 
     def get_session_auth_hash(self):
         return salted_hmac(
@@ -220,6 +231,10 @@ class TenantConfig(models.Model):
 
     def __str__(self):
         return f"Configuration of {self.tenant}"
+
+    def clean(self):
+        if self.business_phone:
+            self.business_phone = normalize_phone(self.business_phone)
 
     FEATURES = ("contracts", "dashboard", "chat", "questionnaire", "campaigns")
 

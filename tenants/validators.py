@@ -64,5 +64,5 @@ MAX_LOGO_BYTES = 2 * 1024 * 1024
 
 
 def validate_logo_size(file) -> None:
-    if file.size > MAX_LOGO_BYTES:
+    if file and file.size > MAX_LOGO_BYTES:
         raise ValidationError("The logo must be 2 MB or smaller.", code="logo_too_large")

@@ -88,11 +88,15 @@ def signin_link_view(request, token):
 def signin_code_request_view(request):
     form = PhoneForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        challenge = signin.signin_code_request(
-            tenant=request.tenant, phone=form.cleaned_data["phone"], ip=client_address(request)
-        )
-        request.session[CHALLENGE_KEY] = challenge
-        return redirect("signin_code_verify")
+        try:
+            challenge = signin.signin_code_request(
+                tenant=request.tenant, phone=form.cleaned_data["phone"], ip=client_address(request)
+            )
+        except ValidationError as exc:
+            form.add_error("phone", exc)
+        else:
+            request.session[CHALLENGE_KEY] = challenge
+            return redirect("signin_code_verify")
     return render(request, "tenants/signin_code.html", {"form": form}, status=400 if form.errors else 200)
 
 

@@ -7,8 +7,15 @@ from tenants.models import TenantConfig
 
 @transaction.atomic
 def tenant_config_update(*, config: TenantConfig, data: dict) -> TenantConfig:
-    """Apply `data` (already validated at the edge) and save; full_clean() guards the model's own rules."""
+    """Apply `data` (already validated at the edge) and save; full_clean() guards the model's own rules.
+
+    For the logo, as Django forms give it: a file replaces it, False clears it, None keeps it.
+    """
     for field, value in data.items():
+        if field == "logo":
+            if value is None:
+                continue
+            value = value or ""
         setattr(config, field, value)
     config.full_clean()
     config.save()

@@ -156,3 +156,18 @@ def test_bad_logo_is_a_field_error(alpha, media_root, content, message):
     response = client.post("/dashboard/settings/", {**GOOD, "logo": logo})
     assert response.status_code == 400 and message in response.content.decode()
     assert not TenantConfig.objects.get(pk=alpha.tenant.pk).logo
+
+
+def test_owner_clears_the_logo(alpha, media_root):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = client_for(alpha, user=alpha.owner)
+    client.post(
+        "/dashboard/settings/", {**GOOD, "logo": SimpleUploadedFile("b.png", png_bytes(), "image/png")}
+    )
+    assert TenantConfig.objects.get(pk=alpha.tenant.pk).logo
+    client.post("/dashboard/settings/", {**GOOD, "primary_color": "#000000"})  # no file sent: logo kept
+    assert TenantConfig.objects.get(pk=alpha.tenant.pk).logo
+    response = client.post("/dashboard/settings/", {**GOOD, "logo-clear": "on"})
+    assert response.status_code == 200
+    assert not TenantConfig.objects.get(pk=alpha.tenant.pk).logo

@@ -6,7 +6,7 @@ import responses
 from django.core import mail
 from django.test import override_settings
 
-from tenants.messaging import TENANT_HEADER, OutboxEmailBackend, SmsDeliveryError, sms_send
+from tenants.messaging import TENANT_HEADER, RecordingEmailBackend, SmsDeliveryError, sms_send
 from tenants.models import OutboundMessage
 
 TWILIO = dict(
@@ -70,22 +70,35 @@ def test_unknown_sms_backend_is_a_clear_error(db):
         sms_send(to="+14165550101", body="Hi")
 
 
-def test_outbox_email_backend_records_each_recipient(db, capsys):
+def test_email_without_a_transport_is_stored_and_printed(db, capsys):
     message = mail.EmailMessage(
         "Subject line", "Body text", "from@example.com", ["a@example.com", "b@example.com"]
     )
-    assert OutboxEmailBackend().send_messages([message]) == 1
+    assert RecordingEmailBackend().send_messages([message]) == 1
     stored = OutboundMessage.objects.filter(channel="email").order_by("to")
-    assert [(m.to, m.subject, m.body) for m in stored] == [
-        ("a@example.com", "Subject line", "Body text"),
-        ("b@example.com", "Subject line", "Body text"),
+    assert [(m.to, m.subject, m.body, m.status) for m in stored] == [
+        ("a@example.com", "Subject line", "Body text", "stored"),
+        ("b@example.com", "Subject line", "Body text", "stored"),
     ]
-    assert "[outbox] Email to a@example.com: Subject line" in capsys.readouterr().err
+    assert "[outbox] Email to a@example.com, b@example.com: Subject line" in capsys.readouterr().err
 
 
-def test_outbox_email_backend_attributes_tenant_emails(alpha):
+@override_settings(EMAIL_TRANSPORT="django.core.mail.backends.locmem.EmailBackend")
+def test_email_is_delivered_recorded_and_attributed_without_leaking_the_tenant(alpha):
     message = mail.EmailMessage(
         "Hi", "Body", to=["a@example.com"], headers={TENANT_HEADER: alpha.tenant.schema_name}
     )
-    OutboxEmailBackend().send_messages([message])
-    assert OutboundMessage.objects.get(channel="email").tenant == alpha.tenant
+    RecordingEmailBackend().send_messages([message])
+    delivered = mail.outbox[-1]
+    assert delivered.to == ["a@example.com"] and TENANT_HEADER not in delivered.message()
+    record = OutboundMessage.objects.get(channel="email")
+    assert (record.tenant, record.status, record.backend) == (alpha.tenant, "sent", "locmem")
+
+
+@override_settings(
+    EMAIL_TRANSPORT="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1", EMAIL_PORT=9
+)
+def test_email_delivery_failure_is_recorded_and_raised(db):
+    with pytest.raises(RuntimeError, match="Email delivery failed"):
+        RecordingEmailBackend().send_messages([mail.EmailMessage("Hi", "Body", to=["a@example.com"])])
+    assert OutboundMessage.objects.get(channel="email").status == "failed"
