@@ -38,3 +38,39 @@ def spare_tenants() -> QuerySet[Tenant]:
 
 def public_tenant() -> Tenant:
     return Tenant.objects.get(schema_name="public")
+
+
+SECRET_COLUMN_HINTS = ("digest", "secret", "token", "password", "key")
+
+
+def tenant_data_overview(tenant: Tenant, *, rows_per_model: int = 20) -> dict:
+    """What staff see when they inspect a tenant: the tables of its schema with row counts, and the
+    latest rows of each tenant-app model, with secret-looking columns masked."""
+    from django.apps import apps
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    tenant_labels = {app.rsplit(".", 1)[-1] for app in settings.TENANT_APPS} - {"contenttypes"}
+    with schema_context(tenant.schema_name), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s AND table_type = 'BASE TABLE' "
+            "ORDER BY table_name",
+            [tenant.schema_name],
+        )
+        tables = []
+        for (name,) in cursor.fetchall():
+            cursor.execute(f'SELECT count(*) FROM "{tenant.schema_name}"."{name}"')  # noqa: S608 (catalog names)
+            tables.append({"name": name, "count": cursor.fetchone()[0]})
+        models = []
+        for model in apps.get_models():
+            if model._meta.app_label not in tenant_labels:
+                continue
+            fields = [f.name for f in model._meta.concrete_fields]
+            masked = {f for f in fields if any(hint in f for hint in SECRET_COLUMN_HINTS)}
+            rows = [
+                ["••••" if f in masked else getattr(obj, f) for f in fields]
+                for obj in model.objects.order_by("-pk")[:rows_per_model]
+            ]
+            models.append({"name": model._meta.verbose_name_plural, "app": model._meta.app_label, "fields": fields,
+                           "rows": rows})  # fmt: skip
+    return {"tables": tables, "models": models}

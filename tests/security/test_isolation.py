@@ -10,6 +10,43 @@ MEMBER_PAGES = ["/dashboard/"]
 OWNER_PAGES = ["/dashboard/settings/"]
 API = ["/api/v1/me/", "/api/v1/config/"]
 ALL = MEMBER_PAGES + OWNER_PAGES + API
+# Tenant URLs anyone may open: the public site, its theme and logo, and signing in and out.
+PUBLIC_URL_NAMES = {
+    "site_home",
+    "theme_css",
+    "media",
+    "signin",
+    "signin_link",
+    "signin_code",
+    "signin_code_verify",
+    "signout",
+}
+# Private URLs covered by the tests below (POST-only ones have their own test).
+PRIVATE_URL_NAMES = {"dashboard", "dashboard_settings", "api_me", "api_config", "signout_everywhere"}
+
+
+def _tenant_url_names(patterns=None, names=None) -> set[str]:
+    from django.urls import URLResolver, get_resolver
+
+    names = set() if names is None else names
+    for pattern in get_resolver("inkwell.urls_tenant").url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            _tenant_url_names(pattern.url_patterns, names)
+        else:
+            names.add(pattern.name)
+    return names
+
+
+def test_every_tenant_url_is_either_public_or_covered_here():
+    # A new tenant URL fails this test until it is added to one of the lists (and, if private, tested).
+    assert _tenant_url_names() == PUBLIC_URL_NAMES | PRIVATE_URL_NAMES
+
+
+def test_non_member_cannot_sign_anyone_out_everywhere(alpha, beta):
+    victim = client_for(alpha, user=alpha.owner)
+    response = client_for(alpha, user=beta.owner).post("/sign-in/out/everywhere/")
+    assert response.status_code == 404
+    assert victim.get("/dashboard/").status_code == 200
 
 
 def assert_no_private_data(response, world):

@@ -69,8 +69,24 @@ def test_reactivating_an_active_tenant_is_refused_with_a_message(worlds, staff_c
 
 
 def test_staff_inspects_a_tenants_own_data(worlds, staff_client):
-    response = staff_client.get(f"/admin/tenants/tenant/{worlds['alpha'].tenant.pk}/data/")
-    assert response.status_code == 200 and "t_alpha" in response.content.decode()
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # a table, with rows, that only alpha's schema has
+        cursor.execute(
+            'CREATE TABLE "t_alpha"."probe_jobs" (id int); INSERT INTO "t_alpha"."probe_jobs" VALUES (1), (2)'
+        )
+    alpha_page = staff_client.get(f"/admin/tenants/tenant/{worlds['alpha'].tenant.pk}/data/")
+    beta_page = staff_client.get(f"/admin/tenants/tenant/{worlds['beta'].tenant.pk}/data/")
+    assert alpha_page.status_code == beta_page.status_code == 200
+    assert {"name": "probe_jobs", "count": 2} in alpha_page.context["tables"]
+    assert "probe_jobs" not in beta_page.content.decode()
+
+
+def test_staff_without_view_permission_cannot_inspect_tenant_data(worlds):
+    clerk = User.objects.create_user("clerk@example.com", "pw", is_staff=True)
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(clerk)
+    assert client.get(f"/admin/tenants/tenant/{worlds['alpha'].tenant.pk}/data/").status_code == 403
 
 
 def test_non_staff_cannot_reach_the_admin(worlds):
@@ -80,7 +96,10 @@ def test_non_staff_cannot_reach_the_admin(worlds):
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
 
 
-def test_demo_load_is_idempotent(worlds, capsys):
+def test_demo_load_is_idempotent(worlds, capsys, monkeypatch, tmp_path):
+    from inkwell import embedded
+
+    monkeypatch.setattr(embedded, "STATE_DIR", tmp_path)  # keep the checkout's own .inkwell/ untouched
     call_command("demo_load")
     call_command("demo_load")
     out = capsys.readouterr().out
