@@ -9,7 +9,8 @@ from tenants.models import Tenant, TenantStatusEvent, User
 
 S = Tenant.Status
 ALLOWED_TRANSITIONS: dict[str, set[str]] = {
-    S.PROVISIONING: {S.ACTIVE, S.CANCELED},
+    # Spares and schemas being built are moved only by tenants.services.provisioning.
+    S.PROVISIONING: set(),
     S.ACTIVE: {S.SUSPENDED, S.CANCELED},
     S.SUSPENDED: {S.ACTIVE, S.CANCELED},
     S.CANCELED: set(),

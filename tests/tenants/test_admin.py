@@ -108,3 +108,17 @@ def test_demo_load_is_idempotent(worlds, capsys, monkeypatch, tmp_path):
     assert (scilla.config.currency, scilla.config.timezone) == ("CAD", "America/Toronto")
     assert User.objects.filter(email="staff@inkwell.localhost", is_staff=True).count() == 1
     assert out.count("http://scilla.localhost:8000/sign-in/link/") == 2
+
+
+def test_status_machine_refuses_illegal_moves(worlds):
+    from inkwell.errors import Conflict
+    from tenants.selectors import spare_tenants
+    from tenants.services.status import tenant_status_set
+
+    alpha = worlds["alpha"].tenant
+    tenant_status_set(tenant=alpha, status="canceled", reason="closed the business")
+    with pytest.raises(Conflict, match="cannot become active"):
+        tenant_status_set(tenant=alpha, status="active")
+    with pytest.raises(Conflict):
+        tenant_status_set(tenant=spare_tenants().first(), status="active")
+    assert Client(HTTP_HOST="alpha.localhost").get("/").status_code == 404
