@@ -19,20 +19,36 @@ from tenants.permissions import member_required
 from tenants.services import signin
 
 CHALLENGE_KEY = "signin_challenge"
+NEXT_KEY = "signin_next"
 
 
-def _next_url(request) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
+def _safe_next(request, target: str | None) -> str | None:
+    if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
-    return "/dashboard/"
+    return None
 
 
-def _sign_in(request, user) -> None:
+def _remember_next(request) -> str:
+    """Keep where the person was going, across the trip to their inbox or SMS, in this browser."""
+    target = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    if target:
+        request.session[NEXT_KEY] = target
+    return target or ""
+
+
+def _next_url(request) -> str:
+    return _safe_next(request, request.session.get(NEXT_KEY)) or "/dashboard/"
+
+
+def _sign_in(request, user) -> str:
+    """Sign `user` in to this tenant and return where to go next."""
+    target = _next_url(request)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")  # rotates the session key
     request.session[SESSION_TENANT_KEY] = request.tenant.schema_name
+    request.session.pop(NEXT_KEY, None)
+    return target
 
 
 def site_home(request):
@@ -66,7 +82,7 @@ def signin_link_request_view(request):
             tenant=request.tenant, email=form.cleaned_data["email"], ip=client_address(request)
         )
         return render(request, "tenants/signin_sent.html", {"email": form.cleaned_data["email"]})
-    return render(request, "tenants/signin.html", {"form": form, "next": _next_url(request)},
+    return render(request, "tenants/signin.html", {"form": form, "next": _remember_next(request)},
                   status=400 if form.errors else 200)  # fmt: skip
 
 
@@ -78,10 +94,9 @@ def signin_link_view(request, token):
             return render(
                 request, "error.html", {"message": signin.LINK_FAILED, "retry_url": "/sign-in/"}, status=400
             )
-        return render(request, "tenants/signin_confirm.html", {"next": _next_url(request)})
+        return render(request, "tenants/signin_confirm.html")
     user = signin.signin_link_consume(tenant=request.tenant, token=token)
-    _sign_in(request, user)
-    return redirect(_next_url(request))
+    return redirect(_sign_in(request, user))
 
 
 @require_http_methods(["GET", "POST"])
@@ -120,8 +135,7 @@ def signin_code_verify_view(request):
             form.add_error("code", exc.message)
         else:
             request.session.pop(CHALLENGE_KEY, None)
-            _sign_in(request, user)
-            return redirect(_next_url(request))
+            return redirect(_sign_in(request, user))
     return render(
         request, "tenants/signin_code_verify.html", {"form": form}, status=400 if form.errors else 200
     )

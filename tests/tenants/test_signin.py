@@ -224,12 +224,31 @@ def test_session_cookie_is_host_only_and_lasts_30_days(alpha):
     assert int(cookie["max-age"]) == 30 * 24 * 3600
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x"])
+def test_sign_in_returns_to_the_page_that_asked_for_it(alpha):
+    client = client_for(alpha)
+    assert client.get("/dashboard/settings/")["Location"] == "/sign-in/?next=/dashboard/settings/"
+    client.get("/sign-in/?next=/dashboard/settings/")
+    path = link_path(signin_link_issue(tenant=alpha.tenant, user=alpha.owner))
+    assert client.post(path)["Location"] == "/dashboard/settings/"
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "http://beta.localhost/"])
 def test_next_never_leaves_the_tenant_host(alpha, target):
     client = client_for(alpha)
-    path = link_path(signin_link_issue(tenant=alpha.tenant, user=alpha.owner))
-    response = client.post(path, {"next": target})
+    client.get("/sign-in/", {"next": target})
+    client.post("/sign-in/", {"email": alpha.owner.email, "next": target})
+    response = client.post(link_path(signin_link_issue(tenant=alpha.tenant, user=alpha.owner)))
     assert response["Location"] == "/dashboard/"
+
+
+def test_a_code_challenge_is_useless_on_another_tenant(alpha, beta):
+    from tenants.services.signin import SignInFailed, signin_code_request, signin_code_verify
+
+    challenge = signin_code_request(tenant=alpha.tenant, phone=alpha.owner.phone, ip=None)
+    code = texted_code(alpha.owner.phone)
+    with pytest.raises(SignInFailed):
+        signin_code_verify(tenant=beta.tenant, challenge=challenge, code=code, ip=None)
+    assert signin_code_verify(tenant=alpha.tenant, challenge=challenge, code=code, ip=None) == alpha.owner
 
 
 def test_ten_wrong_codes_in_a_day_stop_sms_sign_in(alpha):
