@@ -225,7 +225,6 @@ def main() -> None:
     try:
         os.environ["DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + "/" + BENCH_DB
         os.environ["DJANGO_SETTINGS_MODULE"] = "inkwell.settings"
-        os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
         os.environ.setdefault("INKWELL_LOG_LEVEL", "WARNING")
 
         import django

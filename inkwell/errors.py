@@ -24,6 +24,12 @@ class Conflict(DomainError):
     status_code = 409
 
 
+class ServiceUnavailable(DomainError):
+    """Something we depend on (the queue, a provider) is down; trying again later will work."""
+
+    status_code = 503
+
+
 class RateLimited(DomainError):
     status_code = 429
 

@@ -181,6 +181,10 @@ EMAIL_BACKEND = "tenants.messaging.RecordingEmailBackend"
 # The Django email backend that really delivers (empty: store and print only), e.g.
 # django.core.mail.backends.smtp.EmailBackend or anymail.backends.postmark.EmailBackend.
 EMAIL_TRANSPORT = os.environ.get("INKWELL_EMAIL_TRANSPORT", "")
+if SECURE and not EMAIL_TRANSPORT:
+    raise ImproperlyConfigured(
+        "Set INKWELL_EMAIL_TRANSPORT for an https deployment: owners sign in by email."
+    )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"Inkwell <no-reply@{INKWELL_DOMAIN}>")
 # django-anymail: every ANYMAIL_<SETTING> variable becomes ANYMAIL["<SETTING>"].
 ANYMAIL = {k.removeprefix("ANYMAIL_"): v for k, v in os.environ.items() if k.startswith("ANYMAIL_")}

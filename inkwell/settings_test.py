@@ -21,3 +21,4 @@ SPARE_SCHEMAS = 1
 # Tasks run inline in tests, so a request's effects (emails, SMS) are there when it returns;
 # tests/test_celery.py runs a real worker against the real broker to cover the queue itself.
 CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True

@@ -169,7 +169,7 @@ class TenantAdmin(admin.ModelAdmin):
         rows of each tenant-app model (secret-looking columns masked). Each look is logged."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        tenant = get_object_or_404(Tenant.objects.exclude(status=Tenant.Status.SPARE), pk=pk)
+        tenant = get_object_or_404(self.get_queryset(request).exclude(status=Tenant.Status.SPARE), pk=pk)
         logger.info("Staff %s inspected the data of tenant %s", request.user.email, tenant.schema_name)
         context = {
             **self.admin_site.each_context(request),

@@ -10,6 +10,7 @@ INKWELL_EMAIL_TRANSPORT (any Django email backend) when one is set.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 from django.conf import settings
@@ -22,6 +23,9 @@ logger = logging.getLogger(__name__)
 
 # Emails sent on behalf of a tenant carry its schema name here, so the outbox can attribute them.
 TENANT_HEADER = "X-Inkwell-Tenant"
+# Once a message has really been delivered, the copy we keep must not be a working credential.
+SIGNIN_LINK_RE = re.compile(r"/sign-in/link/[\w-]+/")
+REDACTED = "[redacted]"
 
 
 class SmsDeliveryError(Exception):
@@ -45,11 +49,15 @@ def _echo(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def sms_send(*, to: str, body: str, tenant: Tenant | None = None) -> OutboundMessage:
-    """Send one SMS through the configured backend and record it. Raises SmsDeliveryError on failure."""
+def sms_send(*, to: str, body: str, tenant: Tenant | None = None, secret: str = "") -> OutboundMessage:
+    """Send one SMS through the configured backend and record it. Raises SmsDeliveryError on failure.
+
+    `secret` (a sign-in code, say) is blanked out of the kept copy when the SMS really goes out.
+    """
     backend = settings.SMS_BACKEND
+    kept = body.replace(secret, REDACTED) if secret and backend != "outbox" else body
     record = OutboundMessage(
-        channel=OutboundMessage.Channel.SMS, tenant=tenant, to=to, body=body, backend=backend
+        channel=OutboundMessage.Channel.SMS, tenant=tenant, to=to, body=kept, backend=backend
     )
     if backend == "outbox":
         record.status = OutboundMessage.Status.STORED
@@ -97,7 +105,9 @@ class RecordingEmailBackend(BaseEmailBackend):
                     tenant=tenant,
                     to=recipient,
                     subject=str(message.subject),
-                    body=message.body,
+                    body=SIGNIN_LINK_RE.sub(f"/sign-in/link/{REDACTED}/", message.body)
+                    if transport
+                    else message.body,
                     backend=transport.rsplit(".", 2)[-2] if transport else "outbox",
                     status=status,
                     error=error,

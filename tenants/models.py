@@ -117,6 +117,8 @@ class Tenant(TenantMixin):
     external_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     created = models.DateTimeField(auto_now_add=True)
     activated_at = models.DateTimeField(null=True, blank=True)
+    # When a spare was last taken out of the pool (being built, migrated or claimed); see provisioning.
+    reserved_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # Schemas are created and dropped only by tenants.services.provisioning, never as a side effect of save().
     auto_create_schema = False

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db.models import QuerySet
 
+from tenants.fields import EncryptedJSONField
 from tenants.models import Membership, Tenant, User
 
 
@@ -40,7 +41,7 @@ def public_tenant() -> Tenant:
     return Tenant.objects.get(schema_name="public")
 
 
-SECRET_COLUMN_HINTS = ("digest", "secret", "token", "password", "key")
+SECRET_COLUMN_HINTS = ("digest", "secret", "token", "password", "key", "otp", "pin")
 
 
 def tenant_data_overview(tenant: Tenant, *, rows_per_model: int = 20) -> dict:
@@ -66,7 +67,11 @@ def tenant_data_overview(tenant: Tenant, *, rows_per_model: int = 20) -> dict:
             if model._meta.app_label not in tenant_labels:
                 continue
             fields = [f.name for f in model._meta.concrete_fields]
-            masked = {f for f in fields if any(hint in f for hint in SECRET_COLUMN_HINTS)}
+            masked = {
+                f.name
+                for f in model._meta.concrete_fields
+                if isinstance(f, EncryptedJSONField) or any(hint in f.name for hint in SECRET_COLUMN_HINTS)
+            }
             rows = [
                 ["••••" if f in masked else getattr(obj, f) for f in fields]
                 for obj in model.objects.order_by("-pk")[:rows_per_model]

@@ -1,8 +1,6 @@
 """Background work for the tenant platform. Tasks take ids, are safe to run twice, and ack late."""
 
-import redis
 from celery import shared_task
-from django.conf import settings
 
 from tenants.models import Tenant
 from tenants.services import provisioning, signin
@@ -11,14 +9,7 @@ from tenants.services import provisioning, signin
 @shared_task(acks_late=True)
 def spare_schemas_top_up() -> int:
     """Keep SPARE_SCHEMAS ready schemas so the next provisioning is a rename, not a migration run."""
-    # One top-up at a time across workers; the lock expires on its own if a worker dies.
-    lock = redis.Redis.from_url(settings.REDIS_URL).lock("inkwell:lock:spare-schemas-top-up", timeout=900)
-    if not lock.acquire(blocking=False):
-        return 0
-    try:
-        return provisioning.spare_schemas_top_up()
-    finally:
-        lock.release()
+    return provisioning.spare_schemas_top_up()
 
 
 @shared_task(acks_late=True)

@@ -22,16 +22,17 @@ from __future__ import annotations
 
 import logging
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache, partial
 
+import redis
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from django_tenants.utils import schema_exists
 
@@ -74,7 +75,9 @@ def _tenant_migration_leaves() -> frozenset[tuple[str, str]]:
 
 
 def spare_is_current(schema_name: str) -> bool:
-    """True when every tenant migration on disk has been applied in `schema_name`."""
+    """True when `schema_name` exists and every tenant migration on disk has been applied in it."""
+    if not schema_exists(schema_name):
+        return False
     with connection.cursor() as cursor:
         cursor.execute(f'SELECT app, name FROM "{schema_name}".django_migrations')  # noqa: S608 (validated name)
         applied = set(cursor.fetchall())
@@ -88,7 +91,9 @@ def spare_schema_create(*, claimable: bool = True) -> Tenant:
     only once complete; with `claimable=False` it stays reserved for the caller to claim.
     """
     spare = Tenant.objects.create(
-        schema_name=f"spare_{secrets.token_hex(8)}", status=Tenant.Status.PROVISIONING
+        schema_name=f"spare_{secrets.token_hex(8)}",
+        status=Tenant.Status.PROVISIONING,
+        reserved_at=timezone.now(),
     )
     try:
         spare.create_schema(check_if_exists=False, verbosity=0)
@@ -100,10 +105,18 @@ def spare_schema_create(*, claimable: bool = True) -> Tenant:
     return spare
 
 
+def _reserve(spare: Tenant) -> bool:
+    """Take a spare out of the pool for this caller; False if someone else got it first."""
+    taken = Tenant.objects.filter(pk=spare.pk, status=Tenant.Status.SPARE).update(
+        status=Tenant.Status.PROVISIONING, reserved_at=timezone.now()
+    )
+    return bool(taken)
+
+
 def _release(spare: Tenant) -> None:
     """Put a reserved, complete spare (back) into the pool."""
     Tenant.objects.filter(pk=spare.pk, status=Tenant.Status.PROVISIONING, subdomain=None).update(
-        status=Tenant.Status.SPARE
+        status=Tenant.Status.SPARE, reserved_at=None
     )
 
 
@@ -127,36 +140,58 @@ def spare_schema_migrate(spare: Tenant) -> None:
         connection.set_schema_to_public()
 
 
-def _abandoned_spares() -> QuerySet[Tenant]:
-    """Spares whose creator died half-way (a killed process): reserved long ago and never claimed."""
+def _drop_abandoned_spares() -> None:
+    """Drop spares whose reserver died (a killed process): reserved long ago, never claimed or released.
+    Rows still locked by a live claim are skipped."""
     cutoff = timezone.now() - ABANDONED_AFTER
-    return Tenant.objects.filter(status=Tenant.Status.PROVISIONING, subdomain=None, created__lt=cutoff)
+    for candidate in Tenant.objects.filter(
+        status=Tenant.Status.PROVISIONING, subdomain=None, reserved_at__lt=cutoff
+    ):
+        with transaction.atomic():
+            locked = (
+                Tenant.objects.select_for_update(skip_locked=True)
+                .filter(
+                    pk=candidate.pk, status=Tenant.Status.PROVISIONING, subdomain=None, reserved_at__lt=cutoff
+                )
+                .first()
+            )
+            if locked is not None:
+                spare_schema_drop(locked)
+
+
+@contextmanager
+def _pool_lock():
+    """One pool maintenance at a time, whoever starts it (beat, admin, command); expires if its holder dies."""
+    lock = redis.Redis.from_url(settings.REDIS_URL).lock("inkwell:lock:spare-schemas", timeout=900)
+    acquired = lock.acquire(blocking=False)
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            lock.release()
 
 
 def spare_schemas_top_up(*, target: int | None = None) -> int:
-    """Clear abandoned spares, bring stale ones up to date, and fill the pool up to `target`
-    (default SPARE_SCHEMAS). Returns how many spares were made."""
+    """Clear abandoned spares, bring stale or broken ones in order, and fill the pool up to `target`
+    (default SPARE_SCHEMAS). Returns how many spares were made (0 if another top-up is running)."""
     target = settings.SPARE_SCHEMAS if target is None else target
-    for abandoned in _abandoned_spares():
-        spare_schema_drop(abandoned)
-    for spare in spare_tenants():
-        if not spare_is_current(spare.schema_name) and _reserve(spare):
-            spare_schema_migrate(spare)
-            _release(spare)
-    made = 0
-    while spare_tenants().count() < target:
-        spare_schema_create()
-        made += 1
-    return made
-
-
-def _reserve(spare: Tenant) -> bool:
-    """Take a spare out of the pool for this caller; False if someone else got it first."""
-    return bool(
-        Tenant.objects.filter(pk=spare.pk, status=Tenant.Status.SPARE).update(
-            status=Tenant.Status.PROVISIONING
-        )
-    )
+    with _pool_lock() as acquired:
+        if not acquired:
+            return 0
+        _drop_abandoned_spares()
+        for spare in spare_tenants():
+            if spare_is_current(spare.schema_name) or not _reserve(spare):
+                continue  # fine, or claimed by a provisioning meanwhile
+            if schema_exists(spare.schema_name):
+                spare_schema_migrate(spare)
+                _release(spare)
+            else:
+                spare_schema_drop(spare)
+        made = 0
+        while spare_tenants().count() < target:
+            spare_schema_create()
+            made += 1
+        return made
 
 
 # --- provisioning -----------------------------------------------------------------------------------
@@ -204,9 +239,9 @@ def _claim(
     plan: str, external_key: str | None,
 ) -> ProvisionResult:  # fmt: skip
     """Turn a locked spare into the new tenant. Must run inside the caller's transaction."""
-    new_schema = schema_name_for(subdomain)
-    with connection.cursor() as cursor:
-        cursor.execute(f'ALTER SCHEMA "{spare.schema_name}" RENAME TO "{new_schema}"')
+    old_schema, new_schema = spare.schema_name, schema_name_for(subdomain)
+    # The row first: a concurrent claim of the same subdomain then fails on the unique index
+    # (IntegrityError, reported as "taken") before either touches a schema.
     spare.schema_name = new_schema
     spare.name = name
     spare.subdomain = subdomain
@@ -215,6 +250,8 @@ def _claim(
     spare.status = Tenant.Status.ACTIVE
     spare.activated_at = timezone.now()
     spare.save()
+    with connection.cursor() as cursor:
+        cursor.execute(f'ALTER SCHEMA "{old_schema}" RENAME TO "{new_schema}"')
     Domain.objects.create(domain=tenant_host(subdomain), tenant=spare, is_primary=True)
     TenantConfig.objects.create(tenant=spare, brand_name=name)
     owner = User.objects.filter(email__iexact=owner_email).first()
@@ -275,7 +312,8 @@ def tenant_provision(
                 elif not spare_is_current(spare.schema_name):
                     problem = "stale"
                     spare.status = Tenant.Status.PROVISIONING  # reserve it while the row is locked
-                    spare.save(update_fields=["status"])
+                    spare.reserved_at = timezone.now()
+                    spare.save(update_fields=["status", "reserved_at"])
                 else:
                     result = _claim(spare, **claim_args)
                     if send_welcome:

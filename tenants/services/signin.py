@@ -25,8 +25,9 @@ from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
-from inkwell.errors import DomainError
+from inkwell.errors import DomainError, ServiceUnavailable
 from inkwell.ratelimit import address_bucket, counter_hit, counter_value, rate_limit
 from tenants.messaging import TENANT_HEADER, SmsDeliveryError, sms_send
 from tenants.models import SignInToken, Tenant, User
@@ -64,6 +65,14 @@ def _limit_request(*, tenant: Tenant, address: str, ip: str | None) -> None:
     if ip:
         limit, window = settings.SIGNIN_RATE_PER_IP
         rate_limit(scope="signin-ip", key=address_bucket(ip), limit=limit, window=window, message=TOO_MANY)
+
+
+def _queue(task, **kwargs) -> None:
+    try:
+        task.delay(**kwargs)
+    except KombuOperationalError as exc:
+        logger.error("Cannot queue %s: %s", task.name, exc)
+        raise ServiceUnavailable("We can't send sign-in messages right now. Try again in a minute.") from exc
 
 
 def _minutes(ttl: timedelta) -> int:
@@ -104,7 +113,7 @@ def signin_link_request(*, tenant: Tenant, email: str, ip: str | None) -> None:
     from tenants.tasks import signin_link_deliver
 
     _limit_request(tenant=tenant, address=email.strip(), ip=ip)
-    signin_link_deliver.delay(tenant_id=tenant.pk, email=email, ip=ip)
+    _queue(signin_link_deliver, tenant_id=tenant.pk, email=email, ip=ip)
 
 
 def signin_link_send(*, tenant: Tenant, email: str, ip: str | None) -> bool:
@@ -170,12 +179,18 @@ def signin_code_request(*, tenant: Tenant, phone: str, ip: str | None) -> str:
     _limit_request(tenant=tenant, address=number, ip=ip)
     challenge = secrets.token_urlsafe(32)
     # Only the challenge's digest travels through the broker; the code is made by the worker.
-    signin_code_deliver.delay(tenant_id=tenant.pk, phone=number, challenge_digest=_digest(challenge), ip=ip)
+    _queue(signin_code_deliver, tenant_id=tenant.pk, phone=number, challenge_digest=_digest(challenge), ip=ip)
     return challenge
 
 
 def _code_failures_key(tenant: Tenant, user: User) -> str:
     return f"{tenant.pk}:{user.pk}"
+
+
+def _codes_locked(tenant: Tenant, user: User) -> bool:
+    """Too many wrong codes today: no code signs this person in until the window passes."""
+    failures = counter_value(scope="signin-code-failures", key=_code_failures_key(tenant, user))
+    return failures >= settings.SIGNIN_CODE_FAILURES_PER_DAY
 
 
 def signin_code_send(*, tenant: Tenant, phone: str, challenge_digest: str, ip: str | None) -> bool:
@@ -185,26 +200,31 @@ def signin_code_send(*, tenant: Tenant, phone: str, challenge_digest: str, ip: s
     members see the same answers to their guesses. Returns whether an SMS went out.
     """
     user = member_by_phone(tenant=tenant, phone=phone)
-    if user is not None:
-        failures = counter_value(scope="signin-code-failures", key=_code_failures_key(tenant, user))
-        if failures >= settings.SIGNIN_CODE_FAILURES_PER_DAY:
-            logger.warning("SMS sign-in for user %s on %s is locked for the day", user.pk, tenant.schema_name)
-            user = None
+    if user is not None and _codes_locked(tenant, user):
+        logger.warning("SMS sign-in for user %s on %s is locked for the day", user.pk, tenant.schema_name)
+        user = None
     code = f"{secrets.randbelow(1_000_000):06d}"
-    SignInToken.objects.create(
-        tenant=tenant,
-        user=user,
-        kind=SignInToken.Kind.CODE,
+    _, created = SignInToken.objects.get_or_create(
         digest=challenge_digest,
-        code_digest=_code_digest(challenge_digest, code),
-        expires_at=timezone.now() + settings.SIGNIN_CODE_TTL,
-        created_ip=ip,
+        defaults={
+            "tenant": tenant,
+            "user": user,
+            "kind": SignInToken.Kind.CODE,
+            "code_digest": _code_digest(challenge_digest, code),
+            "expires_at": timezone.now() + settings.SIGNIN_CODE_TTL,
+            "created_ip": ip,
+        },
     )
-    if user is None:
+    if user is None or not created:  # a redelivered task: its SMS (and code) went out the first time
         return False
     context = {"brand": tenant.config.brand_name, "code": code, "minutes": _minutes(settings.SIGNIN_CODE_TTL)}
     try:
-        sms_send(to=phone, body=render_to_string("sms/signin_code.txt", context).strip(), tenant=tenant)
+        sms_send(
+            to=phone,
+            body=render_to_string("sms/signin_code.txt", context).strip(),
+            tenant=tenant,
+            secret=code,
+        )
     except SmsDeliveryError:
         return False  # recorded as failed in the outbox; the person can ask again or use email
     return True
@@ -228,7 +248,12 @@ def signin_code_verify(*, tenant: Tenant, challenge: str, code: str, ip: str | N
         if found.attempts >= settings.SIGNIN_CODE_MAX_ATTEMPTS:
             raise SignInFailed(CODE_LOCKED)
         right = hmac.compare_digest(found.code_digest, _code_digest(challenge_digest, code))
-        if right and found.user is not None and membership_get(user=found.user, tenant=tenant):
+        if (
+            right
+            and found.user is not None
+            and membership_get(user=found.user, tenant=tenant)
+            and not _codes_locked(tenant, found.user)
+        ):
             found.used_at = timezone.now()
             found.save(update_fields=["used_at"])
             return found.user

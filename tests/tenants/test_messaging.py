@@ -102,3 +102,27 @@ def test_email_delivery_failure_is_recorded_and_raised(db):
     with pytest.raises(RuntimeError, match="Email delivery failed"):
         RecordingEmailBackend().send_messages([mail.EmailMessage("Hi", "Body", to=["a@example.com"])])
     assert OutboundMessage.objects.get(channel="email").status == "failed"
+
+
+@override_settings(
+    EMAIL_BACKEND="tenants.messaging.RecordingEmailBackend",
+    EMAIL_TRANSPORT="django.core.mail.backends.locmem.EmailBackend",
+)
+def test_delivered_sign_in_links_are_not_kept_usable(alpha):
+    from tenants.services.signin import signin_link_send
+
+    signin_link_send(tenant=alpha.tenant, email=alpha.owner.email, ip=None)
+    assert "/sign-in/link/" in mail.outbox[-1].body  # the owner got a working link…
+    kept = OutboundMessage.objects.get(channel="email").body
+    assert "/sign-in/link/[redacted]/" in kept  # …and the copy in the admin can't sign anyone in
+    token = mail.outbox[-1].body.split("/sign-in/link/")[1].split("/")[0]
+    assert token not in kept
+
+
+@responses.activate
+@override_settings(**TWILIO)
+def test_delivered_sms_codes_are_not_kept(alpha):
+    responses.post(MESSAGES_URL, status=201, json={"sid": "SM" + "b" * 32, "status": "queued"})
+    sms_send(to="+14165550101", body="123456 is your code", tenant=alpha.tenant, secret="123456")
+    assert "123456" in parse_qs(responses.calls[0].request.body)["Body"][0]
+    assert OutboundMessage.objects.get().body == "[redacted] is your code"

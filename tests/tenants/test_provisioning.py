@@ -220,9 +220,26 @@ def test_top_up_clears_abandoned_spares_and_refreshes_stale_ones(worlds):
     )
     connection.set_schema_to_public()
     abandoned = provisioning.spare_schema_create(claimable=False)
-    Tenant.objects.filter(pk=abandoned.pk).update(created=timezone.now() - timedelta(hours=2))
+    Tenant.objects.filter(pk=abandoned.pk).update(reserved_at=timezone.now() - timedelta(hours=2))
 
     assert provisioning.spare_schemas_top_up(target=2) == 1
     assert not schema_exists(abandoned.schema_name) and not Tenant.objects.filter(pk=abandoned.pk).exists()
     assert provisioning.spare_is_current(stale.schema_name)
     assert spare_tenants().count() == 2
+
+
+def test_top_up_leaves_recently_reserved_spares_alone_and_clears_broken_rows(worlds):
+    in_use = provisioning.spare_schema_create(claimable=False)  # e.g. the fallback of a running provision
+    Tenant.objects.filter(pk=in_use.pk).update(created=in_use.created.replace(year=2020))  # made long ago…
+    broken = Tenant.objects.create(schema_name="spare_nothinghere", status=Tenant.Status.SPARE)
+    provisioning.spare_schemas_top_up(target=1)
+    assert schema_exists(in_use.schema_name)  # …but reserved just now: not abandoned
+    assert Tenant.objects.get(pk=in_use.pk).status == Tenant.Status.PROVISIONING
+    assert not Tenant.objects.filter(pk=broken.pk).exists()
+
+
+def test_only_one_top_up_runs_at_a_time(worlds):
+    with provisioning._pool_lock() as acquired:
+        assert acquired
+        assert provisioning.spare_schemas_top_up(target=5) == 0
+    assert spare_tenants().count() == 1

@@ -288,3 +288,49 @@ def test_ipv6_neighbours_share_one_limit(alpha):
         assert request_link(client, f"v6-{i}@example.com", ip=f"2001:db8:1:2::{i + 1:x}").status_code == 200
     assert request_link(client, "v6-last@example.com", ip="2001:db8:1:2:ffff::1").status_code == 429
     assert request_link(client, "v6-last@example.com", ip="2001:db8:1:3::1").status_code == 200
+
+
+def test_a_queue_outage_is_a_clear_503_not_a_crash(alpha, monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    from tenants import tasks
+
+    def broker_down(**kwargs):
+        raise OperationalError("Error 111 connecting to redis")
+
+    monkeypatch.setattr(tasks.signin_link_deliver, "delay", broker_down)
+    response = request_link(client_for(alpha), alpha.owner.email)
+    assert response.status_code == 503 and "Try again in a minute" in response.content.decode()
+
+
+def test_ipv4_clients_seen_as_mapped_ipv6_keep_their_own_limits(alpha):
+    from inkwell.ratelimit import address_bucket
+
+    assert address_bucket("::ffff:192.0.2.1") == "192.0.2.1"
+    assert address_bucket("::ffff:192.0.2.1") != address_bucket("::ffff:192.0.2.2")
+
+
+def test_daily_code_lock_also_stops_codes_already_sent(alpha):
+    from tenants.services.signin import SignInFailed, signin_code_request, signin_code_verify
+
+    pending = signin_code_request(tenant=alpha.tenant, phone=alpha.owner.phone, ip=None)
+    pending_code = texted_code(alpha.owner.phone)
+    for _challenge in range(2):
+        challenge = signin_code_request(tenant=alpha.tenant, phone=alpha.owner.phone, ip=None)
+        code = texted_code(alpha.owner.phone)
+        for _ in range(settings.SIGNIN_CODE_MAX_ATTEMPTS):
+            with pytest.raises(SignInFailed):
+                signin_code_verify(
+                    tenant=alpha.tenant, challenge=challenge, code=f"{(int(code) + 1) % 10**6:06d}", ip=None
+                )
+    with pytest.raises(SignInFailed):
+        signin_code_verify(tenant=alpha.tenant, challenge=pending, code=pending_code, ip=None)
+
+
+def test_a_redelivered_code_task_sends_no_second_sms(alpha):
+    from tenants.services.signin import _digest, signin_code_send
+
+    args = dict(tenant=alpha.tenant, phone=alpha.owner.phone, challenge_digest=_digest("challenge"), ip=None)
+    assert signin_code_send(**args) is True
+    assert signin_code_send(**args) is False
+    assert OutboundMessage.objects.filter(channel="sms").count() == 1
