@@ -249,6 +249,7 @@ def _claim(
     spare.external_key = external_key
     spare.status = Tenant.Status.ACTIVE
     spare.activated_at = timezone.now()
+    spare.reserved_at = None
     spare.save()
     with connection.cursor() as cursor:
         cursor.execute(f'ALTER SCHEMA "{old_schema}" RENAME TO "{new_schema}"')

@@ -96,8 +96,8 @@ def test_other_bad_fields_are_reported_together(worlds):
     assert set(exc.value.message_dict) == {"name", "owner_email", "owner_phone", "plan"}
 
 
-def test_failure_midway_leaves_no_tenant_and_the_spare_survives(worlds, monkeypatch):
-    spare = spare_tenants().get()
+def provision_failing_at_membership(monkeypatch):
+    """Provision with the last write of the claim failing, as if the database went away."""
 
     def explode(**kwargs):
         raise RuntimeError("database went away")
@@ -105,6 +105,12 @@ def test_failure_midway_leaves_no_tenant_and_the_spare_survives(worlds, monkeypa
     monkeypatch.setattr(provisioning.Membership.objects, "create", explode)
     with pytest.raises(RuntimeError):
         provision()
+
+
+def test_failure_midway_leaves_no_tenant_and_the_spare_survives(worlds, monkeypatch):
+    spare = spare_tenants().get()
+
+    provision_failing_at_membership(monkeypatch)
     assert not Tenant.objects.filter(subdomain="gamma").exists()
     assert not schema_exists("t_gamma")
     assert not Domain.objects.filter(domain="gamma.localhost").exists()
@@ -180,12 +186,7 @@ def test_fallback_spare_is_returned_to_the_pool_when_the_claim_fails(worlds, mon
     for spare in spare_tenants():
         spare_schema_drop(spare)
 
-    def explode(**kwargs):
-        raise RuntimeError("database went away")
-
-    monkeypatch.setattr(provisioning.Membership.objects, "create", explode)
-    with pytest.raises(RuntimeError):
-        provision()
+    provision_failing_at_membership(monkeypatch)
     assert not Tenant.objects.filter(subdomain="gamma").exists()
     survivor = spare_tenants().get()  # the schema the fallback made is a usable spare now
     assert provisioning.spare_is_current(survivor.schema_name)
