@@ -222,6 +222,9 @@ def main() -> None:
     admin_url = embedded.postgres_url("postgres")  # starts (or joins) the embedded server
     recreate_database(admin_url)
     heavy_dir = Path(tempfile.mkdtemp(prefix="inkwell-bench-")) if args.extra_migrations else None
+    # Spare-pool upkeep takes a Redis lock: use a private embedded Redis unless REDIS_URL is given.
+    redis_process = None if os.environ.get("REDIS_URL") else embedded.start_redis("bench", reuse=True)
+    os.environ.setdefault("REDIS_URL", embedded.redis_url("bench"))
     try:
         os.environ["DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + "/" + BENCH_DB
         os.environ["DJANGO_SETTINGS_MODULE"] = "inkwell.settings"
@@ -254,6 +257,8 @@ def main() -> None:
         report(times)
     finally:
         drop_database(admin_url)
+        if redis_process is not None:
+            embedded.stop_process(redis_process)
         if heavy_dir is not None:
             shutil.rmtree(heavy_dir, ignore_errors=True)
 
