@@ -71,8 +71,6 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 PUBLIC_SCHEMA_URLCONF = "inkwell.urls_public"
 ROOT_URLCONF = "inkwell.urls_tenant"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
-# An unknown host is answered by our own friendly 404 page (tenants.middleware).
-TENANT_MAIN_MIDDLEWARE = "tenants.middleware.TenantMiddleware"
 
 MIDDLEWARE = [
     # Answers /healthz on every host, before tenant lookup or host validation.

@@ -238,11 +238,6 @@ class TenantConfig(models.Model):
         if self.business_phone:
             self.business_phone = normalize_phone(self.business_phone)
 
-    FEATURES = ("contracts", "dashboard", "chat", "questionnaire", "campaigns")
-
-    def has_feature(self, area: str) -> bool:
-        return bool(getattr(self, f"feature_{area}"))
-
 
 class SignInToken(models.Model):
     """One sign-in attempt: a magic link, or an SMS code bound to a random challenge.

@@ -9,7 +9,7 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from rest_framework.exceptions import NotFound
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from inkwell.errors import NotAllowed
 from tenants.models import Membership
@@ -49,4 +49,4 @@ class IsTenantOwnerForWrites(IsTenantMember):
     def has_permission(self, request, view):
         if not super().has_permission(request, view):
             return False
-        return request.method in ("GET", "HEAD", "OPTIONS") or request._request.membership.is_owner
+        return request.method in SAFE_METHODS or request._request.membership.is_owner
