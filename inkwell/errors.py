@@ -5,33 +5,40 @@ from django.shortcuts import render
 
 
 class DomainError(Exception):
-    """A request that cannot be done as asked. `message` is shown to the person who asked."""
+    """A request that cannot be done as asked. `message` is shown to the person who asked;
+    `code` is a stable, machine-readable name API clients and agents branch on."""
 
     status_code = 400
+    default_code = "invalid"
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, code: str | None = None):
         super().__init__(message)
         self.message = message
+        self.code = code or self.default_code
 
 
 class NotAllowed(DomainError):
     status_code = 403
+    default_code = "not_allowed"
 
 
 class Conflict(DomainError):
     """An illegal state transition, or a duplicate."""
 
     status_code = 409
+    default_code = "conflict"
 
 
 class ServiceUnavailable(DomainError):
     """Something we depend on (the queue, a provider) is down; trying again later will work."""
 
     status_code = 503
+    default_code = "unavailable"
 
 
 class RateLimited(DomainError):
     status_code = 429
+    default_code = "rate_limited"
 
     def __init__(self, message: str, retry_after: int):
         super().__init__(message)

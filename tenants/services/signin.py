@@ -25,9 +25,9 @@ from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
-from kombu.exceptions import OperationalError as KombuOperationalError
 
-from inkwell.errors import DomainError, ServiceUnavailable
+from inkwell.errors import DomainError
+from inkwell.queue import enqueue_on_commit
 from inkwell.ratelimit import address_bucket, counter_hit, counter_value, rate_limit
 from tenants.messaging import TENANT_HEADER, SmsDeliveryError, sms_send
 from tenants.models import SignInToken, Tenant, User
@@ -65,14 +65,6 @@ def _limit_request(*, tenant: Tenant, address: str, ip: str | None) -> None:
     if ip:
         limit, window = settings.SIGNIN_RATE_PER_IP
         rate_limit(scope="signin-ip", key=address_bucket(ip), limit=limit, window=window, message=TOO_MANY)
-
-
-def _queue(task, **kwargs) -> None:
-    try:
-        task.delay(**kwargs)
-    except KombuOperationalError as exc:
-        logger.error("Cannot queue %s: %s", task.name, exc)
-        raise ServiceUnavailable("We can't send sign-in messages right now. Try again in a minute.") from exc
 
 
 def _minutes(ttl: timedelta) -> int:
@@ -113,7 +105,7 @@ def signin_link_request(*, tenant: Tenant, email: str, ip: str | None) -> None:
     from tenants.tasks import signin_link_deliver
 
     _limit_request(tenant=tenant, address=email.strip(), ip=ip)
-    _queue(signin_link_deliver, tenant_id=tenant.pk, email=email, ip=ip)
+    enqueue_on_commit(signin_link_deliver, tenant_id=tenant.pk, email=email, ip=ip)
 
 
 def signin_link_send(*, tenant: Tenant, email: str, ip: str | None) -> bool:
@@ -179,7 +171,9 @@ def signin_code_request(*, tenant: Tenant, phone: str, ip: str | None) -> str:
     _limit_request(tenant=tenant, address=number, ip=ip)
     challenge = secrets.token_urlsafe(32)
     # Only the challenge's digest travels through the broker; the code is made by the worker.
-    _queue(signin_code_deliver, tenant_id=tenant.pk, phone=number, challenge_digest=_digest(challenge), ip=ip)
+    enqueue_on_commit(
+        signin_code_deliver, tenant_id=tenant.pk, phone=number, challenge_digest=_digest(challenge), ip=ip
+    )
     return challenge
 
 

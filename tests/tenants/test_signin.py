@@ -295,10 +295,10 @@ def test_a_queue_outage_is_a_clear_503_not_a_crash(alpha, monkeypatch):
 
     from tenants import tasks
 
-    def broker_down(**kwargs):
+    def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to redis")
 
-    monkeypatch.setattr(tasks.signin_link_deliver, "delay", broker_down)
+    monkeypatch.setattr(tasks.signin_link_deliver, "apply_async", broker_down)
     response = request_link(client_for(alpha), alpha.owner.email)
     assert response.status_code == 503 and "Try again in a minute" in response.content.decode()
 
