@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -101,16 +102,18 @@ def prepare_database(env: dict[str, str]) -> None:
     connections.close_all()
 
 
-def start_web(env: dict[str, str], port: int) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "inkwell.asgi:application", "--host", "127.0.0.1",
-         "--port", str(port), "--no-server-header", "--log-level", "warning", "--no-access-log"],
-        env=env, cwd=ROOT,
-    )  # fmt: skip
+def start_web(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+    """uvicorn on `port`, its output (the tracebacks of failed requests) going to `log`."""
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "inkwell.asgi:application", "--host", "127.0.0.1",
+             "--port", str(port), "--no-server-header", "--log-level", "warning", "--no-access-log"],
+            env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the web server exited with code {process.returncode}")
+            raise RuntimeError(f"the web server exited with code {process.returncode}; see {log}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:  # noqa: S310
                 if response.status == 200:
@@ -124,7 +127,7 @@ def start_web(env: dict[str, str], port: int) -> subprocess.Popen:
 # --- the load ---------------------------------------------------------------------------------------
 
 
-async def get(port: int, host: str, path: str) -> tuple[int, bytes]:
+async def get(port: int, host: str, path: str) -> int:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
@@ -132,7 +135,7 @@ async def get(port: int, host: str, path: str) -> tuple[int, bytes]:
         data = await reader.read()
     finally:
         writer.close()
-    return int(data.split(b" ", 2)[1]), data
+    return int(data.split(b" ", 2)[1])
 
 
 async def burst(port: int, count: int, concurrency: int, result: Result | None) -> None:
@@ -146,7 +149,7 @@ async def burst(port: int, count: int, concurrency: int, result: Result | None) 
             host, path = targets[queue.get_nowait() % 2]
             start = time.perf_counter()
             try:
-                status, body = await get(port, host, path)
+                status = await get(port, host, path)
             except OSError as exc:
                 if result is not None:
                     result.error(type(exc).__name__)
@@ -155,7 +158,7 @@ async def burst(port: int, count: int, concurrency: int, result: Result | None) 
                 continue
             result.latencies_ms.append((time.perf_counter() - start) * 1000)
             if status != 200:
-                result.error(f"{status}{' too many clients' if b'too many clients' in body else ''}")
+                result.error(str(status))
 
     await asyncio.gather(*(client() for _ in range(concurrency)))
 
@@ -173,8 +176,8 @@ def count_connections(admin_url: str, stop: threading.Event, result: Result) -> 
             time.sleep(0.005)
 
 
-def measure(env: dict[str, str], admin_url: str, args: argparse.Namespace) -> Result:
-    web = start_web(env, args.port)
+def measure(env: dict[str, str], admin_url: str, args: argparse.Namespace, log: Path) -> Result:
+    web = start_web(env, args.port, log)
     try:
         asyncio.run(burst(args.port, WARM_UP, min(WARM_UP, args.concurrency), None))
         result, stop = Result(), threading.Event()
@@ -210,6 +213,7 @@ def main() -> None:
     import pgserver
 
     data_dir = Path(tempfile.mkdtemp(prefix="inkwell-load-"))
+    log_dir = Path(tempfile.mkdtemp(prefix="inkwell-load-logs-"))
     data_dir.chmod(0o755)  # pgserver drops to its own system user when run as root
     server = pgserver.get_server(data_dir / "pg", cleanup_mode="delete")
     redis_process = embedded.start_redis("bench-load", reuse=True)
@@ -232,15 +236,17 @@ def main() -> None:
             f"{args.requests} requests, {args.concurrency} at a time, alternating {SUBDOMAIN}.localhost/ and "
             f"/healthz; one uvicorn process; PostgreSQL max_connections {max_connections}"
         )
-        pool = measure(env, admin_url, args)
-        no_pool = measure({**env, "INKWELL_DB_POOL_MAX": "0"}, admin_url, args)
+        pool = measure(env, admin_url, args, log_dir / "pool.log")
+        no_pool = measure({**env, "INKWELL_DB_POOL_MAX": "0"}, admin_url, args, log_dir / "no-pool.log")
         pool_p50 = report("pool", f"INKWELL_DB_POOL_MAX={POOL_MAX}", pool)
         no_pool_p50 = report("no-pool", "none", no_pool)
+        print(f"web server logs (tracebacks of failed requests): {log_dir}")
         print(f"ratio no-pool / pool p50: {no_pool_p50 / pool_p50:.2f}x")
     finally:
         if redis_process is not None:
             embedded.stop_process(redis_process)
         server.cleanup()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ if INSTALLED_PACKAGE:
     ]:
         raise ImproperlyConfigured(f"An installed Inkwell needs {', '.join(_missing)} (see README.md).")
     if _relative := [name for name in _paths if not Path(os.environ[name]).is_absolute()]:
-        raise ImproperlyConfigured(f"{', '.join(_relative)} must be absolute paths for an installed Inkwell.")
+        raise ImproperlyConfigured(f"{', '.join(_relative)} must be absolute for an installed Inkwell.")
 DEBUG = env_bool("INKWELL_DEBUG")
 SECRET_KEY = os.environ.get("INKWELL_SECRET_KEY") or embedded.secret_key()
 

@@ -121,12 +121,20 @@ def test_installed_check_deploy_reports_only_the_optional_preload(installed):
     assert reported == {"security.W021"}, result.stderr
 
 
-@pytest.mark.parametrize("missing", ["DATABASE_URL", "INKWELL_SECRET_KEY", "INKWELL_MEDIA_DIR"])
-def test_installed_package_refuses_to_default_into_site_packages(installed, missing):
+@pytest.mark.parametrize(
+    "change, refusal",
+    [
+        ({"DATABASE_URL": None}, "An installed Inkwell needs DATABASE_URL"),
+        ({"INKWELL_SECRET_KEY": None}, "An installed Inkwell needs INKWELL_SECRET_KEY"),
+        ({"INKWELL_MEDIA_DIR": None}, "An installed Inkwell needs INKWELL_MEDIA_DIR"),
+        ({"INKWELL_STATIC_ROOT": "static"}, "INKWELL_STATIC_ROOT must be absolute"),
+    ],
+)
+def test_installed_package_refuses_to_default_into_site_packages(installed, change, refusal):
     python, tmp, env, site_packages = installed
+    changed = {k: v for k, v in {**env, **change}.items() if v is not None}
     result = subprocess.run(
-        [python, "-m", "django", "check"], cwd=tmp, env={k: v for k, v in env.items() if k != missing},
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert result.returncode != 0 and f"An installed Inkwell needs {missing}" in result.stderr
-    assert not (Path(site_packages) / ".inkwell").exists()
+        [python, "-m", "django", "check"], cwd=tmp, env=changed, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0 and refusal in result.stderr
+    assert not (Path(site_packages) / ".inkwell").exists() and not (Path(site_packages) / "static").exists()
