@@ -93,6 +93,34 @@ def test_many_threads_share_at_most_the_pools_connections(db):
     assert open_connections <= bound
 
 
+def test_a_pooled_connection_takes_the_schema_of_its_next_request(alpha, beta):
+    """django-tenants sets search_path on every cursor, so a connection that comes back from the
+    pool still pointing at the last request's tenant is switched before the next query."""
+    results, errors = [], []
+
+    def requests():
+        try:
+            for i in range(24):
+                tenant = [alpha.tenant, beta.tenant, None][i % 3]
+                if tenant is None:
+                    connection.set_schema_to_public()
+                else:
+                    connection.set_tenant(tenant)
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT (current_schemas(false))[1], pg_backend_pid()")
+                    results.append((tenant.schema_name if tenant else "public", *cursor.fetchone()))
+                close_old_connections()  # back to the pool, as at the end of a request
+        except Exception as exc:
+            errors.append(exc)
+
+    worker = threading.Thread(target=requests)
+    worker.start()
+    worker.join()
+    assert errors == [] and len(results) == 24
+    assert [(expected, schema) for expected, schema, _pid in results if expected != schema] == []
+    assert len({pid for _expected, _schema, pid in results}) < len(results)  # connections were reused
+
+
 def test_https_deployment_redirects_to_https_with_hsts_on_every_subdomain(load_settings):
     secure = load_settings(**HTTPS)
     assert secure["SECURE_SSL_REDIRECT"] is True
