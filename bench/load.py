@@ -240,7 +240,10 @@ def main() -> None:
         no_pool = measure({**env, "INKWELL_DB_POOL_MAX": "0"}, admin_url, args, log_dir / "no-pool.log")
         pool_p50 = report("pool", f"INKWELL_DB_POOL_MAX={POOL_MAX}", pool)
         no_pool_p50 = report("no-pool", "none", no_pool)
-        print(f"web server logs (tracebacks of failed requests): {log_dir}")
+        if pool.errors or no_pool.errors:
+            print(f"web server logs (tracebacks of the failed requests): {log_dir}")
+        else:
+            shutil.rmtree(log_dir)
         print(f"ratio no-pool / pool p50: {no_pool_p50 / pool_p50:.2f}x")
     finally:
         if redis_process is not None:
