@@ -36,6 +36,7 @@ format: $(PY_STAMP)
 
 bench: install
 	$(PY) bench/provisioning.py
+	$(PY) bench/load.py
 
 clean:
 	rm -rf $(VENV) node_modules .inkwell staticfiles

@@ -9,12 +9,13 @@ import hashlib
 import os
 import warnings
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from inkwell import embedded
+from inkwell import assets, embedded
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -25,6 +26,18 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 BASE_DIR = embedded.CHECKOUT
+PACKAGE_DIR = Path(__file__).resolve().parent
+# Installed with `pip install .` the package sits in site-packages: nothing may default to the
+# embedded stack or to files beside the code, so every store and path must be given.
+INSTALLED_PACKAGE = not (BASE_DIR / "pyproject.toml").is_file()
+if INSTALLED_PACKAGE:
+    _paths = ["INKWELL_MEDIA_DIR", "INKWELL_STATIC_ROOT"]
+    if _missing := [
+        n for n in ["DATABASE_URL", "REDIS_URL", "INKWELL_SECRET_KEY", *_paths] if not os.environ.get(n)
+    ]:
+        raise ImproperlyConfigured(f"An installed Inkwell needs {', '.join(_missing)} (see README.md).")
+    if _relative := [name for name in _paths if not Path(os.environ[name]).is_absolute()]:
+        raise ImproperlyConfigured(f"{', '.join(_relative)} must be absolute for an installed Inkwell.")
 DEBUG = env_bool("INKWELL_DEBUG")
 SECRET_KEY = os.environ.get("INKWELL_SECRET_KEY") or embedded.secret_key()
 
@@ -75,9 +88,10 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 MIDDLEWARE = [
     # Answers /healthz on every host, before tenant lookup or host validation.
     "inkwell.health.HealthCheckMiddleware",
-    "tenants.middleware.TenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files on every host, before tenant lookup: the unknown-host and suspended pages use them.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tenants.middleware.TenantMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -92,7 +106,7 @@ MIDDLEWARE = [
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [PACKAGE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -110,8 +124,32 @@ ASGI_APPLICATION = "inkwell.asgi.application"
 
 # --- Data stores -------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL") or embedded.postgres_url()
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
-DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+
+
+def database_settings(url: str, *, pool_min: int, pool_max: int, pool_timeout: float) -> dict:
+    """Connections come from a bounded psycopg pool per process (pool_max 0: none, a connection per
+    request). Never persistent ones (CONN_MAX_AGE > 0): under ASGI each request runs on its own
+    thread and keeps its own connection until garbage collection, which exhausts the server."""
+    # Health checks make the pool test a connection before handing it out (survives a server restart).
+    config = dj_database_url.parse(url, conn_max_age=0, conn_health_checks=True)
+    config["ENGINE"] = "django_tenants.postgresql_backend"
+    if pool_max > 0:
+        config.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(pool_min, pool_max),
+            "max_size": pool_max,
+            "timeout": pool_timeout,
+        }
+    return config
+
+
+DATABASES = {
+    "default": database_settings(
+        DATABASE_URL,
+        pool_min=int(os.environ.get("INKWELL_DB_POOL_MIN", "1")),
+        pool_max=int(os.environ.get("INKWELL_DB_POOL_MAX", "10")),
+        pool_timeout=float(os.environ.get("INKWELL_DB_POOL_TIMEOUT", "30")),
+    )
+}
 
 REDIS_PROFILE = "dev"
 REDIS_URL = os.environ.get("REDIS_URL") or embedded.redis_url(REDIS_PROFILE)
@@ -149,7 +187,12 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if SECURE:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = int(os.environ.get("INKWELL_HSTS_SECONDS", "0"))
+    # Plain http is redirected to https (/healthz still answers first, for load balancer probes).
+    SECURE_SSL_REDIRECT = True
+    # Every tenant host is https under the wildcard certificate, so HSTS covers the subdomains.
+    # A year by default; a lower value while trying out a new domain is easy to back out of.
+    SECURE_HSTS_SECONDS = int(os.environ.get("INKWELL_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "signin"
@@ -188,10 +231,14 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"Inkwell <no-reply@{I
 ANYMAIL = {k.removeprefix("ANYMAIL_"): v for k, v in os.environ.items() if k.startswith("ANYMAIL_")}
 if os.environ.get("EMAIL_HOST"):
     EMAIL_HOST = os.environ["EMAIL_HOST"]
-    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+    # Implicit TLS (port 465) or STARTTLS (587); Django refuses both at once.
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", not EMAIL_USE_SSL)
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "465" if EMAIL_USE_SSL else "587"))
     EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+# Seconds before a stuck SMTP server fails the send, so it cannot hold a worker forever.
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
 
 # --- Provisioning -------------------------------------------------------------------------------
 # How many fully migrated, unclaimed tenant schemas to keep ready (see tenants/services/provisioning.py).
@@ -267,8 +314,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist")]
+# Relative paths are relative to the checkout; an installed Inkwell is given absolute ones.
+STATIC_ROOT = BASE_DIR / os.environ.get("INKWELL_STATIC_ROOT", "staticfiles")
+STATICFILES_DIRS = assets.staticfiles_dirs(BASE_DIR)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -283,7 +331,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"request_host": {"()": "inkwell.log.RequestHostFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("INKWELL_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "pgserver": {"level": "WARNING"}},
+    "loggers": {
+        "django.request": {"filters": ["request_host"]},
+        "django.db.backends": {"level": "WARNING"},
+        "pgserver": {"level": "WARNING"},
+    },
 }

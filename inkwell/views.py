@@ -1,7 +1,9 @@
 """Pages of the public host."""
 
 from django.conf import settings
+from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
 
 from tenants.models import Plan
 
@@ -16,3 +18,8 @@ def pricing(request):
 
 def not_found(request, exception=None):
     return render(request, "404.html", status=404)
+
+
+def favicon(request):
+    """Browsers ask every host for /favicon.ico when a page links no icon (the admin, JSON)."""
+    return HttpResponsePermanentRedirect(static("inkwell/favicon.svg"))

@@ -10,10 +10,11 @@ MEMBER_PAGES = ["/dashboard/"]
 OWNER_PAGES = ["/dashboard/settings/"]
 API = ["/api/v1/me/", "/api/v1/config/"]
 ALL = MEMBER_PAGES + OWNER_PAGES + API
-# Tenant URLs anyone may open: the public site, its theme and logo, and signing in and out.
+# Tenant URLs anyone may open: the public site, its theme, icon and logo, and signing in and out.
 PUBLIC_URL_NAMES = {
     "site_home",
     "theme_css",
+    "favicon",
     "media",
     "signin",
     "signin_link",

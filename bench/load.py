@@ -1,0 +1,256 @@
+"""Database connections under load: a burst of requests, many at a time, on the running web server.
+
+The stack is the bench's own, so the connection count is Inkwell's alone and nobody else's server
+is exhausted: a private PostgreSQL (pgserver, in a temporary data directory, deleted at the end),
+a private embedded Redis, one migrated database with one tenant (`loadtest`), and uvicorn (one
+process, as `make run` starts it) on --port. Requests go to 127.0.0.1 with a Host header
+(`*.localhost` does not resolve through Python here), alternating between the tenant's home page
+and /healthz, --concurrency at a time, each on its own TCP connection.
+
+Two configurations are measured in the same run, each on a freshly started web server after
+50 untimed warm-up requests:
+
+- pool: the settings' default, Django's psycopg pool bounded by INKWELL_DB_POOL_MAX (per process);
+- no-pool (the reference): INKWELL_DB_POOL_MAX=0, a new connection for every request.
+
+For each: errors (anything but a 200; target 0), p50/p95 latency, requests per second, and the
+peak number of client connections to the database (pg_stat_activity, sampled every 5 ms from a
+connection to another database) against the configured bound. The ratio of the p50 latencies,
+no-pool / pool, is printed last.
+
+    .venv/bin/python bench/load.py [--requests 1500] [--concurrency 120] [--port 8200]    # or: make bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from inkwell import embedded  # noqa: E402
+
+DB = "inkwell_load"
+SUBDOMAIN = "loadtest"
+POOL_MAX = 10
+WARM_UP = 50
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument(
+        "--requests", type=int, default=1500, help="requests per configuration (default 1500)"
+    )
+    parser.add_argument("--concurrency", type=int, default=120, help="requests in flight (default 120)")
+    parser.add_argument("--port", type=int, default=8200, help="port for the web server (default 8200)")
+    args = parser.parse_args()
+    if args.requests < 1 or args.concurrency < 1:
+        parser.error("--requests and --concurrency must be at least 1")
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", args.port)) == 0:
+            parser.error(f"port {args.port} is in use by another program; pass --port")
+    return args
+
+
+@dataclass
+class Result:
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    peak_connections: int = 0
+
+    def error(self, kind: str) -> None:
+        self.errors[kind] = self.errors.get(kind, 0) + 1
+
+
+# --- the stack --------------------------------------------------------------------------------------
+
+
+def prepare_database(env: dict[str, str]) -> None:
+    """Migrate the bench database and provision the tenant, in this process."""
+    # No pool in this process: its connections would be counted with the web server's.
+    os.environ.update(env, INKWELL_DB_POOL_MAX="0")
+    import django
+    from django.core.management import call_command
+    from django.db import connections
+
+    django.setup()
+    from tenants.services.provisioning import tenant_provision
+
+    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+    tenant_provision(
+        name="Load Test Movers",
+        subdomain=SUBDOMAIN,
+        owner_email="owner@loadtest.example",
+        owner_name="Load Owner",
+        external_key="bench:load",
+        send_welcome=False,
+    )
+    connections.close_all()
+
+
+def start_web(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+    """uvicorn on `port`, its output (the tracebacks of failed requests) going to `log`."""
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "inkwell.asgi:application", "--host", "127.0.0.1",
+             "--port", str(port), "--no-server-header", "--log-level", "warning", "--no-access-log"],
+            env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the web server exited with code {process.returncode}; see {log}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return process
+        except OSError:
+            time.sleep(0.2)
+    embedded.stop_process(process)
+    raise RuntimeError(f"the web server did not answer on port {port} within 30 seconds")
+
+
+# --- the load ---------------------------------------------------------------------------------------
+
+
+async def get(port: int, host: str, path: str) -> int:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        await writer.drain()
+        data = await reader.read()
+    finally:
+        writer.close()
+    return int(data.split(b" ", 2)[1])
+
+
+async def burst(port: int, count: int, concurrency: int, result: Result | None) -> None:
+    targets = [(f"{SUBDOMAIN}.localhost:{port}", "/"), (f"127.0.0.1:{port}", "/healthz")]
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(count):
+        queue.put_nowait(i)
+
+    async def client() -> None:
+        while not queue.empty():
+            host, path = targets[queue.get_nowait() % 2]
+            start = time.perf_counter()
+            try:
+                status = await get(port, host, path)
+            except OSError as exc:
+                if result is not None:
+                    result.error(type(exc).__name__)
+                continue
+            if result is None:
+                continue
+            result.latencies_ms.append((time.perf_counter() - start) * 1000)
+            if status != 200:
+                result.error(str(status))
+
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+
+
+def count_connections(admin_url: str, stop: threading.Event, result: Result) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        while not stop.is_set():
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend'",
+                [DB],
+            ).fetchone()
+            result.peak_connections = max(result.peak_connections, row[0])
+            time.sleep(0.005)
+
+
+def measure(env: dict[str, str], admin_url: str, args: argparse.Namespace, log: Path) -> Result:
+    web = start_web(env, args.port, log)
+    try:
+        asyncio.run(burst(args.port, WARM_UP, min(WARM_UP, args.concurrency), None))
+        result, stop = Result(), threading.Event()
+        sampler = threading.Thread(target=count_connections, args=(admin_url, stop, result))
+        sampler.start()
+        start = time.perf_counter()
+        try:
+            asyncio.run(burst(args.port, args.requests, args.concurrency, result))
+        finally:
+            result.seconds = time.perf_counter() - start
+            stop.set()
+            sampler.join()
+        return result
+    finally:
+        embedded.stop_process(web, timeout=15)
+
+
+def report(name: str, bound: str, result: Result) -> float:
+    latencies = sorted(result.latencies_ms)
+    p50 = statistics.median(latencies) if latencies else float("nan")
+    p95 = latencies[int(len(latencies) * 0.95) - 1] if latencies else float("nan")
+    errors = sum(result.errors.values())
+    detail = f" ({', '.join(f'{n}× {kind}' for kind, n in sorted(result.errors.items()))})" if errors else ""
+    print(
+        f"{name:<9} errors {errors:>4}{detail}; p50 {p50:7.1f} ms, p95 {p95:7.1f} ms; "
+        f"{len(latencies) / result.seconds:6.0f} req/s; peak connections {result.peak_connections:>3} (bound {bound})"
+    )
+    return p50
+
+
+def main() -> None:
+    args = parse_args()
+    import pgserver
+
+    data_dir = Path(tempfile.mkdtemp(prefix="inkwell-load-"))
+    log_dir = Path(tempfile.mkdtemp(prefix="inkwell-load-logs-"))
+    data_dir.chmod(0o755)  # pgserver drops to its own system user when run as root
+    server = pgserver.get_server(data_dir / "pg", cleanup_mode="delete")
+    redis_process = embedded.start_redis("bench-load", reuse=True)
+    try:
+        server.psql(f'CREATE DATABASE "{DB}";')
+        max_connections = server.psql("SHOW max_connections;").split("\n")[2].strip()
+        admin_url = server.get_uri()
+        env = {
+            **os.environ,
+            "DATABASE_URL": admin_url.replace("/postgres?", f"/{DB}?", 1),
+            "REDIS_URL": embedded.redis_url("bench-load"),
+            "DJANGO_SETTINGS_MODULE": "inkwell.settings",
+            "INKWELL_SECRET_KEY": "bench-load-" + "x" * 40,
+            "INKWELL_LOG_LEVEL": "WARNING",
+            "PORT": str(args.port),
+            "INKWELL_DB_POOL_MAX": str(POOL_MAX),
+        }
+        prepare_database(env)
+        print(
+            f"{args.requests} requests, {args.concurrency} at a time, alternating {SUBDOMAIN}.localhost/ and "
+            f"/healthz; one uvicorn process; PostgreSQL max_connections {max_connections}"
+        )
+        pool = measure(env, admin_url, args, log_dir / "pool.log")
+        no_pool = measure({**env, "INKWELL_DB_POOL_MAX": "0"}, admin_url, args, log_dir / "no-pool.log")
+        pool_p50 = report("pool", f"INKWELL_DB_POOL_MAX={POOL_MAX}", pool)
+        no_pool_p50 = report("no-pool", "none", no_pool)
+        if pool.errors or no_pool.errors:
+            print(f"web server logs (tracebacks of the failed requests): {log_dir}")
+        else:
+            shutil.rmtree(log_dir)
+        print(f"ratio no-pool / pool p50: {no_pool_p50 / pool_p50:.2f}x")
+    finally:
+        if redis_process is not None:
+            embedded.stop_process(redis_process)
+        server.cleanup()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
