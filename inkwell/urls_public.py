@@ -9,6 +9,7 @@ from tenants import views as tenant_views
 urlpatterns = [
     path("", views.home, name="home"),
     path("pricing/", views.pricing, name="pricing"),
+    path("find-workspace/", views.workspace_find, name="workspace_find"),
     path("admin/", admin.site.urls),
     re_path(r"^media/(?P<path>.+)$", tenant_views.media, name="media"),
 ]
