@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core import mail
 from django.test import Client
 
-from tenants.models import Membership, OutboundMessage, Tenant, User
+from tenants.models import Membership, Tenant, User
 from tests.conftest import client_for
 
 SENT = "has workspaces, we’ve emailed you a list"
@@ -37,8 +37,6 @@ def test_one_email_lists_every_workspace_with_a_link_that_signs_in_there(alpha, 
     assert "Alpha Movers — http://alpha.localhost:8000/" in body and "Beta Shipping" in body
     links = links_in(body)
     assert set(links) == {alpha.host, beta.host}
-    kept = OutboundMessage.objects.get(channel="email").body  # what staff can read: no live links
-    assert "Beta Shipping" in kept and not any(path in kept for path in links.values())
     for world in (alpha, beta):
         client = client_for(world)
         assert client.post(links[world.host]).status_code == 302
