@@ -148,17 +148,19 @@ def test_fallback_that_fails_while_migrating_leaves_no_orphan_schema(worlds, mon
     assert not Tenant.objects.filter(subdomain="gamma").exists()
 
 
-def test_a_stale_spare_is_migrated_before_it_is_claimed(worlds):
+@pytest.mark.parametrize("behind", ["0001", "zero"])
+def test_a_stale_spare_is_migrated_before_it_is_claimed(worlds, behind):
     spare = spare_tenants().get()
-    # As if contenttypes.0002 had been written after this spare was made.
+    # As if contenttypes.0002 (or the whole app) had been written after this spare was made.
     call_command(
-        "migrate_schemas", "contenttypes", "0001", schema_name=spare.schema_name, tenant=True, verbosity=0
+        "migrate_schemas", "contenttypes", behind, schema_name=spare.schema_name, tenant=True, verbosity=0
     )
     connection.set_schema_to_public()
     assert not provisioning.spare_is_current(spare.schema_name)
     result = provision()
     assert result.tenant.pk == spare.pk
     assert provisioning.spare_is_current("t_gamma")
+    assert "django_content_type" in tables_in("t_gamma")
 
 
 def test_tenant_create_command_prints_url_and_link(worlds, capsys):
