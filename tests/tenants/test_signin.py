@@ -440,7 +440,7 @@ def test_look_alike_spellings_of_an_address_never_get_past_its_limit(alpha):
     assert [m.to for m in mail.outbox].count([person.email]) == limit
 
 
-def test_only_the_true_spelling_of_an_address_signs_in():
+def test_the_lookup_key_keeps_look_alike_letters_apart():
     from tenants.selectors import email_key
 
     assert email_key(" Owner@Scilla.EXAMPLE ") == "owner@scilla.example"
