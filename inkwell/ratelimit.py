@@ -1,8 +1,10 @@
 """Fixed-window counters and rate limits kept in the shared cache (Redis), so every web process
 and worker counts together."""
 
+import hashlib
 import ipaddress
 
+from django.conf import settings
 from django.core.cache import cache
 
 from inkwell.errors import RateLimited
@@ -33,6 +35,23 @@ def rate_limit(*, scope: str, key: str, limit: int, window: int, message: str) -
     """Count one hit; raise RateLimited once more than `limit` land in `window` seconds."""
     if counter_hit(scope=scope, key=key, window=window) > limit:
         raise RateLimited(message, retry_after=window)
+
+
+def rate_limit_delivery(*, scope: str, address: str, ip: str | None, message: str) -> None:
+    """Limit requests that send something to `address` (a sign-in link or code, a workspace list),
+    per client IP (SIGNIN_RATE_PER_IP) and per address (SIGNIN_RATE_PER_ADDRESS).
+
+    The IP is counted first, and the address only for requests the IP limit let through: otherwise
+    one client could use up a person's allowance with requests that were refused anyway, and keep
+    them from receiving anything. `address` must be the exact key the delivery looks the person up
+    by, so that no other spelling of it gets an allowance of its own.
+    """
+    if ip:
+        limit, window = settings.SIGNIN_RATE_PER_IP
+        rate_limit(scope=f"{scope}-ip", key=address_bucket(ip), limit=limit, window=window, message=message)
+    limit, window = settings.SIGNIN_RATE_PER_ADDRESS
+    key = hashlib.sha256(address.encode()).hexdigest()  # no addresses or numbers in Redis
+    rate_limit(scope=f"{scope}-address", key=key, limit=limit, window=window, message=message)
 
 
 def client_address(request) -> str | None:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("pricing/", views.pricing, name="pricing"),
     path("favicon.ico", views.favicon, name="favicon"),
+    path("find-workspace/", views.workspace_find, name="workspace_find"),
     path("admin/", admin.site.urls),
     re_path(r"^media/(?P<path>.+)$", tenant_views.media, name="media"),
 ]

@@ -4,8 +4,12 @@ from django.conf import settings
 from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.templatetags.static import static
+from django.views.decorators.http import require_http_methods
 
+from inkwell.ratelimit import client_address
+from tenants.forms import EmailForm
 from tenants.models import Plan
+from tenants.services.workspaces import workspace_list_request
 
 
 def home(request):
@@ -14,6 +18,16 @@ def home(request):
 
 def pricing(request):
     return render(request, "public/pricing.html", {"plans": Plan.choices, "domain": settings.INKWELL_DOMAIN})
+
+
+@require_http_methods(["GET", "POST"])
+def workspace_find(request):
+    """ "Find my workspace": the same answer whether or not the address has workspaces."""
+    form = EmailForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        workspace_list_request(email=form.cleaned_data["email"], ip=client_address(request))
+        return render(request, "public/workspace_sent.html", {"email": form.cleaned_data["email"]})
+    return render(request, "public/workspace_find.html", {"form": form}, status=400 if form.errors else 200)
 
 
 def not_found(request, exception=None):

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.db.models.functions import Lower
 
 from tenants.fields import EncryptedJSONField
 from tenants.models import Membership, Tenant, User
@@ -17,20 +18,53 @@ def tenant_url(tenant: Tenant, path: str = "/") -> str:
     return f"{settings.INKWELL_SCHEME}://{tenant_host(tenant.subdomain)}{port}{path}"
 
 
+def public_url(path: str = "/") -> str:
+    """The absolute URL of `path` on the public host (INKWELL_PUBLIC_URL)."""
+    return f"{settings.INKWELL_PUBLIC_URL}{path}"
+
+
 def membership_get(*, user: User, tenant: Tenant) -> Membership | None:
     if not user.is_authenticated:
         return None
     return Membership.objects.filter(user=user, tenant=tenant, user__is_active=True).first()
 
 
+def email_key(email: str) -> str:
+    """The form of an address that people are looked up by, and that per-address limits count.
+
+    It is compared for equality with the database's lower() of the stored address. Not `iexact`:
+    PostgreSQL's upper() folds look-alikes onto ASCII (upper('ſ') = 'S', upper('ı') = 'I'), so
+    "owner@ſcilla…" would reach the account of "owner@scilla…" while a limit keyed on Python's
+    lower() counted it as another address. Python's lower() keeps those letters, so such variants
+    match no one, and each key reaches at most one account.
+    """
+    return email.strip().lower()
+
+
+def _users_by_email(email: str) -> QuerySet[User]:
+    return User.objects.alias(email_lower=Lower("email")).filter(email_lower=email_key(email))
+
+
+def user_by_email(email: str) -> User | None:
+    """The person with this address (active or not), matched as `email_key` says."""
+    return _users_by_email(email).first()
+
+
 def member_by_email(*, tenant: Tenant, email: str) -> User | None:
-    return User.objects.filter(
-        email__iexact=email.strip(), is_active=True, memberships__tenant=tenant
-    ).first()
+    return _users_by_email(email).filter(is_active=True, memberships__tenant=tenant).first()
 
 
 def member_by_phone(*, tenant: Tenant, phone: str) -> User | None:
     return User.objects.filter(phone=phone, is_active=True, memberships__tenant=tenant).first()
+
+
+def workspaces_of(*, user: User) -> QuerySet[Tenant]:
+    """The live tenants `user` belongs to (not suspended, canceled or unclaimed), by name."""
+    return (
+        Tenant.objects.filter(memberships__user=user, status=Tenant.Status.ACTIVE)
+        .select_related("config")
+        .order_by("name", "pk")
+    )
 
 
 def spare_tenants() -> QuerySet[Tenant]:

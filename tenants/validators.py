@@ -25,7 +25,7 @@ def validate_subdomain(value: str) -> None:
 
 
 def validate_hex_colour(value: str) -> None:
-    if not HEX_COLOUR_RE.match(value or ""):
+    if not HEX_COLOUR_RE.fullmatch(value or ""):  # match() would let "$" accept a trailing newline
         raise ValidationError(
             "Enter a colour as # followed by six hex digits, like #1d4ed8.", code="invalid_colour"
         )

@@ -30,12 +30,16 @@ def _safe_next(request, target: str | None) -> str | None:
     return None
 
 
-def _remember_next(request) -> str:
-    """Keep where the person was going, across the trip to their inbox or SMS, in this browser."""
-    target = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+def _requested_next(request) -> str:
+    """Where the person was going. The sign-in forms carry it in a hidden field, so looking at a
+    sign-in page stores nothing: an anonymous visit must not cost a session row."""
+    return _safe_next(request, request.POST.get("next") or request.GET.get("next")) or ""
+
+
+def _remember_next(request, target: str) -> None:
+    """Once a link or code is on its way, keep the destination across the trip to the inbox or SMS."""
     if target:
         request.session[NEXT_KEY] = target
-    return target or ""
 
 
 def _next_url(request) -> str:
@@ -81,8 +85,9 @@ def signin_link_request_view(request):
         signin.signin_link_request(
             tenant=request.tenant, email=form.cleaned_data["email"], ip=client_address(request)
         )
+        _remember_next(request, _requested_next(request))
         return render(request, "tenants/signin_sent.html", {"email": form.cleaned_data["email"]})
-    return render(request, "tenants/signin.html", {"form": form, "next": _remember_next(request)},
+    return render(request, "tenants/signin.html", {"form": form, "next": _requested_next(request)},
                   status=400 if form.errors else 200)  # fmt: skip
 
 
@@ -111,8 +116,10 @@ def signin_code_request_view(request):
             form.add_error("phone", exc)
         else:
             request.session[CHALLENGE_KEY] = challenge
+            _remember_next(request, _requested_next(request))
             return redirect("signin_code_verify")
-    return render(request, "tenants/signin_code.html", {"form": form}, status=400 if form.errors else 200)
+    return render(request, "tenants/signin_code.html", {"form": form, "next": _requested_next(request)},
+                  status=400 if form.errors else 200)  # fmt: skip
 
 
 @require_http_methods(["GET", "POST"])

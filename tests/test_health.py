@@ -37,3 +37,10 @@ def test_healthz_reports_a_broken_database_as_503(db, monkeypatch):
         patched.setattr(health.connection, "cursor", refused)
         response = Client().get("/healthz")
     assert response.status_code == 503 and response.json()["down"] == ["database"]
+
+
+def test_healthz_reports_an_unreachable_redis_as_503(db, settings, tmp_path):
+    settings.REDIS_URL = f"unix://{tmp_path}/no-redis-here.sock"  # never started: nothing listens
+    response = Client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "down", "database": "ok", "redis": "down", "down": ["redis"]}

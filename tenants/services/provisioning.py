@@ -37,7 +37,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_exists
 
 from tenants.models import Domain, Membership, Plan, Tenant, TenantConfig, User
-from tenants.selectors import spare_tenants, tenant_host
+from tenants.selectors import spare_tenants, tenant_host, user_by_email
 from tenants.validators import normalize_phone, validate_subdomain
 
 logger = logging.getLogger(__name__)
@@ -224,9 +224,6 @@ def _clean_request(*, name, subdomain, owner_email, owner_phone, plan) -> tuple[
             owner_phone = normalize_phone(owner_phone)
         except ValidationError as exc:
             errors["owner_phone"] = exc.messages
-        else:
-            if User.objects.filter(phone=owner_phone).exclude(email__iexact=owner_email).exists():
-                errors["owner_phone"] = ["This phone number already belongs to another account."]
     if plan and plan not in Plan.values:
         errors["plan"] = [f"Choose a plan among: {', '.join(Plan.values)}."]
     if errors:
@@ -255,14 +252,26 @@ def _claim(
         cursor.execute(f'ALTER SCHEMA "{old_schema}" RENAME TO "{new_schema}"')
     Domain.objects.create(domain=tenant_host(subdomain), tenant=spare, is_primary=True)
     TenantConfig.objects.create(tenant=spare, brand_name=name)
-    owner = User.objects.filter(email__iexact=owner_email).first()
-    if owner is None:
-        owner = User.objects.create_user(email=owner_email, full_name=owner_name, phone=owner_phone)
-    elif owner_phone and not owner.phone:
-        owner.phone = owner_phone
-        owner.save(update_fields=["phone"])
+    owner = _owner_for(email=owner_email, phone=owner_phone, full_name=owner_name)
     Membership.objects.create(user=owner, tenant=spare, role=Membership.Role.OWNER)
     return ProvisionResult(tenant=spare, owner=owner, created=True)
+
+
+def _owner_for(*, email: str, phone: str, full_name: str) -> User:
+    """The owner's account: the existing person with this address, or a new one.
+
+    Whoever asks for a tenant proves nothing about who they are (billing will call this from a
+    public signup), so an existing person's identity is never changed: a phone number given for
+    them would let its holder sign in by SMS to all their tenants. They add a number themselves.
+    A new person gets the number only if no one else has it, and silently goes without otherwise:
+    an error would tell an anonymous caller that the number is registered.
+    """
+    owner = user_by_email(email)
+    if owner is not None:
+        return owner
+    if phone and User.objects.filter(phone=phone).exists():
+        phone = ""
+    return User.objects.create_user(email=email, full_name=full_name, phone=phone)
 
 
 def _existing(external_key: str | None) -> ProvisionResult | None:
@@ -288,6 +297,8 @@ def tenant_provision(
 ) -> ProvisionResult:
     """Create a ready-to-use tenant: schema, domain, config, owner and owner membership.
 
+    The owner is the existing person with `owner_email` if there is one, used as they are;
+    `owner_phone` and `owner_name` only fill in a new person (see `_owner_for`).
     Idempotent per `external_key`: a second call with the same key returns the first tenant.
     Raises ValidationError (with field errors) for bad input; nothing is written in that case.
     """
@@ -329,7 +340,7 @@ def tenant_provision(
                 spare_schema_migrate(spare)
                 reserved = spare
     except IntegrityError:
-        # A concurrent call won the race for the same key, subdomain or phone number.
+        # A concurrent call won the race for the same key or subdomain (or, rarely, owner).
         if found := _existing(external_key):
             return found
         _clean_request(

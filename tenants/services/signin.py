@@ -17,6 +17,7 @@ import hmac
 import logging
 import secrets
 from datetime import timedelta
+from importlib import import_module
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -28,10 +29,10 @@ from django.utils import timezone
 
 from inkwell.errors import DomainError
 from inkwell.queue import enqueue_on_commit
-from inkwell.ratelimit import address_bucket, counter_hit, counter_value, rate_limit
+from inkwell.ratelimit import address_bucket, counter_hit, counter_value, rate_limit, rate_limit_delivery
 from tenants.messaging import TENANT_HEADER, SmsDeliveryError, sms_send
 from tenants.models import SignInToken, Tenant, User
-from tenants.selectors import member_by_email, member_by_phone, membership_get, tenant_url
+from tenants.selectors import email_key, member_by_email, member_by_phone, membership_get, tenant_url
 from tenants.validators import normalize_phone
 
 logger = logging.getLogger(__name__)
@@ -59,12 +60,8 @@ def _code_digest(challenge_digest: str, code: str) -> str:
 
 
 def _limit_request(*, tenant: Tenant, address: str, ip: str | None) -> None:
-    limit, window = settings.SIGNIN_RATE_PER_ADDRESS
-    key = f"{tenant.pk}:{_digest(address.lower())}"
-    rate_limit(scope="signin-address", key=key, limit=limit, window=window, message=TOO_MANY)
-    if ip:
-        limit, window = settings.SIGNIN_RATE_PER_IP
-        rate_limit(scope="signin-ip", key=address_bucket(ip), limit=limit, window=window, message=TOO_MANY)
+    """`address` is the lookup key: `email_key(email)`, or a phone number in E.164 form."""
+    rate_limit_delivery(scope="signin", address=f"{tenant.pk}:{address}", ip=ip, message=TOO_MANY)
 
 
 def _minutes(ttl: timedelta) -> int:
@@ -104,7 +101,7 @@ def signin_link_request(*, tenant: Tenant, email: str, ip: str | None) -> None:
     """Rate-limit, then queue the delivery of a sign-in link to `email` (sent only to a member)."""
     from tenants.tasks import signin_link_deliver
 
-    _limit_request(tenant=tenant, address=email.strip(), ip=ip)
+    _limit_request(tenant=tenant, address=email_key(email), ip=ip)
     enqueue_on_commit(signin_link_deliver, tenant_id=tenant.pk, email=email, ip=ip)
 
 
@@ -138,19 +135,26 @@ def _usable(token: SignInToken | None) -> bool:
     return token is not None and token.used_at is None and token.expires_at > timezone.now()
 
 
+def _link_good(found: SignInToken | None, tenant: Tenant) -> bool:
+    # Its person must still be an active member here: deactivating someone stops their links at once.
+    return _usable(found) and membership_get(user=found.user, tenant=tenant) is not None
+
+
 def signin_link_peek(*, tenant: Tenant, token: str) -> bool:
     """Whether a link is still good, without using it (for the confirmation page)."""
-    found = SignInToken.objects.filter(
-        tenant=tenant, kind=SignInToken.Kind.LINK, digest=_digest(token)
-    ).first()
-    return _usable(found)
+    found = (
+        SignInToken.objects.select_related("user")
+        .filter(tenant=tenant, kind=SignInToken.Kind.LINK, digest=_digest(token))
+        .first()
+    )
+    return _link_good(found, tenant)
 
 
 @transaction.atomic
 def signin_link_consume(*, tenant: Tenant, token: str) -> User:
     """Use a magic link once and return its user. Raises SignInFailed for any link that isn't good here."""
     found = _token_for_update(tenant=tenant, kind=SignInToken.Kind.LINK, digest=_digest(token))
-    if not _usable(found) or membership_get(user=found.user, tenant=tenant) is None:
+    if not _link_good(found, tenant):
         raise SignInFailed(LINK_FAILED)
     found.used_at = timezone.now()
     found.save(update_fields=["used_at"])
@@ -269,6 +273,11 @@ def signin_code_verify(*, tenant: Tenant, challenge: str, code: str, ip: str | N
 def signout_everywhere(*, user: User) -> None:
     """End every session of `user` on every device: their session hashes stop matching."""
     User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+
+
+def sessions_clear() -> None:
+    """Delete expired sessions, as `manage.py clearsessions` does: Django never removes them itself."""
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
 
 
 def signin_tokens_purge() -> int:

@@ -138,12 +138,44 @@ def test_members_cannot_use_owner_pages(alpha, path):
     assert response.status_code == 403
 
 
+def owner_of_alpha_and_member_of_beta(alpha, beta):
+    from tenants.models import Membership
+
+    Membership.objects.create(user=alpha.owner, tenant=beta.tenant, role=Membership.Role.MEMBER)
+    return alpha.owner
+
+
+@pytest.mark.parametrize("path", OWNER_PAGES)
+def test_an_owner_elsewhere_is_only_a_member_here(alpha, beta, path):
+    person = owner_of_alpha_and_member_of_beta(alpha, beta)
+    assert client_for(alpha, user=person).get(path).status_code == 200
+    assert client_for(beta, user=person).get(path).status_code == 403
+
+
+def test_members_cannot_post_owner_pages(alpha):
+    response = client_for(alpha, user=alpha.member).post("/dashboard/settings/", {"brand_name": "Hacked"})
+    assert response.status_code == 403
+    alpha.tenant.config.refresh_from_db()
+    assert alpha.tenant.config.brand_name == "Alpha Movers"
+
+
 def test_members_cannot_change_config_by_api(alpha):
     client = client_for(alpha, user=alpha.member)
     response = client.patch("/api/v1/config/", {"brand_name": "Hacked"}, content_type="application/json")
     assert response.status_code == 403
     alpha.tenant.config.refresh_from_db()
     assert alpha.tenant.config.brand_name == "Alpha Movers"
+
+
+def test_an_owner_elsewhere_cannot_change_config_by_api_where_only_a_member(alpha, beta):
+    person = owner_of_alpha_and_member_of_beta(alpha, beta)
+    response = client_for(beta, user=person).patch(
+        "/api/v1/config/", {"brand_name": "Hacked"}, content_type="application/json"
+    )
+    assert response.status_code == 403
+    beta.tenant.config.refresh_from_db()
+    assert beta.tenant.config.brand_name == "Beta Shipping"
+    assert client_for(beta, user=person).get("/api/v1/config/").status_code == 200  # reading is fine
 
 
 def test_owner_cannot_change_another_tenants_config_by_api(alpha, beta):
@@ -158,12 +190,22 @@ def test_unknown_host_gets_a_friendly_404(db):
     assert "There is no business at" in response.content.decode()
 
 
-def test_unclaimed_spare_schemas_are_unreachable(worlds):
+@pytest.mark.parametrize("status", ["spare", "provisioning", "canceled"])
+def test_tenants_that_are_not_live_are_unreachable_even_with_a_domain(alpha, status):
+    from tenants.models import Domain, Tenant
     from tenants.selectors import spare_tenants
 
-    spare = spare_tenants().first()
-    response = Client(HTTP_HOST=f"{spare.schema_name}.localhost").get("/")
-    assert response.status_code == 404
+    if status == "canceled":
+        tenant, host = alpha.tenant, alpha.host
+        assert client_for(alpha).get("/").status_code == 200  # reachable until it is canceled
+    else:
+        tenant, host = spare_tenants().get(), "unclaimed.localhost"  # a valid host name, unlike a schema's
+        Domain.objects.create(domain=host, tenant=tenant)
+    Tenant.objects.filter(pk=tenant.pk).update(status=status)
+    for path in ("/", "/sign-in/", "/theme.css", "/api/v1/config/"):
+        response = Client(HTTP_HOST=host).get(path)
+        assert response.status_code == 404
+        assert f"There is no business at <strong>{host}</strong>" in response.content.decode()
 
 
 def test_suspended_tenant_shows_a_notice_and_nothing_else(alpha):

@@ -1,10 +1,15 @@
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
+from django.test import Client
 
 from tenants.fields import fernet
 from tenants.models import TenantConfig
 from tenants.services.config import tenant_connector_secrets_set
+from tenants.validators import validate_hex_colour
 from tests.conftest import client_for
+
+DEFAULT_ACCENT = TenantConfig._meta.get_field("accent_color").default
 
 GOOD = {
     "brand_name": "Alpha Movers",
@@ -37,19 +42,24 @@ def test_owner_saves_settings_and_theme_follows(alpha):
     "field, value, message",
     [
         ("primary_color", "blue", "six hex digits"),
+        ("primary_color", "#11223g", "six hex digits"),
         ("accent_color", "#12345", "six hex digits"),
+        ("accent_color", "112233", "six hex digits"),
         ("timezone", "Mars/Olympus", "not a known time zone"),
         ("business_phone", "555", "valid phone number"),
         ("currency", "EUR", "Select a valid choice"),
     ],
 )
 def test_bad_settings_are_field_errors_and_nothing_is_saved(alpha, field, value, message):
+    fields = [name for name in GOOD if not name.startswith("feature_")]
+    before = TenantConfig.objects.filter(pk=alpha.tenant.pk).values(*fields).get()
     client = client_for(alpha, user=alpha.owner)
     response = client.post("/dashboard/settings/", {**GOOD, field: value})
     assert response.status_code == 400
     assert message in response.content.decode()
-    config = TenantConfig.objects.get(pk=alpha.tenant.pk)
-    assert config.primary_color != "#112233"  # no part of the form was applied
+    after = TenantConfig.objects.filter(pk=alpha.tenant.pk).values(*fields).get()
+    assert after == before  # neither the bad value nor any other part of the form was saved
+    assert after[field] != value
 
 
 def test_htmx_save_returns_only_the_form(alpha):
@@ -64,6 +74,7 @@ def test_htmx_save_returns_only_the_form(alpha):
     "payload, field",
     [
         ({"primary_color": "red"}, "primary_color"),
+        ({"accent_color": "#abcde"}, "accent_color"),
         ({"timezone": "Nowhere/Land"}, "timezone"),
         ({"business_phone": "12"}, "business_phone"),
     ],
@@ -73,7 +84,19 @@ def test_api_rejects_bad_config_with_field_errors(alpha, payload, field):
     response = client.patch("/api/v1/config/", payload, content_type="application/json")
     assert response.status_code == 400
     assert field in response.json()
-    assert TenantConfig.objects.get(pk=alpha.tenant.pk).primary_color == "#1d4ed8"
+    config = TenantConfig.objects.get(pk=alpha.tenant.pk)
+    assert (config.primary_color, config.accent_color) == ("#1d4ed8", DEFAULT_ACCENT)
+
+
+@pytest.mark.parametrize("value", ["#1d4ed8", "#ABCDEF", "#000000"])
+def test_hex_colours_are_accepted(value):
+    validate_hex_colour(value)
+
+
+@pytest.mark.parametrize("value", ["1d4ed8", "#1d4ed", "#1d4ed8a", "#1d4ed8\n", " #1d4ed8", "#1d4eg8", ""])
+def test_anything_else_is_not_a_hex_colour(value):
+    with pytest.raises(ValidationError):
+        validate_hex_colour(value)
 
 
 def test_api_updates_config(alpha):
@@ -135,10 +158,22 @@ def test_owner_uploads_a_logo_that_only_their_host_serves(alpha, beta, media_roo
     assert client_for(alpha).get(f"/media/{config.logo.name}").status_code == 200
     assert client_for(beta).get(f"/media/{config.logo.name}").status_code == 404
     beta_prefix = f"tenants/{beta.tenant.pk}/"
-    for sneaky in (f"{beta_prefix}../{config.logo.name}", f"{beta_prefix}%2e%2e/{config.logo.name}"):
+    for sneaky in (
+        f"{beta_prefix}../../{config.logo.name}",
+        f"{beta_prefix}%2e%2e/%2e%2e/{config.logo.name}",
+        f"{beta_prefix}./x/../../../{config.logo.name}",
+        f"{beta_prefix}x//../../../{config.logo.name}",
+    ):
         assert client_for(beta).get(f"/media/{sneaky}").status_code == 404
     alpha_prefix = f"tenants/{alpha.tenant.pk}/"
     assert client_for(alpha).get(f"/media/{alpha_prefix}../../../../etc/passwd").status_code == 404
+    assert (
+        client_for(alpha).get(f"/media/{alpha_prefix}./{config.logo.name.rsplit('/', 1)[1]}").status_code
+        == 200
+    )
+    assert (
+        Client(HTTP_HOST="localhost").get(f"/media/{config.logo.name}").status_code == 404
+    )  # staff only there
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_exists
 
-from tenants.models import Domain, Membership, Tenant, TenantConfig, User
+from tenants.models import Domain, Membership, OutboundMessage, Tenant, TenantConfig, User
 from tenants.selectors import spare_tenants
 from tenants.services import provisioning
 from tenants.services.provisioning import spare_schema_drop, tenant_provision
@@ -148,17 +148,19 @@ def test_fallback_that_fails_while_migrating_leaves_no_orphan_schema(worlds, mon
     assert not Tenant.objects.filter(subdomain="gamma").exists()
 
 
-def test_a_stale_spare_is_migrated_before_it_is_claimed(worlds):
+@pytest.mark.parametrize("behind", ["0001", "zero"])
+def test_a_stale_spare_is_migrated_before_it_is_claimed(worlds, behind):
     spare = spare_tenants().get()
-    # As if contenttypes.0002 had been written after this spare was made.
+    # As if contenttypes.0002 (or the whole app) had been written after this spare was made.
     call_command(
-        "migrate_schemas", "contenttypes", "0001", schema_name=spare.schema_name, tenant=True, verbosity=0
+        "migrate_schemas", "contenttypes", behind, schema_name=spare.schema_name, tenant=True, verbosity=0
     )
     connection.set_schema_to_public()
     assert not provisioning.spare_is_current(spare.schema_name)
     result = provision()
     assert result.tenant.pk == spare.pk
     assert provisioning.spare_is_current("t_gamma")
+    assert "django_content_type" in tables_in("t_gamma")
 
 
 def test_tenant_create_command_prints_url_and_link(worlds, capsys):
@@ -244,3 +246,37 @@ def test_only_one_top_up_runs_at_a_time(worlds):
         assert acquired
         assert provisioning.spare_schemas_top_up(target=5) == 0
     assert spare_tenants().count() == 1
+
+
+def test_provisioning_never_changes_an_existing_persons_identity(worlds):
+    from django.test import Client
+
+    existing = User.objects.create_user(email="owner@gamma.example", full_name="Real Name")
+    result = provision(
+        owner_email="OWNER@gamma.example", owner_phone="(416) 555-0177", owner_name="Someone Else"
+    )
+    existing.refresh_from_db()
+    assert result.owner == existing
+    assert (existing.email, existing.phone, existing.full_name) == ("owner@gamma.example", "", "Real Name")
+    # whoever holds that number can't use it to sign in as them
+    client = Client(HTTP_HOST="gamma.localhost")
+    response = client.post("/sign-in/code/", {"phone": "+14165550177"})
+    assert response.status_code == 302
+    assert not OutboundMessage.objects.filter(channel="sms").exists()
+
+
+def test_a_phone_that_belongs_to_someone_else_is_not_given_to_a_new_owner(worlds):
+    alpha_owner = User.objects.get(email="owner@alpha.example")
+    result = provision(owner_phone=alpha_owner.phone)  # no error that would say the number is known
+    assert result.created and result.owner.phone == ""
+    assert User.objects.get(pk=alpha_owner.pk).phone == alpha_owner.phone
+    assert User.objects.filter(phone=alpha_owner.phone).count() == 1
+
+
+def test_only_the_true_spelling_of_an_address_finds_an_existing_owner(worlds):
+    existing = User.objects.create_user(email="owner@scilla.example")
+    # PostgreSQL's upper() folds "ſ" into "S": a look-alike must not make the real person an owner
+    # (the true spelling in any case does: see test_provisioning_never_changes_an_existing_persons_identity)
+    lookalike = provision(owner_email="owner@ſcilla.example")
+    assert lookalike.owner != existing
+    assert not Membership.objects.filter(user=existing, tenant=lookalike.tenant).exists()

@@ -7,7 +7,7 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from tenants.models import OutboundMessage, SignInToken
+from tenants.models import Membership, OutboundMessage, SignInToken, User
 from tenants.services.signin import signin_link_issue
 from tests.conftest import client_for
 
@@ -18,8 +18,15 @@ def link_path(url: str) -> str:
     return "/" + url.split("/", 3)[3]
 
 
-def request_link(client: Client, email: str, ip: str = "10.0.0.1"):
-    return client.post("/sign-in/", {"email": email}, REMOTE_ADDR=ip)
+def request_link(client: Client, email: str, ip: str = "10.0.0.1", **data):
+    return client.post("/sign-in/", {"email": email, **data}, REMOTE_ADDR=ip)
+
+
+def member_of_both(alpha, beta):
+    """alpha's owner, made a member of beta too: cross-tenant checks must not pass only because the
+    person has no business on the other tenant."""
+    Membership.objects.create(user=alpha.owner, tenant=beta.tenant, role=Membership.Role.MEMBER)
+    return alpha.owner
 
 
 def emailed_link(to: str) -> str:
@@ -51,8 +58,10 @@ def test_expired_link_fails(alpha):
 
 
 def test_link_for_one_tenant_fails_on_another_host(alpha, beta):
-    path = link_path(signin_link_issue(tenant=alpha.tenant, user=alpha.owner))
+    person = member_of_both(alpha, beta)
+    path = link_path(signin_link_issue(tenant=alpha.tenant, user=person))
     client = client_for(beta)
+    assert client.get(path).status_code == 400
     assert client.post(path).status_code == 400
     assert client.get("/dashboard/").status_code == 302  # still signed out
     assert client_for(alpha).post(path).status_code == 302  # and the link was not burnt by the attempt
@@ -117,8 +126,8 @@ def texted_code(phone: str) -> str:
     return re.search(r"\b(\d{6})\b", message.body).group(1)
 
 
-def submit_code(client: Client, code: str):
-    return client.post("/sign-in/code/verify/", {"code": code}, REMOTE_ADDR="10.0.0.1")
+def submit_code(client: Client, code: str, ip: str = "10.0.0.1"):
+    return client.post("/sign-in/code/verify/", {"code": code}, REMOTE_ADDR=ip)
 
 
 def test_sms_code_signs_in(alpha):
@@ -227,9 +236,64 @@ def test_session_cookie_is_host_only_and_lasts_30_days(alpha):
 def test_sign_in_returns_to_the_page_that_asked_for_it(alpha):
     client = client_for(alpha)
     assert client.get("/dashboard/settings/")["Location"] == "/sign-in/?next=/dashboard/settings/"
-    client.get("/sign-in/?next=/dashboard/settings/")
-    path = link_path(signin_link_issue(tenant=alpha.tenant, user=alpha.owner))
-    assert client.post(path)["Location"] == "/dashboard/settings/"
+    page = client.get("/sign-in/?next=/dashboard/settings/").content.decode()
+    assert 'name="next" value="/dashboard/settings/"' in page  # carried by the form, not a session
+    request_link(client, alpha.owner.email, next="/dashboard/settings/")
+    assert client.post(emailed_link(alpha.owner.email))["Location"] == "/dashboard/settings/"
+
+
+def test_sms_sign_in_also_returns_to_the_page_that_asked_for_it(alpha):
+    client = client_for(alpha)
+    page = client.get("/sign-in/?next=/dashboard/settings/").content.decode()
+    assert 'href="/sign-in/code/?next=/dashboard/settings/"' in page
+    assert (
+        'name="next" value="/dashboard/settings/"'
+        in client.get("/sign-in/code/?next=/dashboard/settings/").content.decode()
+    )
+    client.post("/sign-in/code/", {"phone": alpha.owner.phone, "next": "/dashboard/settings/"})
+    assert submit_code(client, texted_code(alpha.owner.phone))["Location"] == "/dashboard/settings/"
+
+
+def test_looking_at_sign_in_pages_stores_no_session(alpha):
+    from django.contrib.sessions.models import Session
+
+    before = Session.objects.count()
+    paths = [
+        "/sign-in/",
+        "/sign-in/?next=/dashboard/settings/",
+        "/sign-in/code/",
+        "/sign-in/code/?next=/dashboard/settings/",
+        "/sign-in/code/verify/",
+        "/sign-in/link/not-a-token/",
+        "/dashboard/settings/",
+    ]
+    for _visitor in range(3):
+        client = client_for(alpha)
+        for path in paths:
+            assert client.get(path).status_code in (200, 302, 400)
+        assert settings.SESSION_COOKIE_NAME not in client.cookies
+    assert Session.objects.count() == before
+
+
+def test_beat_clears_expired_sessions(db):
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+
+    from inkwell.celery import app
+    from tenants.tasks import sessions_clear
+
+    expired, live = SessionStore(), SessionStore()
+    for session in (expired, live):
+        session["seen"] = True
+        session.save()
+    Session.objects.filter(session_key=expired.session_key).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    sessions_clear.delay()
+    assert list(Session.objects.values_list("session_key", flat=True)) == [live.session_key]
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"tenants.tasks.sessions_clear", "tenants.tasks.signin_tokens_purge"} <= scheduled
+    assert scheduled <= set(app.tasks)  # every scheduled name is a real task
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "http://beta.localhost/"])
@@ -244,6 +308,7 @@ def test_next_never_leaves_the_tenant_host(alpha, target):
 def test_a_code_challenge_is_useless_on_another_tenant(alpha, beta):
     from tenants.services.signin import SignInFailed, signin_code_request, signin_code_verify
 
+    member_of_both(alpha, beta)
     challenge = signin_code_request(tenant=alpha.tenant, phone=alpha.owner.phone, ip=None)
     code = texted_code(alpha.owner.phone)
     with pytest.raises(SignInFailed):
@@ -334,3 +399,120 @@ def test_a_redelivered_code_task_sends_no_second_sms(alpha):
     assert signin_code_send(**args) is True
     assert signin_code_send(**args) is False
     assert OutboundMessage.objects.filter(channel="sms").count() == 1
+
+
+# --- limits that must not lock a person out, or be dodged -----------------------------------------
+
+
+def test_requests_refused_by_the_ip_limit_do_not_use_up_a_persons_allowance(alpha):
+    ip_limit, _ = settings.SIGNIN_RATE_PER_IP
+    address_limit, _ = settings.SIGNIN_RATE_PER_ADDRESS
+    attacker = client_for(alpha)
+    for i in range(ip_limit):  # the attacker spends its own IP's allowance…
+        assert request_link(attacker, f"filler{i}@example.com", ip="10.6.6.6").status_code == 200
+    for _ in range(address_limit):  # …so its requests for the owner are refused there
+        assert request_link(attacker, alpha.owner.email, ip="10.6.6.6").status_code == 429
+    owner = client_for(alpha)
+    for i in range(address_limit):  # and the owner still gets every link they are allowed
+        assert request_link(owner, alpha.owner.email, ip=f"10.7.0.{i}").status_code == 200
+    assert request_link(owner, alpha.owner.email, ip="10.7.1.1").status_code == 429
+    assert [m.to for m in mail.outbox].count([alpha.owner.email]) == address_limit
+
+
+def test_look_alike_spellings_of_an_address_never_get_past_its_limit(alpha):
+    # PostgreSQL's upper() turns "ſ" into "S" and "ı" into "I"; these must not reach this inbox
+    # on an allowance of their own.
+    person = User.objects.create_user(email="owner@scilla-transport.example")
+    Membership.objects.create(user=person, tenant=alpha.tenant, role=Membership.Role.MEMBER)
+    variants = [
+        "owner@scilla-transport.example",
+        "OWNER@SCILLA-TRANSPORT.EXAMPLE",
+        "owner@ſcilla-transport.example",
+        "owner@scılla-transport.example",
+        "OWNER@ſCıLLA-TRANSPORT.EXAMPLE",
+        " Owner@Scilla-Transport.example ",
+    ]
+    limit, _ = settings.SIGNIN_RATE_PER_ADDRESS
+    client = client_for(alpha)
+    for round_ in range(limit + 1):
+        for n, variant in enumerate(variants):
+            request_link(client, variant, ip=f"10.8.{round_}.{n}")
+    assert [m.to for m in mail.outbox].count([person.email]) == limit
+
+
+def test_the_lookup_key_keeps_look_alike_letters_apart():
+    from tenants.selectors import email_key
+
+    assert email_key(" Owner@Scilla.EXAMPLE ") == "owner@scilla.example"
+    assert email_key("owner@ſcilla.example") != "owner@scilla.example"
+    assert email_key("owner@scılla.example") != "owner@scilla.example"
+
+
+@pytest.mark.parametrize(
+    "earlier_checks, signs_in",
+    [(settings.SIGNIN_RATE_PER_IP[0] - 1, True), (settings.SIGNIN_RATE_PER_IP[0], False)],
+)
+def test_checking_codes_is_limited_per_ip(alpha, earlier_checks, signs_in):
+    client = client_for(alpha)
+    request_code(client, alpha.owner.phone)
+    code = texted_code(alpha.owner.phone)
+    for _ in range(earlier_checks):  # malformed guesses: counted, without locking the challenge
+        assert submit_code(client, "12ab", ip="10.9.0.1").status_code == 400
+    response = submit_code(client, code, ip="10.9.0.1")
+    if signs_in:
+        assert response.status_code == 302 and response["Location"] == "/dashboard/"
+    else:
+        assert response.status_code == 429
+        assert submit_code(client, code, ip="10.9.1.1").status_code == 302  # another IP; challenge intact
+
+
+@pytest.mark.parametrize(
+    "wrong, signs_in",
+    [(settings.SIGNIN_CODE_MAX_ATTEMPTS - 1, True), (settings.SIGNIN_CODE_MAX_ATTEMPTS, False)],
+)
+def test_a_challenge_locks_at_its_wrong_code_limit(alpha, wrong, signs_in):
+    client = client_for(alpha)
+    request_code(client, alpha.owner.phone)
+    code = texted_code(alpha.owner.phone)
+    for _ in range(wrong):
+        submit_code(client, f"{(int(code) + 1) % 1_000_000:06d}")
+    response = submit_code(client, code)
+    assert (response.status_code == 302) is signs_in
+
+
+@pytest.mark.parametrize(
+    "wrong, signs_in",
+    [(settings.SIGNIN_CODE_FAILURES_PER_DAY - 1, True), (settings.SIGNIN_CODE_FAILURES_PER_DAY, False)],
+)
+def test_the_daily_wrong_code_limit_counts_exactly(alpha, wrong, signs_in):
+    from tenants.services.signin import SignInFailed, signin_code_request, signin_code_verify
+
+    pending = signin_code_request(tenant=alpha.tenant, phone=alpha.owner.phone, ip=None)
+    pending_code = texted_code(alpha.owner.phone)
+    while wrong > 0:
+        challenge = signin_code_request(tenant=alpha.tenant, phone=alpha.owner.phone, ip=None)
+        bad = f"{(int(texted_code(alpha.owner.phone)) + 1) % 10**6:06d}"
+        for _ in range(min(wrong, settings.SIGNIN_CODE_MAX_ATTEMPTS)):
+            with pytest.raises(SignInFailed):
+                signin_code_verify(tenant=alpha.tenant, challenge=challenge, code=bad, ip=None)
+            wrong -= 1
+    if signs_in:
+        assert (
+            signin_code_verify(tenant=alpha.tenant, challenge=pending, code=pending_code, ip=None)
+            == alpha.owner
+        )
+    else:
+        with pytest.raises(SignInFailed):
+            signin_code_verify(tenant=alpha.tenant, challenge=pending, code=pending_code, ip=None)
+
+
+def test_a_deactivated_persons_outstanding_link_and_code_do_not_work(alpha):
+    path = link_path(signin_link_issue(tenant=alpha.tenant, user=alpha.member))
+    client = client_for(alpha)
+    request_code(client, alpha.member.phone)
+    code = texted_code(alpha.member.phone)
+    User.objects.filter(pk=alpha.member.pk).update(is_active=False)
+    assert client_for(alpha).get(path).status_code == 400
+    assert client_for(alpha).post(path).status_code == 400
+    assert submit_code(client, code).status_code == 400
+    assert client.get("/dashboard/").status_code == 302
