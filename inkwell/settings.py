@@ -162,6 +162,8 @@ FIELD_ENCRYPTION_KEYS = [
 
 # --- Sign-in ------------------------------------------------------------------------------------
 SIGNIN_LINK_TTL = timedelta(minutes=15)
+# Welcome and invitation links: the new owner may open the email the next day or after a weekend.
+SIGNIN_WELCOME_TTL = timedelta(days=int(os.environ.get("INKWELL_WELCOME_LINK_DAYS", "7")))
 SIGNIN_CODE_TTL = timedelta(minutes=10)
 SIGNIN_CODE_MAX_ATTEMPTS = 5
 SIGNIN_CODE_FAILURES_PER_DAY = 10  # wrong codes per person per day before SMS sign-in stops for the day
