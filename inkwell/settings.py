@@ -251,6 +251,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "spare-schemas-top-up": {"task": "tenants.tasks.spare_schemas_top_up", "schedule": 300.0},
     "signin-tokens-purge": {"task": "tenants.tasks.signin_tokens_purge", "schedule": 3600.0},
+    "emails-requeue-stale": {"task": "tenants.tasks.emails_requeue_stale", "schedule": 600.0},
 }
 CELERY_TIMEZONE = "UTC"
 

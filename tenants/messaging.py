@@ -14,12 +14,14 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from datetime import timedelta
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
+from django.db.models import Q
 from django.template import Context, engines
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -35,6 +37,9 @@ TENANT_HEADER = "X-Inkwell-Tenant"
 # Once a message has really been delivered, the copy we keep must not be a working credential.
 SIGNIN_LINK_RE = re.compile(r"/sign-in/link/[\w-]+/")
 REDACTED = "[redacted]"
+# Longer than a whole retry schedule (1 + 2 + 4 + 8 minutes): an email still queued after this long
+# since its last try has no task coming (the broker was down when it was queued, or lost the task).
+EMAIL_STALE_AFTER = timedelta(minutes=30)
 
 
 class SmsDeliveryError(Exception):
@@ -243,3 +248,22 @@ def email_deliver(*, message_id: int, last_try: bool) -> bool:
             return True
     # Raised once the transaction has committed, so the counted try and its error stay recorded.
     raise EmailDeliveryError(error)
+
+
+def emails_requeue_stale(*, limit: int = 500) -> int:
+    """Queue delivery again for emails left "queued" with no task coming. Returns how many.
+
+    Running a delivery twice is harmless (see email_deliver), so this errs on the side of requeueing.
+    """
+    from tenants.tasks import email_deliver
+
+    cutoff = timezone.now() - EMAIL_STALE_AFTER
+    stale = OutboundMessage.objects.filter(
+        Q(last_attempt_at__lt=cutoff) | Q(last_attempt_at__isnull=True, created__lt=cutoff),
+        channel=OutboundMessage.Channel.EMAIL,
+        status=OutboundMessage.Status.QUEUED,
+    ).order_by("created")
+    ids = list(stale.values_list("pk", flat=True)[:limit])
+    for message_id in ids:
+        enqueue_on_commit(email_deliver, message_id=message_id)
+    return len(ids)

@@ -307,7 +307,11 @@ class OutboundMessage(models.Model):
 
     class Meta:
         ordering = ["-created"]
-        indexes = [models.Index(fields=["to", "-created"])]
+        indexes = [
+            models.Index(fields=["to", "-created"]),
+            # The few emails still waiting, for the sweep that requeues lost deliveries.
+            models.Index(fields=["created"], condition=models.Q(status="queued"), name="outbound_queued"),
+        ]
 
     def __str__(self):
         return f"{self.get_channel_display()} to {self.to}"

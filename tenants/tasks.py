@@ -49,3 +49,8 @@ def signin_welcome_deliver(*, tenant_id: int, user_id: int, delivery_id: str) ->
 )
 def email_deliver(self, *, message_id: int) -> bool:
     return messaging.email_deliver(message_id=message_id, last_try=self.request.retries >= self.max_retries)
+
+
+@shared_task(acks_late=True)
+def emails_requeue_stale() -> int:
+    return messaging.emails_requeue_stale()

@@ -305,3 +305,33 @@ def test_attachments_are_refused_rather_than_dropped(db, transport):
     with pytest.raises(ValueError, match="nothing else"):
         RecordingEmailBackend().send_messages([message])
     assert not OutboundMessage.objects.exists()
+
+
+def test_emails_left_queued_with_no_task_coming_are_requeued(alpha, transport, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tenants.messaging import EMAIL_STALE_AFTER, emails_requeue_stale
+
+    monkeypatch.setattr(tasks.email_deliver, "apply_async", lambda *a, **kw: None)  # the broker lost them
+    addresses = [
+        "old@x.example",
+        "recent@x.example",
+        "retried-long-ago@x.example",
+        "retried-lately@x.example",
+    ]
+    for to in [*addresses, "sent-long-ago@x.example"]:
+        RecordingEmailBackend().send_messages([mail.EmailMessage("Hi", "Body", to=[to])])
+    monkeypatch.undo()
+    now, past = timezone.now(), EMAIL_STALE_AFTER + timedelta(seconds=1)
+    queued = OutboundMessage.objects.filter(status="queued")
+    queued.update(created=now - past)
+    queued.filter(to="recent@x.example").update(created=now - EMAIL_STALE_AFTER + timedelta(seconds=1))
+    queued.filter(to="retried-long-ago@x.example").update(last_attempt_at=now - past)
+    queued.filter(to="retried-lately@x.example").update(last_attempt_at=now - timedelta(minutes=8))
+    queued.filter(to="sent-long-ago@x.example").update(status="sent", last_attempt_at=now - past)
+
+    assert emails_requeue_stale() == 2
+    assert sorted(m.to[0] for m in transport.sent) == ["old@x.example", "retried-long-ago@x.example"]
+    assert emails_requeue_stale() == 0  # sent now, so never sent twice
