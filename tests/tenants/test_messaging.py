@@ -335,3 +335,17 @@ def test_emails_left_queued_with_no_task_coming_are_requeued(alpha, transport, m
     assert emails_requeue_stale() == 2
     assert sorted(m.to[0] for m in transport.sent) == ["old@x.example", "retried-long-ago@x.example"]
     assert emails_requeue_stale() == 0  # sent now, so never sent twice
+
+
+def test_staff_see_the_tries_and_last_error_of_a_failed_email(alpha, transport):
+    from django.test import Client
+
+    from tenants.models import User
+
+    transport.failures = 99
+    record = send_signin_link(alpha)
+    staff = Client(HTTP_HOST="localhost")
+    staff.force_login(User.objects.create_superuser("staff@example.com", "pw-for-tests"))
+    page = staff.get(f"/admin/tenants/outboundmessage/{record.pk}/change/").content.decode()
+    assert "Attempts" in page and '<div class="readonly">5</div>' in page
+    assert "ConnectionRefusedError: SMTP server is restarting" in page
