@@ -205,6 +205,8 @@ FIELD_ENCRYPTION_KEYS = [
 
 # --- Sign-in ------------------------------------------------------------------------------------
 SIGNIN_LINK_TTL = timedelta(minutes=15)
+# Welcome and invitation links: the new owner may open the email the next day or after a weekend.
+SIGNIN_WELCOME_TTL = timedelta(days=int(os.environ.get("INKWELL_WELCOME_LINK_DAYS", "7")))
 SIGNIN_CODE_TTL = timedelta(minutes=10)
 SIGNIN_CODE_MAX_ATTEMPTS = 5
 SIGNIN_CODE_FAILURES_PER_DAY = 10  # wrong codes per person per day before SMS sign-in stops for the day
@@ -297,6 +299,7 @@ CELERY_BEAT_SCHEDULE = {
     "spare-schemas-top-up": {"task": "tenants.tasks.spare_schemas_top_up", "schedule": 300.0},
     "signin-tokens-purge": {"task": "tenants.tasks.signin_tokens_purge", "schedule": 3600.0},
     "sessions-clear": {"task": "tenants.tasks.sessions_clear", "schedule": 86400.0},
+    "emails-requeue-stale": {"task": "tenants.tasks.emails_requeue_stale", "schedule": 600.0},
 }
 CELERY_TIMEZONE = "UTC"
 

@@ -249,12 +249,16 @@ class SignInToken(models.Model):
     class Kind(models.TextChoices):
         LINK = "link", "Magic link"
         CODE = "code", "SMS code"
+        # Sent to a new owner (or an invited person): a link that lasts days, not minutes.
+        WELCOME = "welcome", "Welcome or invitation link"
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     # Null for a code challenge issued to an unknown number: it behaves the same and never succeeds.
     user = models.ForeignKey(User, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    kind = models.CharField(max_length=4, choices=Kind.choices)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
     digest = models.CharField(max_length=64, unique=True)
+    # The delivery task that made this token (welcome links): a redelivered task finds it and sends nothing.
+    delivery_id = models.CharField(max_length=32, null=True, blank=True, unique=True, editable=False)
     code_digest = models.CharField(max_length=64, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     expires_at = models.DateTimeField()
@@ -271,7 +275,8 @@ class SignInToken(models.Model):
 
 class OutboundMessage(models.Model):
     """Every SMS and email the platform sends, whatever the backend: the outbox in development,
-    the delivery log in production."""
+    the delivery log in production. An email waits "queued" until the worker has sent it or given up;
+    until then it keeps everything needed to send it again."""
 
     class Channel(models.TextChoices):
         SMS = "sms", "SMS"
@@ -279,23 +284,34 @@ class OutboundMessage(models.Model):
 
     class Status(models.TextChoices):
         STORED = "stored", "Stored (outbox backend, not delivered)"
+        QUEUED = "queued", "Queued (being delivered)"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 
     channel = models.CharField(max_length=5, choices=Channel.choices)
     tenant = models.ForeignKey(Tenant, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     to = models.CharField(max_length=254)
+    from_email = models.TextField(blank=True)
+    reply_to = models.JSONField(default=list, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
     subject = models.CharField(max_length=255, blank=True)
     body = models.TextField()
+    html_body = models.TextField(blank=True)
     backend = models.CharField(max_length=40)
     status = models.CharField(max_length=6, choices=Status.choices)
     provider_id = models.CharField(max_length=64, blank=True)
-    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, help_text="The last delivery error.")
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created"]
-        indexes = [models.Index(fields=["to", "-created"])]
+        indexes = [
+            models.Index(fields=["to", "-created"]),
+            # The few emails still waiting, for the sweep that requeues lost deliveries.
+            models.Index(fields=["created"], condition=models.Q(status="queued"), name="outbound_queued"),
+        ]
 
     def __str__(self):
         return f"{self.get_channel_display()} to {self.to}"

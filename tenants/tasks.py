@@ -2,7 +2,8 @@
 
 from celery import shared_task
 
-from tenants.models import Tenant
+from tenants import messaging
+from tenants.models import Tenant, User
 from tenants.services import provisioning, signin, workspaces
 
 
@@ -36,3 +37,30 @@ def signin_code_deliver(*, tenant_id: int, phone: str, challenge_digest: str, ip
 @shared_task(acks_late=True)
 def workspace_list_deliver(*, email: str, ip: str | None) -> bool:
     return workspaces.workspace_list_send(email=email, ip=ip)
+
+
+@shared_task(acks_late=True)
+def signin_welcome_deliver(*, tenant_id: int, user_id: int, delivery_id: str) -> bool:
+    tenant = Tenant.objects.get(pk=tenant_id)
+    return signin.signin_welcome_deliver(
+        tenant=tenant, user=User.objects.get(pk=user_id), delivery_id=delivery_id
+    )
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(messaging.EmailDeliveryError,),
+    # Five tries in all, 1, 2, 4 and 8 minutes apart: rides out a restarting SMTP server or a
+    # provider's brief outage, then gives up visibly (status "failed") instead of retrying forever.
+    max_retries=4,
+    retry_backoff=60,
+    retry_jitter=False,
+)
+def email_deliver(self, *, message_id: int) -> bool:
+    return messaging.email_deliver(message_id=message_id, last_try=self.request.retries >= self.max_retries)
+
+
+@shared_task(acks_late=True)
+def emails_requeue_stale() -> int:
+    return messaging.emails_requeue_stale()

@@ -60,3 +60,12 @@ def test_sign_in_link_is_delivered_by_the_worker(worker, alpha):
     assert response.status_code == 200
     message = wait_for(lambda: next((m for m in mail.outbox if m.to == [alpha.owner.email]), None))
     assert "http://alpha.localhost:8000/sign-in/link/" in message.body
+
+
+def test_welcome_link_is_made_and_sent_by_the_worker(worker, alpha):
+    from tenants.services.signin import signin_welcome_send
+
+    signin_welcome_send(tenant=alpha.tenant, user=alpha.owner)
+    message = wait_for(lambda: next((m for m in mail.outbox if m.subject.startswith("Welcome")), None))
+    assert message.to == [alpha.owner.email] and "valid for 7 days" in message.body
+    assert "http://alpha.localhost:8000/sign-in/link/" in message.body

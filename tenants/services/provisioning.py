@@ -25,7 +25,7 @@ import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import lru_cache, partial
+from functools import lru_cache
 
 import redis
 from django.conf import settings
@@ -38,6 +38,7 @@ from django_tenants.utils import schema_exists
 
 from tenants.models import Domain, Membership, Plan, Tenant, TenantConfig, User
 from tenants.selectors import spare_tenants, tenant_host, user_by_email
+from tenants.services.signin import signin_welcome_send
 from tenants.validators import normalize_phone, validate_subdomain
 
 logger = logging.getLogger(__name__)
@@ -328,8 +329,8 @@ def tenant_provision(
                     spare.save(update_fields=["status", "reserved_at"])
                 else:
                     result = _claim(spare, **claim_args)
-                    if send_welcome:
-                        transaction.on_commit(partial(_send_welcome, result))
+                    if send_welcome:  # queued once the claim commits: nothing is sent for a rolled-back one
+                        signin_welcome_send(tenant=result.tenant, user=result.owner)
                     logger.info("Provisioned %s from spare schema %s", subdomain, spare.pk)
                     return result
             if problem == "none":  # no spare was free: make one the slow way and claim that one
@@ -362,12 +363,3 @@ def _pick_spare(reserved: Tenant | None) -> Tenant | None:
             .first()
         )
     return spare_tenants().select_for_update(skip_locked=True).order_by("pk").first()
-
-
-def _send_welcome(result: ProvisionResult) -> None:
-    from tenants.services.signin import signin_welcome_send
-
-    try:
-        signin_welcome_send(tenant=result.tenant, user=result.owner)
-    except Exception:  # the tenant exists either way; the owner can ask for another link
-        logger.exception("Could not send the welcome email for %s", result.tenant.subdomain)

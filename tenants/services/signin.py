@@ -1,7 +1,8 @@
 """Password-less sign-in for tenant users: a magic link by email, or a 6-digit code by SMS.
 
 Secrets are made with `secrets`, stored only as SHA-256 digests (codes as an HMAC keyed with
-SECRET_KEY) and compared in constant time. Links live 15 minutes, codes 10; both work once. A
+SECRET_KEY) and compared in constant time. Links live 15 minutes, codes 10, welcome (and
+invitation) links 7 days; all work once. A
 code needs the 128-bit challenge kept in the browser's session as well as the code itself; five
 wrong codes burn the challenge, and ten wrong codes in a day stop codes for that person.
 
@@ -21,16 +22,14 @@ from importlib import import_module
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from inkwell.errors import DomainError
 from inkwell.queue import enqueue_on_commit
 from inkwell.ratelimit import address_bucket, counter_hit, counter_value, rate_limit, rate_limit_delivery
-from tenants.messaging import TENANT_HEADER, SmsDeliveryError, sms_send
+from tenants.messaging import SmsDeliveryError, render_text, sms_send, tenant_email_send
 from tenants.models import SignInToken, Tenant, User
 from tenants.selectors import email_key, member_by_email, member_by_phone, membership_get, tenant_url
 from tenants.validators import normalize_phone
@@ -71,6 +70,10 @@ def _minutes(ttl: timedelta) -> int:
 # --- magic links ------------------------------------------------------------------------------------
 
 
+# Links a person can follow to sign in; both kinds use /sign-in/link/<token>/.
+LINK_KINDS = (SignInToken.Kind.LINK, SignInToken.Kind.WELCOME)
+
+
 def signin_link_issue(*, tenant: Tenant, user: User, ip: str | None = None) -> str:
     """Create a single-use sign-in link for `user` on `tenant` and return its absolute URL."""
     token = secrets.token_urlsafe(32)
@@ -85,16 +88,10 @@ def signin_link_issue(*, tenant: Tenant, user: User, ip: str | None = None) -> s
     return tenant_url(tenant, f"/sign-in/link/{token}/")
 
 
-def _send_link_email(*, tenant: Tenant, user: User, url: str, template: str) -> None:
-    context = {
-        "brand": tenant.config.brand_name,
-        "user": user,
-        "url": url,
-        "minutes": _minutes(settings.SIGNIN_LINK_TTL),
-    }
-    subject, _, body = render_to_string(template, context).partition("\n")
-    headers = {TENANT_HEADER: tenant.schema_name}
-    EmailMessage(subject.strip(), body.lstrip("\n"), to=[user.email], headers=headers).send()
+def _send_link_email(*, tenant: Tenant, user: User, url: str, template: str, **context) -> None:
+    tenant_email_send(
+        tenant=tenant, to=user.email, template=template, context={"user": user, "url": url, **context}
+    )
 
 
 def signin_link_request(*, tenant: Tenant, email: str, ip: str | None) -> None:
@@ -111,22 +108,67 @@ def signin_link_send(*, tenant: Tenant, email: str, ip: str | None) -> bool:
     if user is None:
         return False
     url = signin_link_issue(tenant=tenant, user=user, ip=ip)
-    _send_link_email(tenant=tenant, user=user, url=url, template="emails/signin_link.txt")
+    _send_link_email(
+        tenant=tenant,
+        user=user,
+        url=url,
+        template="emails/signin_link",
+        minutes=_minutes(settings.SIGNIN_LINK_TTL),
+    )
     return True
 
 
-def signin_welcome_send(*, tenant: Tenant, user: User) -> str:
-    """Send a new owner their welcome email with a first sign-in link; returns the link."""
-    url = signin_link_issue(tenant=tenant, user=user)
-    _send_link_email(tenant=tenant, user=user, url=url, template="emails/welcome.txt")
-    return url
+def signin_welcome_send(*, tenant: Tenant, user: User) -> None:
+    """Queue a welcome email with a new sign-in link for `user` (a new owner, or an invited person).
+
+    Inside a transaction it is queued when that commits; outside one at once, and a broker outage
+    raises ServiceUnavailable. Earlier welcome links stay good until they expire or are used.
+    """
+    from tenants import tasks
+
+    # The id names this one delivery, so a redelivered task can tell that its email already went out.
+    enqueue_on_commit(
+        tasks.signin_welcome_deliver, tenant_id=tenant.pk, user_id=user.pk, delivery_id=secrets.token_hex(16)
+    )
 
 
-def _token_for_update(*, tenant: Tenant, kind: str, digest: str) -> SignInToken | None:
+@transaction.atomic
+def signin_welcome_deliver(*, tenant: Tenant, user: User, delivery_id: str) -> bool:
+    """Make a welcome link (valid SIGNIN_WELCOME_TTL, single use) and email it, once per `delivery_id`.
+
+    The link is made here, in the worker, so it never travels through the broker. The token and the
+    recorded email commit together, so a task that dies half-way is redone whole. Returns whether an
+    email was sent (False for a redelivered task).
+    """
+    token = secrets.token_urlsafe(32)
+    ttl = settings.SIGNIN_WELCOME_TTL
+    _, created = SignInToken.objects.get_or_create(
+        delivery_id=delivery_id,
+        defaults={
+            "tenant": tenant,
+            "user": user,
+            "kind": SignInToken.Kind.WELCOME,
+            "digest": _digest(token),
+            "expires_at": timezone.now() + ttl,
+        },
+    )
+    if not created:
+        return False
+    _send_link_email(
+        tenant=tenant,
+        user=user,
+        url=tenant_url(tenant, f"/sign-in/link/{token}/"),
+        template="emails/welcome",
+        days=ttl.days,
+    )
+    return True
+
+
+def _token_for_update(*, tenant: Tenant, kinds: tuple[str, ...], digest: str) -> SignInToken | None:
     return (
         SignInToken.objects.select_for_update(of=("self",))
         .select_related("user")
-        .filter(tenant=tenant, kind=kind, digest=digest)
+        .filter(tenant=tenant, kind__in=kinds, digest=digest)
         .first()
     )
 
@@ -144,7 +186,7 @@ def signin_link_peek(*, tenant: Tenant, token: str) -> bool:
     """Whether a link is still good, without using it (for the confirmation page)."""
     found = (
         SignInToken.objects.select_related("user")
-        .filter(tenant=tenant, kind=SignInToken.Kind.LINK, digest=_digest(token))
+        .filter(tenant=tenant, kind__in=LINK_KINDS, digest=_digest(token))
         .first()
     )
     return _link_good(found, tenant)
@@ -152,8 +194,9 @@ def signin_link_peek(*, tenant: Tenant, token: str) -> bool:
 
 @transaction.atomic
 def signin_link_consume(*, tenant: Tenant, token: str) -> User:
-    """Use a magic link once and return its user. Raises SignInFailed for any link that isn't good here."""
-    found = _token_for_update(tenant=tenant, kind=SignInToken.Kind.LINK, digest=_digest(token))
+    """Use a sign-in or welcome link once and return its user. Raises SignInFailed for any link that
+    isn't good here."""
+    found = _token_for_update(tenant=tenant, kinds=LINK_KINDS, digest=_digest(token))
     if not _link_good(found, tenant):
         raise SignInFailed(LINK_FAILED)
     found.used_at = timezone.now()
@@ -219,7 +262,7 @@ def signin_code_send(*, tenant: Tenant, phone: str, challenge_digest: str, ip: s
     try:
         sms_send(
             to=phone,
-            body=render_to_string("sms/signin_code.txt", context).strip(),
+            body=render_text("sms/signin_code.txt", context).strip(),
             tenant=tenant,
             secret=code,
         )
@@ -240,7 +283,7 @@ def signin_code_verify(*, tenant: Tenant, challenge: str, code: str, ip: str | N
         raise ValidationError("Enter the 6 digits from the SMS.", code="invalid_code")
     challenge_digest = _digest(challenge or "")
     with transaction.atomic():
-        found = _token_for_update(tenant=tenant, kind=SignInToken.Kind.CODE, digest=challenge_digest)
+        found = _token_for_update(tenant=tenant, kinds=(SignInToken.Kind.CODE,), digest=challenge_digest)
         if not _usable(found):
             raise SignInFailed(CODE_FAILED)
         if found.attempts >= settings.SIGNIN_CODE_MAX_ATTEMPTS:

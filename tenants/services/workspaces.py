@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.template.loader import render_to_string
 
 from inkwell.queue import enqueue_on_commit
 from inkwell.ratelimit import rate_limit_delivery
+from tenants.messaging import render_text
 from tenants.selectors import email_key, tenant_url, user_by_email, workspaces_of
 from tenants.services.signin import signin_link_issue
 
@@ -46,9 +46,7 @@ def workspace_list_send(*, email: str, ip: str | None) -> bool:
     if not workspaces:
         return False
     minutes = int(settings.SIGNIN_LINK_TTL.total_seconds() // 60)
-    text = render_to_string(
-        "emails/workspaces.txt", {"user": user, "workspaces": workspaces, "minutes": minutes}
-    )
+    text = render_text("emails/workspaces.txt", {"user": user, "workspaces": workspaces, "minutes": minutes})
     subject, _, body = text.partition("\n")
     EmailMessage(subject.strip(), body.lstrip("\n"), to=[user.email]).send()
     return True
