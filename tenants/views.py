@@ -150,6 +150,6 @@ def signout_view(request):
 @require_POST
 @member_required
 def signout_everywhere_view(request):
-    signin.signout_everywhere(user=request.user)
+    signin.signout_everywhere(user=request.user, actor=request.user, tenant=request.tenant)
     logout(request)
     return redirect("signin")
