@@ -76,10 +76,9 @@ def test_a_rolled_back_change_keeps_the_old_file(
 ):
     first = save_settings(owner, django_capture_on_commit_callbacks, logo=logo())
     config = TenantConfig.objects.get(pk=alpha.tenant.pk)
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
-        with transaction.atomic():
-            tenant_config_update(config=config, data={"logo": logo("new.png")}, actor=alpha.owner)
-            raise RuntimeError("something later in the same transaction failed")
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+        tenant_config_update(config=config, data={"logo": logo("new.png")}, actor=alpha.owner)
+        raise RuntimeError("something later in the same transaction failed")
     assert TenantConfig.objects.get(pk=alpha.tenant.pk).logo.name == first
     assert (media_root / first).exists()
     assert owner.get(f"/media/{first}").status_code == 200
