@@ -25,6 +25,11 @@ def feature_for_path(path: str) -> str | None:
     return field if field in TOGGLES else None
 
 
+def area_is_on(tenant, path: str) -> bool:
+    field = feature_for_path(path)
+    return field is None or getattr(tenant.config, field)
+
+
 class FeatureGateMiddleware:
     """404 for a switched-off area on a tenant host (the same answer as a page that does not exist)."""
 
@@ -33,8 +38,6 @@ class FeatureGateMiddleware:
 
     def __call__(self, request):
         tenant = getattr(request, "tenant", None)
-        if tenant is not None and not tenant.is_public:
-            field = feature_for_path(request.path_info)
-            if field is not None and not getattr(tenant.config, field):
-                raise Http404("This area is switched off.")
+        if tenant is not None and not tenant.is_public and not area_is_on(tenant, request.path_info):
+            raise Http404("This area is switched off.")
         return self.get_response(request)

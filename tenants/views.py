@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.static import serve
 
 from inkwell.ratelimit import client_address
+from tenants.features import area_is_on
 from tenants.forms import CodeForm, EmailForm, PhoneForm
 from tenants.middleware import SESSION_TENANT_KEY
 from tenants.permissions import member_required
@@ -39,7 +40,8 @@ def _remember_next(request) -> str:
 
 
 def _next_url(request) -> str:
-    return _safe_next(request, request.session.get(NEXT_KEY)) or "/dashboard/"
+    landing = "/dashboard/" if area_is_on(request.tenant, "/dashboard/") else "/"
+    return _safe_next(request, request.session.get(NEXT_KEY)) or landing
 
 
 def _sign_in(request, user) -> str:

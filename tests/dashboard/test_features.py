@@ -1,9 +1,12 @@
 """A switched-off area answers 404 for its pages and its API; settings stay reachable to switch it back."""
 
+from urllib.parse import urlsplit
+
 import pytest
 
 from tenants.features import feature_for_path
 from tenants.models import TenantConfig
+from tenants.services.signin import signin_link_issue
 from tests.conftest import client_for
 
 SETTINGS_FORM = {
@@ -88,3 +91,11 @@ def test_settings_stay_owner_only_while_the_dashboard_is_off(alpha):
 )
 def test_the_rule_maps_urls_to_toggles(path, toggle):
     assert feature_for_path(path) == toggle
+
+
+@pytest.mark.parametrize("dashboard, landing", [(True, "/dashboard/"), (False, "/")])
+def test_signing_in_lands_on_the_dashboard_only_when_it_is_on(alpha, dashboard, landing):
+    switch(alpha, feature_dashboard=dashboard)
+    url = signin_link_issue(tenant=alpha.tenant, user=alpha.member)
+    response = client_for(alpha).post(urlsplit(url).path)
+    assert response.status_code == 302 and response["Location"] == landing
