@@ -1,12 +1,15 @@
 """The tenant REST API (session-authenticated for now; agent tokens come with the MCP issue)."""
 
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tenants.error_codes import TenantErrorCode
+from tenants.features import TOGGLES
 from tenants.models import TenantConfig
 from tenants.permissions import IsTenantOwnerForWrites
-from tenants.services.config import tenant_config_update
+from tenants.services.config import EDITABLE_FIELDS, NOT_EDITABLE, tenant_config_update
 
 
 class MeApi(APIView):
@@ -22,14 +25,29 @@ class MeApi(APIView):
         )
 
 
+class OverviewApi(APIView):
+    """What the dashboard's overview page shows: which areas of the business are switched on."""
+
+    def get(self, request):
+        config = request.tenant.config
+        return Response(
+            {"areas": {name.removeprefix("feature_"): getattr(config, name) for name in sorted(TOGGLES)}}
+        )
+
+
 class ConfigSerializer(serializers.ModelSerializer):
     class Meta:
         model = TenantConfig
-        fields = [
-            "brand_name", "primary_color", "accent_color", "timezone", "locale", "currency",
-            "business_phone", "business_email", "feature_contracts", "feature_dashboard", "feature_chat",
-            "feature_questionnaire", "feature_campaigns",
-        ]  # fmt: skip
+        fields = [field for field in EDITABLE_FIELDS if field != "logo"]  # the logo is uploaded by form
+
+    def to_internal_value(self, data):
+        # DRF drops unknown keys silently; a client sending one (a typo, connector_secrets) must hear no.
+        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
+        if unknown:
+            raise serializers.ValidationError(
+                {key: [ErrorDetail(NOT_EDITABLE, code=TenantErrorCode.FIELD_NOT_EDITABLE)] for key in unknown}
+            )
+        return super().to_internal_value(data)
 
 
 class ConfigApi(APIView):
@@ -41,5 +59,7 @@ class ConfigApi(APIView):
     def patch(self, request):
         serializer = ConfigSerializer(request.tenant.config, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        config = tenant_config_update(config=request.tenant.config, data=serializer.validated_data)
+        config = tenant_config_update(
+            config=request.tenant.config, data=serializer.validated_data, actor=request.user
+        )
         return Response(ConfigSerializer(config).data)

@@ -5,4 +5,5 @@ from dashboard import api
 urlpatterns = [
     path("me/", api.MeApi.as_view(), name="api_me"),
     path("config/", api.ConfigApi.as_view(), name="api_config"),
+    path("dashboard/", api.OverviewApi.as_view(), name="api_dashboard"),
 ]

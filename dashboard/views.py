@@ -21,7 +21,7 @@ def settings_view(request):
     form = TenantConfigForm(request.POST or None, request.FILES or None, instance=config)
     saved = False
     if request.method == "POST" and form.is_valid():
-        tenant_config_update(config=config, data=form.cleaned_data)
+        tenant_config_update(config=config, data=form.cleaned_data, actor=request.user)
         saved = True
         form = TenantConfigForm(instance=config)
     template = "dashboard/settings.html#config-form" if request.htmx else "dashboard/settings.html"

@@ -89,6 +89,8 @@ MIDDLEWARE = [
     # Answers /healthz on every host, before tenant lookup or host validation.
     "inkwell.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "inkwell.headers.PrivateNoStoreMiddleware",
     # Static files on every host, before tenant lookup: the unknown-host and suspended pages use them.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tenants.middleware.TenantMiddleware",
@@ -97,6 +99,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "tenants.middleware.MembershipMiddleware",
+    "tenants.features.FeatureGateMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -180,11 +183,32 @@ if SECURE and not (os.environ.get("INKWELL_SECRET_KEY") and os.environ.get("INKW
     )
 SESSION_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
+if SECURE:
+    # Browsers accept a __Host- cookie only if it is Secure, for Path=/ and without a Domain: no
+    # sibling subdomain (another tenant) or plain-http page can set or shadow it.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
 # No CSRF_TRUSTED_ORIGINS: every form posts to its own host, and a wildcard over the tenant
 # subdomains would let one tenant's pages post into another's.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# django-csp. Everything from the page's own host; scripts and styles only from files: no inline
+# <script>, event-handler attribute, <style> element or style attribute is applied.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Request bodies over this are refused (413) before they are read, by inkwell/bodylimit.py: the
+# largest anyone sends is a 2 MB logo with the settings form around it.
+REQUEST_BODY_MAX_BYTES = 2 * 1024 * 1024 + 256 * 1024
 if SECURE:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # Plain http is redirected to https (/healthz still answers first, for load balancer probes).

@@ -1,11 +1,12 @@
 """Pages of the public host."""
 
 from django.conf import settings
-from django.http import HttpResponsePermanentRedirect
+from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.views.decorators.http import require_http_methods
 
+from inkwell.errors import error_body
 from inkwell.ratelimit import client_address
 from tenants.forms import EmailForm
 from tenants.models import Plan
@@ -31,6 +32,8 @@ def workspace_find(request):
 
 
 def not_found(request, exception=None):
+    if request.path_info.startswith("/api/"):  # API clients get the API's error shape, not a page
+        return JsonResponse(error_body("not_found", "Not found."), status=404)
     return render(request, "404.html", status=404)
 
 

@@ -40,7 +40,7 @@ class UserAdmin(DjangoUserAdmin):
     @admin.action(description="Sign out of every device")
     def sign_out_everywhere(self, request, queryset):
         for user in queryset:
-            signout_everywhere(user=user)
+            signout_everywhere(user=user, actor=request.user)
         self.message_user(request, f"Signed {queryset.count()} people out everywhere.")
 
 

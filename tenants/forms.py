@@ -2,6 +2,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from tenants.models import Plan, TenantConfig
+from tenants.services.config import EDITABLE_FIELDS
+from tenants.validators import validate_no_control_characters
 
 
 class EmailForm(forms.Form):
@@ -21,15 +23,18 @@ class TenantConfigForm(forms.ModelForm):
 
     class Meta:
         model = TenantConfig
-        fields = [
-            "brand_name", "logo", "primary_color", "accent_color", "timezone", "locale", "currency",
-            "business_phone", "business_email", "feature_contracts", "feature_dashboard", "feature_chat",
-            "feature_questionnaire", "feature_campaigns",
-        ]  # fmt: skip
+        fields = EDITABLE_FIELDS
         widgets = {
             "primary_color": forms.TextInput(attrs={"type": "color"}),
             "accent_color": forms.TextInput(attrs={"type": "color"}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Also on the form fields, so the form's own checks (a valid email) don't hide this error.
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField):
+                field.validators.append(validate_no_control_characters)
 
 
 class ProvisionForm(forms.Form):

@@ -19,6 +19,7 @@ from tenants.validators import (
     normalize_phone,
     validate_hex_colour,
     validate_logo_size,
+    validate_no_control_characters,
     validate_phone,
     validate_timezone,
 )
@@ -109,7 +110,7 @@ class Tenant(TenantMixin):
         SUSPENDED = "suspended", "Suspended"
         CANCELED = "canceled", "Canceled"
 
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[validate_no_control_characters])
     subdomain = models.CharField(max_length=40, null=True, blank=True, unique=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROVISIONING)
     plan = models.CharField(max_length=16, choices=Plan.choices, blank=True)
@@ -195,15 +196,22 @@ class TenantConfig(models.Model):
         EN_US = "en-us", "English (United States)"
 
     tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, primary_key=True, related_name="config")
-    brand_name = models.CharField(max_length=120)
+    # Every text field here reaches email subjects, SMS and pages: none may hold control characters.
+    brand_name = models.CharField(max_length=120, validators=[validate_no_control_characters])
     logo = models.ImageField(upload_to=logo_upload_to, blank=True, validators=[validate_logo_size])
     primary_color = models.CharField(max_length=7, default="#1d4ed8", validators=[validate_hex_colour])
     accent_color = models.CharField(max_length=7, default="#f59e0b", validators=[validate_hex_colour])
-    timezone = models.CharField(max_length=64, default="America/Toronto", validators=[validate_timezone])
+    timezone = models.CharField(
+        max_length=64,
+        default="America/Toronto",
+        validators=[validate_timezone, validate_no_control_characters],
+    )
     locale = models.CharField(max_length=5, choices=Locale.choices, default=Locale.EN_CA)
     currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.CAD)
-    business_phone = models.CharField(max_length=20, blank=True, validators=[validate_phone])
-    business_email = models.EmailField(blank=True)
+    business_phone = models.CharField(
+        max_length=20, blank=True, validators=[validate_phone, validate_no_control_characters]
+    )
+    business_email = models.EmailField(blank=True, validators=[validate_no_control_characters])
 
     feature_contracts = models.BooleanField("Contracts", default=True)
     feature_dashboard = models.BooleanField("Dashboard", default=True)
@@ -332,3 +340,31 @@ class TenantStatusEvent(models.Model):
 
     def __str__(self):
         return f"{self.tenant}: {self.from_status} → {self.to_status}"
+
+
+class AuditEvent(models.Model):
+    """Append-only record of a write: who did it, what it was, to which tenant, and what changed.
+
+    Written by tenants.services.audit.audit_record in the same transaction as the write. `data`
+    names what changed and never holds a secret value. `actor_label` keeps who it was (an email
+    for a person; later an API key's or agent's name) even after the user row is gone.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor_label = models.CharField(max_length=200)
+    action = models.CharField(max_length=64)
+    data = models.JSONField(default=dict, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        indexes = [models.Index(fields=["tenant", "-created"]), models.Index(fields=["action", "-created"])]
+
+    def __str__(self):
+        return f"{self.actor_label}: {self.action}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError("Audit events are append-only; they are never changed.")
+        super().save(*args, **kwargs)

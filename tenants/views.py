@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.static import serve
 
 from inkwell.ratelimit import client_address
+from tenants.features import area_is_on
 from tenants.forms import CodeForm, EmailForm, PhoneForm
 from tenants.middleware import SESSION_TENANT_KEY
 from tenants.permissions import member_required
@@ -43,7 +44,8 @@ def _remember_next(request, target: str) -> None:
 
 
 def _next_url(request) -> str:
-    return _safe_next(request, request.session.get(NEXT_KEY)) or "/dashboard/"
+    landing = "/dashboard/" if area_is_on(request.tenant, "/dashboard/") else "/"
+    return _safe_next(request, request.session.get(NEXT_KEY)) or landing
 
 
 def _sign_in(request, user) -> str:
@@ -157,6 +159,6 @@ def signout_view(request):
 @require_POST
 @member_required
 def signout_everywhere_view(request):
-    signin.signout_everywhere(user=request.user)
+    signin.signout_everywhere(user=request.user, actor=request.user, tenant=request.tenant)
     logout(request)
     return redirect("signin")

@@ -36,10 +36,11 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_exists
 
+from tenants.error_codes import TenantErrorCode as E
 from tenants.models import Domain, Membership, Plan, Tenant, TenantConfig, User
 from tenants.selectors import spare_tenants, tenant_host, user_by_email
 from tenants.services.signin import signin_welcome_send
-from tenants.validators import normalize_phone, validate_subdomain
+from tenants.validators import normalize_phone, validate_no_control_characters, validate_subdomain
 
 logger = logging.getLogger(__name__)
 
@@ -199,34 +200,51 @@ def spare_schemas_top_up(*, target: int | None = None) -> int:
 
 
 def _clean_request(*, name, subdomain, owner_email, owner_phone, plan) -> tuple[str, str, str, str]:
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, ValidationError] = {}
     name = (name or "").strip()
     subdomain = (subdomain or "").strip().lower()
     owner_email = (owner_email or "").strip().lower()
+    name_max = Tenant._meta.get_field("name").max_length
     if not name:
-        errors["name"] = ["A business name is required."]
+        errors["name"] = ValidationError("A business name is required.", code=E.NAME_REQUIRED)
+    elif len(name) > name_max:
+        errors["name"] = ValidationError(
+            f"Use at most {name_max} characters for the business name (this one has {len(name)}).",
+            code=E.NAME_TOO_LONG,
+        )
+    else:
+        try:
+            validate_no_control_characters(name)
+        except ValidationError as exc:
+            errors["name"] = exc
     try:
         validate_subdomain(subdomain)
     except ValidationError as exc:
-        errors["subdomain"] = exc.messages
+        errors["subdomain"] = exc
     else:
         if (
             Tenant.objects.filter(subdomain=subdomain).exists()
             or Domain.objects.filter(domain=tenant_host(subdomain)).exists()
             or schema_exists(schema_name_for(subdomain))  # e.g. left behind by a tenant deleted by hand
         ):
-            errors["subdomain"] = [f"The subdomain “{subdomain}” is already taken."]
+            errors["subdomain"] = ValidationError(
+                f"The subdomain “{subdomain}” is already taken.", code=E.SUBDOMAIN_TAKEN
+            )
     try:
         validate_email(owner_email)
     except ValidationError:
-        errors["owner_email"] = ["Enter a valid email address for the owner."]
+        errors["owner_email"] = ValidationError(
+            "Enter a valid email address for the owner.", code=E.INVALID_EMAIL
+        )
     if owner_phone:
         try:
             owner_phone = normalize_phone(owner_phone)
         except ValidationError as exc:
-            errors["owner_phone"] = exc.messages
+            errors["owner_phone"] = exc
     if plan and plan not in Plan.values:
-        errors["plan"] = [f"Choose a plan among: {', '.join(Plan.values)}."]
+        errors["plan"] = ValidationError(
+            f"Choose a plan among: {', '.join(Plan.values)}.", code=E.INVALID_PLAN
+        )
     if errors:
         raise ValidationError(errors)
     return name, subdomain, owner_email, owner_phone or ""

@@ -32,6 +32,7 @@ from inkwell.ratelimit import address_bucket, counter_hit, counter_value, rate_l
 from tenants.messaging import SmsDeliveryError, render_text, sms_send, tenant_email_send
 from tenants.models import SignInToken, Tenant, User
 from tenants.selectors import email_key, member_by_email, member_by_phone, membership_get, tenant_url
+from tenants.services.audit import audit_record
 from tenants.validators import normalize_phone
 
 logger = logging.getLogger(__name__)
@@ -313,9 +314,12 @@ def signin_code_verify(*, tenant: Tenant, challenge: str, code: str, ip: str | N
 # --- sessions ---------------------------------------------------------------------------------------
 
 
-def signout_everywhere(*, user: User) -> None:
-    """End every session of `user` on every device: their session hashes stop matching."""
+@transaction.atomic
+def signout_everywhere(*, user: User, actor: User | str | None, tenant: Tenant | None = None) -> None:
+    """End every session of `user` on every device: their session hashes stop matching.
+    `tenant` is where it was asked from (None: the staff back office)."""
     User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+    audit_record(actor=actor, action="user.signed_out_everywhere", tenant=tenant, data={"user": user.email})
 
 
 def sessions_clear() -> None:

@@ -8,7 +8,7 @@ from tests.conftest import client_for
 
 MEMBER_PAGES = ["/dashboard/"]
 OWNER_PAGES = ["/dashboard/settings/"]
-API = ["/api/v1/me/", "/api/v1/config/"]
+API = ["/api/v1/me/", "/api/v1/config/", "/api/v1/dashboard/"]
 ALL = MEMBER_PAGES + OWNER_PAGES + API
 # Tenant URLs anyone may open: the public site, its theme, icon and logo, and signing in and out.
 PUBLIC_URL_NAMES = {
@@ -23,7 +23,9 @@ PUBLIC_URL_NAMES = {
     "signout",
 }
 # Private URLs covered by the tests below (POST-only ones have their own test).
-PRIVATE_URL_NAMES = {"dashboard", "dashboard_settings", "api_me", "api_config", "signout_everywhere"}
+PRIVATE_URL_NAMES = {
+    "dashboard", "dashboard_settings", "api_me", "api_config", "api_dashboard", "signout_everywhere",
+}  # fmt: skip
 
 
 def _tenant_url_names(patterns=None, names=None) -> set[str]:
@@ -118,7 +120,8 @@ def test_anonymous_is_sent_to_sign_in(alpha, path):
 def test_anonymous_api_call_is_refused(alpha, path):
     response = client_for(alpha).get(path)
     assert response.status_code == 403
-    assert "credentials" in response.json()["detail"]
+    assert response.json()["code"] == "not_authenticated"
+    assert "credentials" in response.json()["message"]
 
 
 @pytest.mark.parametrize("path", MEMBER_PAGES + API)

@@ -43,6 +43,7 @@ class Command(BaseCommand):
                     "business_email": "dispatch@scilla-transport.example",
                     "feature_campaigns": True,
                 },
+                actor=None,
             )
         password = self._staff_password()
         link = signin_link_issue(tenant=result.tenant, user=result.owner)

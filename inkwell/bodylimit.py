@@ -1,0 +1,64 @@
+"""Refuse oversized request bodies before reading them.
+
+Django's ASGI handler reads a whole request body (into memory, then a temporary file) before any
+middleware, form or upload limit runs, so a 50 MB "logo" would be received in full before the
+2 MB check said no. This wrapper sits in front of Django: a declared Content-Length over the limit
+is answered 413 without reading a byte, and a body sent without one (chunked) is cut off as soon
+as it passes the limit.
+"""
+
+import json
+
+from inkwell.errors import error_body
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodySizeLimit:
+    def __init__(self, app, *, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            return await self._refuse(scope, send)
+        received = 0
+        started = False
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        async def watched_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, watched_send)
+        except _BodyTooLarge:
+            if started:
+                raise
+            await self._refuse(scope, send)
+
+    async def _refuse(self, scope, send):
+        message = f"The request is too large: send at most {self.max_bytes / 1024 / 1024:.1f} MB."
+        if scope["path"].startswith("/api/"):
+            content_type = b"application/json"
+            body = json.dumps(error_body("request_too_large", message)).encode()
+        else:
+            content_type, body = b"text/plain; charset=utf-8", message.encode()
+        headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
+                   (b"connection", b"close")]  # fmt: skip
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
