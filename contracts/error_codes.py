@@ -1,0 +1,12 @@
+"""Stable, machine-readable error codes of the contracts app (see tenants/error_codes.py)."""
+
+from enum import StrEnum
+
+
+class ContractErrorCode(StrEnum):
+    INVALID_VIN = "invalid_vin"
+    ILLEGAL_TRANSITION = "illegal_transition"
+    ILLEGAL_MILESTONE = "illegal_milestone"
+    ALREADY_SIGNED = "already_signed"
+    LINK_EXPIRED = "link_expired"
+    CORRECTION_NEEDS_REASON = "correction_needs_reason"
