@@ -35,7 +35,8 @@ logger = logging.getLogger(__name__)
 # Emails sent on behalf of a tenant carry its schema name here, so the outbox can attribute them.
 TENANT_HEADER = "X-Inkwell-Tenant"
 # Once a message has really been delivered, the copy we keep must not be a working credential.
-SIGNIN_LINK_RE = re.compile(r"/sign-in/link/[\w-]+/")
+# Links that are credentials: sign-in links and customers' contract links (/c/<token>/).
+SECRET_LINK_RE = re.compile(r"(/sign-in/link/|/c/)[\w-]{20,}/")
 REDACTED = "[redacted]"
 # Longer than a whole retry schedule (1 + 2 + 4 + 8 minutes): an email still queued after this long
 # since its last try has no task coming (the broker was down when it was queued, or lost the task).
@@ -136,7 +137,7 @@ def tenant_email_send(*, tenant: Tenant, to: str, template: str, context: dict) 
 
 
 def _redact(text: str) -> str:
-    return SIGNIN_LINK_RE.sub(f"/sign-in/link/{REDACTED}/", text)
+    return SECRET_LINK_RE.sub(lambda match: f"{match.group(1)}{REDACTED}/", text)
 
 
 def _html_part(message) -> str:

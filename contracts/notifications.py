@@ -1,0 +1,45 @@
+"""Messages to a contract's customer, by SMS and/or email as the customer prefers.
+
+Every feature that tells the customer something (the link, a reminder, a milestone, the review
+request) goes through `customer_notify`, so the preference, the tenant's branding and the delivery
+record are the same everywhere. Text comes from `contracts/<name>.txt` templates: `sms/contracts/`
+for the SMS, `emails/contracts/<name>.txt` + `.html` for the email.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import connection
+
+from contracts.models import Contract
+from tenants.messaging import SmsDeliveryError, render_text, sms_send, tenant_email_send
+
+logger = logging.getLogger(__name__)
+
+SMS_CHANNELS = {Contract.ContactPreference.SMS, Contract.ContactPreference.BOTH}
+EMAIL_CHANNELS = {Contract.ContactPreference.EMAIL, Contract.ContactPreference.BOTH}
+
+
+def customer_notify(*, contract: Contract, name: str, context: dict, secret: str = "") -> dict[str, str]:
+    """Tell the customer of `contract` something, using template `name`. Returns what happened per
+    channel ("sent", "failed", "skipped"). `secret` (a link token) is blanked from kept SMS copies.
+
+    Runs in the tenant's schema (a request or a tenant task).
+    """
+    tenant = connection.tenant
+    context = {"contract": contract, "brand": tenant.config.brand_name, **context}
+    outcome = {"sms": "skipped", "email": "skipped"}
+    if contract.customer_phone and contract.contact_preference in SMS_CHANNELS:
+        body = render_text(f"sms/contracts/{name}.txt", context).strip()
+        try:
+            sms_send(to=contract.customer_phone, body=body, tenant=tenant, secret=secret)
+            outcome["sms"] = "sent"
+        except SmsDeliveryError:
+            outcome["sms"] = "failed"
+    if contract.customer_email and contract.contact_preference in EMAIL_CHANNELS:
+        tenant_email_send(
+            tenant=tenant, to=contract.customer_email, template=f"emails/contracts/{name}", context=context
+        )
+        outcome["email"] = "sent"
+    return outcome
