@@ -45,7 +45,7 @@ SHARED_APPS = [
     "django_tenants",
     "tenants",
     "billing",
-    "django.contrib.admin",
+    "tenants.apps.StaffAdminConfig",  # django.contrib.admin with the back office's own site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -55,6 +55,9 @@ SHARED_APPS = [
     "rest_framework",
     "django_htmx",
     "template_partials",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 TENANT_APPS = [
     # Each tenant schema gets its own copy of these tables.
@@ -82,11 +85,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "tenants.middleware.MembershipMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "inkwell.errors.DomainErrorMiddleware",
+    # Last, as django-axes asks: turns a locked-out staff login into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -151,7 +157,8 @@ if SECURE:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = int(os.environ.get("INKWELL_HSTS_SECONDS", "0"))
 
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# Axes refuses password checks for a locked-out staff login; tenant sign-in never checks a password.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "signin"
 
 # Field encryption (connector secrets). Comma-separated Fernet keys; the first encrypts, all decrypt,
@@ -168,6 +175,36 @@ SIGNIN_CODE_FAILURES_PER_DAY = 10  # wrong codes per person per day before SMS s
 # (requests, window in seconds)
 SIGNIN_RATE_PER_ADDRESS = (5, 15 * 60)
 SIGNIN_RATE_PER_IP = (20, 15 * 60)
+
+# --- Staff back office -------------------------------------------------------------------------
+# Staff sign in to the admin with a password and, where required, a TOTP code (django-otp).
+# "required" refuses staff without an enrolled authenticator (`manage.py staff_totp_enrol`);
+# "optional" lets staff without one in with the password alone (development), while staff who have
+# one must still give its code.
+STAFF_2FA = os.environ.get("INKWELL_STAFF_2FA") or ("required" if SECURE else "optional")
+if STAFF_2FA not in {"required", "optional"}:
+    raise ImproperlyConfigured("INKWELL_STAFF_2FA must be 'required' or 'optional'.")
+OTP_TOTP_ISSUER = f"Inkwell {INKWELL_DOMAIN}"
+# The admin never shows an enrolled authenticator's secret or QR code again.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Login throttling (django-axes, counted in the database): after this many wrong passwords for one
+# account from one address, that pair is refused, even with the right password, for the cool-off time.
+AXES_FAILURE_LIMIT = int(os.environ.get("INKWELL_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("INKWELL_LOGIN_LOCKOUT_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"  # the admin login form's field (holding the email)
+AXES_CLIENT_IP_CALLABLE = "inkwell.ratelimit.client_address"  # the address the sign-in limits use
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # failures are kept; every successful sign-in is not
+AXES_LOCKOUT_CALLABLE = "tenants.admin_site.lockout_response"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 
 # --- Messaging ---------------------------------------------------------------------------------
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
@@ -285,5 +322,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("INKWELL_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "pgserver": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "pgserver": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # failures and lockouts, not a line for every sign-in
+    },
 }

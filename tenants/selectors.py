@@ -33,6 +33,12 @@ def member_by_phone(*, tenant: Tenant, phone: str) -> User | None:
     return User.objects.filter(phone=phone, is_active=True, memberships__tenant=tenant).first()
 
 
+def tenant_owners(*, tenant: Tenant) -> QuerySet[User]:
+    return User.objects.filter(
+        memberships__tenant=tenant, memberships__role=Membership.Role.OWNER, is_active=True
+    ).order_by("email")
+
+
 def spare_tenants() -> QuerySet[Tenant]:
     return Tenant.objects.filter(status=Tenant.Status.SPARE)
 

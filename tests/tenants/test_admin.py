@@ -54,9 +54,15 @@ def test_staff_suspends_and_reactivates_with_a_history(worlds, staff_client):
     staff_client.post(changelist, {"action": "reactivate", "_selected_action": [alpha.pk]})
     assert Tenant.objects.get(pk=alpha.pk).status == "active"
     events = list(
-        TenantStatusEvent.objects.filter(tenant=alpha).order_by("created").values_list("to_status", flat=True)
+        TenantStatusEvent.objects.filter(tenant=alpha)
+        .order_by("created")
+        .values_list("from_status", "to_status", "actor__email")
     )
-    assert events == ["suspended", "active"]
+    assert events == [
+        ("provisioning", "active", None),  # provisioned by the test setup, with no one acting
+        ("active", "suspended", "staff@example.com"),
+        ("suspended", "active", "staff@example.com"),
+    ]
 
 
 def test_reactivating_an_active_tenant_is_refused_with_a_message(worlds, staff_client):
@@ -65,7 +71,7 @@ def test_reactivating_an_active_tenant_is_refused_with_a_message(worlds, staff_c
         "/admin/tenants/tenant/", {"action": "reactivate", "_selected_action": [alpha.pk]}, follow=True
     )
     assert "cannot become active" in response.content.decode()
-    assert not TenantStatusEvent.objects.filter(tenant=alpha).exists()
+    assert not TenantStatusEvent.objects.filter(tenant=alpha).exclude(reason="provisioned").exists()
 
 
 def test_staff_inspects_a_tenants_own_data(worlds, staff_client):
