@@ -194,7 +194,6 @@ AXES_FAILURE_LIMIT = int(os.environ.get("INKWELL_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("INKWELL_LOGIN_LOCKOUT_MINUTES", "30")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"  # the admin login form's field (holding the email)
-AXES_CLIENT_IP_CALLABLE = "inkwell.ratelimit.client_address"  # the address the sign-in limits use
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True  # failures are kept; every successful sign-in is not
 AXES_LOCKOUT_CALLABLE = "tenants.admin_site.lockout_response"

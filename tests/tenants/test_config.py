@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.db import connection
 
@@ -50,6 +52,16 @@ def test_bad_settings_are_field_errors_and_nothing_is_saved(alpha, field, value,
     assert message in response.content.decode()
     config = TenantConfig.objects.get(pk=alpha.tenant.pk)
     assert config.primary_color != "#112233"  # no part of the form was applied
+
+
+def test_owner_picks_the_timezone_from_a_sorted_list(alpha):
+    html = client_for(alpha, user=alpha.owner).get("/dashboard/settings/").content.decode()
+    select = html[
+        html.index('<select name="timezone"') : html.index("</select>", html.index('name="timezone"'))
+    ]
+    zones = re.findall(r'<option value="([^"]+)"', select)
+    assert len(zones) > 300 and zones == sorted(zones) and "Mars/Olympus" not in zones
+    assert '<option value="America/Toronto" selected>' in select
 
 
 def test_htmx_save_returns_only_the_form(alpha):
