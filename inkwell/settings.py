@@ -196,6 +196,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"  # the admin login form's field (holding the email)
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True  # failures are kept; every successful sign-in is not
+# Masked in the stored failures and logs (the password always is); a code sent with a wrong password
+# may still be unused.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
 AXES_LOCKOUT_CALLABLE = "tenants.admin_site.lockout_response"
 
 AUTH_PASSWORD_VALIDATORS = [

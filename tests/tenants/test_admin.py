@@ -102,13 +102,15 @@ def test_non_staff_cannot_reach_the_admin(worlds):
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
 
 
-def test_demo_load_is_idempotent(worlds, capsys, monkeypatch, tmp_path):
+def test_demo_load_is_idempotent(worlds, capsys, monkeypatch, tmp_path, settings):
     from inkwell import embedded
 
     monkeypatch.setattr(embedded, "STATE_DIR", tmp_path)  # keep the checkout's own .inkwell/ untouched
     call_command("demo_load")
+    settings.STAFF_2FA = "required"  # the printed staff account then needs an authenticator
     call_command("demo_load")
     out = capsys.readouterr().out
+    assert out.count("manage.py staff_totp_enrol staff@inkwell.localhost") == 1
     assert Tenant.objects.filter(subdomain="scilla").count() == 1
     scilla = Tenant.objects.get(subdomain="scilla")
     assert (scilla.config.currency, scilla.config.timezone) == ("CAD", "America/Toronto")

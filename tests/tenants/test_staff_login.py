@@ -65,6 +65,13 @@ def test_wrong_passwords_lock_the_staff_login(staff, failures, allowed):
         assert response.status_code == 429 and LOCKED in response.content.decode()
 
 
+def test_failed_attempts_are_kept_without_password_or_code(staff):
+    admin_login("not-the-password", token="123456")
+    attempt = AccessAttempt.objects.get(username=STAFF, ip_address="203.0.113.7")
+    assert attempt.failures_since_start == 1
+    assert "not-the-password" not in attempt.post_data and "123456" not in attempt.post_data
+
+
 def test_signing_in_clears_the_count_of_wrong_passwords(staff):
     fail(LIMIT - 1)
     assert in_admin(admin_login(PASSWORD)[0])
