@@ -58,7 +58,7 @@ SHARED_APPS = [
     "django_tenants",
     "tenants",
     "billing",
-    "django.contrib.admin",
+    "tenants.apps.StaffAdminConfig",  # django.contrib.admin with the back office's own site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -68,6 +68,9 @@ SHARED_APPS = [
     "rest_framework",
     "django_htmx",
     "template_partials",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 TENANT_APPS = [
     # Each tenant schema gets its own copy of these tables.
@@ -98,12 +101,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "tenants.middleware.MembershipMiddleware",
     "tenants.features.FeatureGateMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "inkwell.errors.DomainErrorMiddleware",
+    # Last, as django-axes asks: turns a locked-out staff login into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -218,7 +224,8 @@ if SECURE:
     SECURE_HSTS_SECONDS = int(os.environ.get("INKWELL_HSTS_SECONDS", str(365 * 24 * 3600)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# Axes refuses password checks for a locked-out staff login; tenant sign-in never checks a password.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "signin"
 
 # Field encryption (connector secrets). Comma-separated Fernet keys; the first encrypts, all decrypt,
@@ -237,6 +244,38 @@ SIGNIN_CODE_FAILURES_PER_DAY = 10  # wrong codes per person per day before SMS s
 # (requests, window in seconds)
 SIGNIN_RATE_PER_ADDRESS = (5, 15 * 60)
 SIGNIN_RATE_PER_IP = (20, 15 * 60)
+
+# --- Staff back office -------------------------------------------------------------------------
+# Staff sign in to the admin with a password and, where required, a TOTP code (django-otp).
+# "required" refuses staff without an enrolled authenticator (`manage.py staff_totp_enrol`);
+# "optional" lets staff without one in with the password alone (development), while staff who have
+# one must still give its code.
+STAFF_2FA = os.environ.get("INKWELL_STAFF_2FA") or ("required" if SECURE else "optional")
+if STAFF_2FA not in {"required", "optional"}:
+    raise ImproperlyConfigured("INKWELL_STAFF_2FA must be 'required' or 'optional'.")
+OTP_TOTP_ISSUER = f"Inkwell {INKWELL_DOMAIN}"
+# The admin never shows an enrolled authenticator's secret or QR code again.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Login throttling (django-axes, counted in the database): after this many wrong passwords for one
+# account from one address, that pair is refused, even with the right password, for the cool-off time.
+AXES_FAILURE_LIMIT = int(os.environ.get("INKWELL_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("INKWELL_LOGIN_LOCKOUT_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"  # the admin login form's field (holding the email)
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # failures are kept; every successful sign-in is not
+# Masked in the stored failures and logs (the password always is); a code sent with a wrong password
+# may still be unused.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
+AXES_LOCKOUT_CALLABLE = "tenants.admin_site.lockout_response"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 
 # --- Messaging ---------------------------------------------------------------------------------
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
@@ -366,5 +405,6 @@ LOGGING = {
         "django.request": {"filters": ["request_host"]},
         "django.db.backends": {"level": "WARNING"},
         "pgserver": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # failures and lockouts, not a line for every sign-in
     },
 }

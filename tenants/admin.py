@@ -6,6 +6,8 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -14,9 +16,9 @@ from django.utils.html import format_html
 from inkwell.errors import DomainError
 from tenants.forms import ProvisionForm, TenantConfigForm
 from tenants.models import Domain, Membership, OutboundMessage, Tenant, TenantConfig, TenantStatusEvent, User
-from tenants.selectors import tenant_data_overview, tenant_url
+from tenants.selectors import tenant_data_overview, tenant_owners, tenant_url
 from tenants.services.provisioning import spare_schemas_top_up, tenant_provision
-from tenants.services.signin import signout_everywhere
+from tenants.services.signin import signin_welcome_send, signout_everywhere
 from tenants.services.status import tenant_reactivate, tenant_suspend
 
 logger = logging.getLogger(__name__)
@@ -37,7 +39,7 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
     actions = ["sign_out_everywhere"]
 
-    @admin.action(description="Sign out of every device")
+    @admin.action(description="Sign out of every device", permissions=["change"])
     def sign_out_everywhere(self, request, queryset):
         for user in queryset:
             signout_everywhere(user=user, actor=request.user)
@@ -79,10 +81,36 @@ class StatusEventInline(admin.TabularInline):
         return False
 
 
+class SpareSchemaFilter(admin.SimpleListFilter):
+    """Spare schemas are plumbing, not customers: hidden from the tenant list unless asked for."""
+
+    title = "spare schemas"
+    parameter_name = "spares"
+    SPARES = Q(subdomain=None, status__in=[Tenant.Status.SPARE, Tenant.Status.PROVISIONING])
+
+    def lookups(self, request, model_admin):
+        return [("shown", "Shown")]
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "Hidden",
+        }
+        yield {
+            "selected": self.value() == "shown",
+            "query_string": changelist.get_query_string({self.parameter_name: "shown"}),
+            "display": "Shown",
+        }
+
+    def queryset(self, request, queryset):
+        return queryset if self.value() == "shown" else queryset.exclude(self.SPARES)
+
+
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
     list_display = ["name", "subdomain", "status", "plan", "created", "site_link"]
-    list_filter = ["status", "plan"]
+    list_filter = [SpareSchemaFilter, "status", "plan"]
     search_fields = ["name", "subdomain", "external_key"]
     readonly_fields = [
         "schema_name",
@@ -95,7 +123,7 @@ class TenantAdmin(admin.ModelAdmin):
     ]
     fields = ["name", "plan", *readonly_fields]
     inlines = [TenantConfigInline, DomainInline, MembershipInline, StatusEventInline]
-    actions = ["suspend", "reactivate"]
+    actions = ["suspend", "reactivate", "resend_welcome"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).exclude(schema_name="public")
@@ -135,11 +163,11 @@ class TenantAdmin(admin.ModelAdmin):
 
     def provision_view(self, request):
         if not self.has_add_permission(request):
-            return redirect("admin:index")
+            raise PermissionDenied
         form = ProvisionForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                result = tenant_provision(**form.cleaned_data)
+                result = tenant_provision(**form.cleaned_data, actor=request.user)
             except ValidationError as exc:
                 form.apply_errors(exc)
             else:
@@ -157,11 +185,12 @@ class TenantAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/tenants/tenant/provision.html", context)
 
     def top_up_view(self, request):
-        if request.method == "POST" and self.has_add_permission(request):
-            made = spare_schemas_top_up()
-            messages.success(
-                request, f"{made} spare schema(s) created; {settings.SPARE_SCHEMAS} are kept ready."
-            )
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        made = spare_schemas_top_up()
+        messages.success(request, f"{made} spare schema(s) created; {settings.SPARE_SCHEMAS} are kept ready.")
         return redirect("admin:tenants_tenant_changelist")
 
     def data_view(self, request, pk):
@@ -189,13 +218,24 @@ class TenantAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"{tenant} {verb}.")
 
-    @admin.action(description="Suspend (site shows “temporarily unavailable”)")
+    @admin.action(description="Suspend (site shows “temporarily unavailable”)", permissions=["change"])
     def suspend(self, request, queryset):
         self._transition(request, queryset, tenant_suspend, "suspended")
 
-    @admin.action(description="Reactivate")
+    @admin.action(description="Reactivate", permissions=["change"])
     def reactivate(self, request, queryset):
         self._transition(request, queryset, tenant_reactivate, "reactivated")
+
+    @admin.action(description="Resend the welcome link to the owner", permissions=["change"])
+    def resend_welcome(self, request, queryset):
+        for tenant in queryset:
+            owners = list(tenant_owners(tenant=tenant)) if tenant.status == Tenant.Status.ACTIVE else []
+            if not owners:
+                self.message_user(request, f"{tenant} has no active owner to welcome.", level=messages.ERROR)
+                continue
+            for owner in owners:
+                signin_welcome_send(tenant=tenant, user=owner)
+            self.message_user(request, f"Welcome link sent to {', '.join(o.email for o in owners)}.")
 
 
 @admin.register(Membership)
@@ -218,3 +258,6 @@ class OutboundMessageAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the delivery log is kept whole

@@ -1,3 +1,6 @@
+import zoneinfo
+from functools import cache
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -18,8 +21,16 @@ class CodeForm(forms.Form):
     code = forms.CharField(label="6-digit code", max_length=12)
 
 
+@cache
+def timezone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+
+
 class TenantConfigForm(forms.ModelForm):
     """The owner-editable part of a tenant's configuration (also used by the staff admin)."""
+
+    # Picked from the list, never typed; the model's validator still guards every other way in.
+    timezone = forms.ChoiceField(label="Timezone", choices=timezone_choices)
 
     class Meta:
         model = TenantConfig

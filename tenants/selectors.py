@@ -67,6 +67,12 @@ def workspaces_of(*, user: User) -> QuerySet[Tenant]:
     )
 
 
+def tenant_owners(*, tenant: Tenant) -> QuerySet[User]:
+    return User.objects.filter(
+        memberships__tenant=tenant, memberships__role=Membership.Role.OWNER, is_active=True
+    ).order_by("email")
+
+
 def spare_tenants() -> QuerySet[Tenant]:
     return Tenant.objects.filter(status=Tenant.Status.SPARE)
 

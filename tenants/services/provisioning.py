@@ -37,7 +37,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_exists
 
 from tenants.error_codes import TenantErrorCode as E
-from tenants.models import Domain, Membership, Plan, Tenant, TenantConfig, User
+from tenants.models import Domain, Membership, Plan, Tenant, TenantConfig, TenantStatusEvent, User
 from tenants.selectors import spare_tenants, tenant_host, user_by_email
 from tenants.services.signin import signin_welcome_send
 from tenants.validators import normalize_phone, validate_no_control_characters, validate_subdomain
@@ -252,7 +252,7 @@ def _clean_request(*, name, subdomain, owner_email, owner_phone, plan) -> tuple[
 
 def _claim(
     spare: Tenant, *, name: str, subdomain: str, owner_email: str, owner_phone: str, owner_name: str,
-    plan: str, external_key: str | None,
+    plan: str, external_key: str | None, actor: User | None,
 ) -> ProvisionResult:  # fmt: skip
     """Turn a locked spare into the new tenant. Must run inside the caller's transaction."""
     old_schema, new_schema = spare.schema_name, schema_name_for(subdomain)
@@ -264,7 +264,8 @@ def _claim(
     spare.plan = plan
     spare.external_key = external_key
     spare.status = Tenant.Status.ACTIVE
-    spare.activated_at = timezone.now()
+    # The tenant comes into being now, not when its spare schema was made.
+    spare.created = spare.activated_at = timezone.now()
     spare.reserved_at = None
     spare.save()
     with connection.cursor() as cursor:
@@ -273,6 +274,10 @@ def _claim(
     TenantConfig.objects.create(tenant=spare, brand_name=name)
     owner = _owner_for(email=owner_email, phone=owner_phone, full_name=owner_name)
     Membership.objects.create(user=owner, tenant=spare, role=Membership.Role.OWNER)
+    TenantStatusEvent.objects.create(
+        tenant=spare, from_status=Tenant.Status.PROVISIONING, to_status=Tenant.Status.ACTIVE,
+        actor=actor, reason="provisioned",
+    )  # fmt: skip
     return ProvisionResult(tenant=spare, owner=owner, created=True)
 
 
@@ -313,8 +318,10 @@ def tenant_provision(
     plan: str = "",
     external_key: str | None = None,
     send_welcome: bool = True,
+    actor: User | None = None,
 ) -> ProvisionResult:
-    """Create a ready-to-use tenant: schema, domain, config, owner and owner membership.
+    """Create a ready-to-use tenant: schema, domain, config, owner and owner membership, and record
+    its move to active with `actor` (who asked: staff in the admin; None for a command or a webhook).
 
     The owner is the existing person with `owner_email` if there is one, used as they are;
     `owner_phone` and `owner_name` only fill in a new person (see `_owner_for`).
@@ -328,7 +335,7 @@ def tenant_provision(
     )
     claim_args = dict(
         name=name, subdomain=subdomain, owner_email=owner_email, owner_phone=owner_phone,
-        owner_name=owner_name, plan=plan, external_key=external_key,
+        owner_name=owner_name, plan=plan, external_key=external_key, actor=actor,
     )  # fmt: skip
     connection.set_schema_to_public()
     reserved: Tenant | None = None  # a spare held back for this call (made by the fallback, or stale)

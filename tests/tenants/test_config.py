@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -45,7 +47,7 @@ def test_owner_saves_settings_and_theme_follows(alpha):
         ("primary_color", "#11223g", "six hex digits"),
         ("accent_color", "#12345", "six hex digits"),
         ("accent_color", "112233", "six hex digits"),
-        ("timezone", "Mars/Olympus", "not a known time zone"),
+        ("timezone", "Mars/Olympus", "Mars/Olympus is not one of the available choices"),
         ("business_phone", "555", "valid phone number"),
         ("currency", "EUR", "Select a valid choice"),
     ],
@@ -60,6 +62,16 @@ def test_bad_settings_are_field_errors_and_nothing_is_saved(alpha, field, value,
     after = TenantConfig.objects.filter(pk=alpha.tenant.pk).values(*fields).get()
     assert after == before  # neither the bad value nor any other part of the form was saved
     assert after[field] != value
+
+
+def test_owner_picks_the_timezone_from_a_sorted_list(alpha):
+    html = client_for(alpha, user=alpha.owner).get("/dashboard/settings/").content.decode()
+    select = html[
+        html.index('<select name="timezone"') : html.index("</select>", html.index('name="timezone"'))
+    ]
+    zones = re.findall(r'<option value="([^"]+)"', select)
+    assert len(zones) > 300 and zones == sorted(zones) and "Mars/Olympus" not in zones
+    assert '<option value="America/Toronto" selected>' in select
 
 
 def test_htmx_save_returns_only_the_form(alpha):

@@ -2,6 +2,7 @@
 
 import secrets
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -51,6 +52,8 @@ class Command(BaseCommand):
         self.stdout.write(f"  owner {result.owner.email} — one-time sign-in link (15 min): {link}")
         self.stdout.write(f"  or sign in by SMS code with {result.owner.phone} (codes print in this console)")
         self.stdout.write(f"Staff admin: {STAFF_EMAIL} / {password}")
+        if settings.STAFF_2FA == "required":
+            self.stdout.write(f"  with an authenticator code: manage.py staff_totp_enrol {STAFF_EMAIL}")
 
     @transaction.atomic
     def _staff_password(self) -> str:
