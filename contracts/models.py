@@ -18,6 +18,23 @@ from contracts.validators import validate_vin
 from tenants.validators import validate_no_control_characters, validate_phone
 
 
+def _user_reference():
+    """A reference from a tenant table to a (public) user, by id only.
+
+    No database constraint and no cascade: Django would run a user's deletion cascade in whatever
+    schema is current, never in every tenant's, and the audit trail must never be rewritten when a
+    person is removed. The email beside it (`actor_label`) keeps saying who it was.
+    """
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+
 class Currency(models.TextChoices):
     CAD = "CAD", "Canadian dollar"
     USD = "USD", "US dollar"
@@ -56,9 +73,7 @@ class ContractTemplate(models.Model):
     terms = models.TextField(help_text="The full terms, in Markdown.")
     consent_text = models.TextField(help_text="What the customer agrees to by signing.")
     created = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    created_by = _user_reference()
 
     class Meta:
         ordering = ["-version"]
@@ -156,9 +171,7 @@ class Contract(models.Model):
     reminders_sent = models.PositiveSmallIntegerField(default=0)
     review_requested_at = models.DateTimeField(null=True, blank=True)
 
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    created_by = _user_reference()
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -255,9 +268,7 @@ class ContractEvent(models.Model):
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=40)
     actor_type = models.CharField(max_length=10, choices=Actor.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    actor = _user_reference()
     actor_label = models.CharField(max_length=200, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=500, blank=True)
