@@ -1,0 +1,271 @@
+"""`make run`'s launcher as real processes: every stop signal stops every process, a killed
+launcher takes its children with it, a busy port stops it before anything starts.
+
+Each launch runs a whole stack (PostgreSQL, Redis, web server, worker, beat) in a temporary state
+directory on a free port, so the developer's `make run` and the test database are never touched.
+The first launch migrates a fresh database; the others in this module find it ready.
+"""
+
+import contextlib
+import http.server
+import json
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import psutil
+import pytest
+
+from inkwell import embedded
+
+RUNNING = "Inkwell is running"
+WORKER_READY = r"celery@\S+ ready\."  # the Celery worker's pool is up
+STOPPING = "Stopping…"
+START_TIMEOUT = 180  # a fresh database is migrated on the first launch
+STOP_TIMEOUT = 15  # what the launcher promises
+LAUNCH_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _ignore_stop_signals() -> None:
+    # What a background job (`setsid make run &`) or `nohup` hands the launcher.
+    for signum in LAUNCH_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+
+
+class Launch:
+    """`python -m inkwell.devstack run` in its own session, with its output collected."""
+
+    def __init__(self, state_dir, port: int):
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "PORT"}
+            and not key.startswith("INKWELL_")
+        }
+        env.update(
+            PORT=str(port),
+            INKWELL_STATE_DIR=str(state_dir),
+            INKWELL_MEDIA_DIR=str(state_dir / "media"),
+            INKWELL_SPARE_SCHEMAS="1",
+        )
+        self.port = port
+        self.state_dir = state_dir
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "inkwell.devstack", "run"],
+            cwd=embedded.CHECKOUT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+            preexec_fn=_ignore_stop_signals,
+        )
+        self.lines: list[str] = []
+        self._ended = False
+        self._changed = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            with self._changed:
+                self.lines.append(line)
+                self._changed.notify_all()
+        with self._changed:
+            self._ended = True
+            self._changed.notify_all()
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, *patterns: str) -> None:
+        with self._changed:
+            self._changed.wait_for(
+                lambda: self._ended or all(re.search(p, self.output) for p in patterns), timeout=START_TIMEOUT
+            )
+        for pattern in patterns:
+            assert re.search(pattern, self.output), self.output + self._postgres_log()
+
+    def _postgres_log(self) -> str:
+        log = self.state_dir / "pg" / "log"
+        return "\nPostgreSQL's log ends with:\n" + log.read_text()[-3000:] if log.exists() else ""
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+
+class Watched:
+    """Pidfds of processes: one turns readable when its process exits, zombie or not, so nothing
+    is polled and no reused PID is mistaken for a survivor."""
+
+    def __init__(self, processes: list[psutil.Process]):
+        self.fds: dict[int, str] = {}
+        for process in processes:
+            with contextlib.suppress(ProcessLookupError):
+                self.fds[os.pidfd_open(process.pid)] = f"{process.pid} {' '.join(process.cmdline()[:4])}"
+
+    def survivors(self, timeout: float) -> list[str]:
+        """The processes still running once all others have exited or `timeout` has passed."""
+        remaining = dict(self.fds)
+        deadline = time.monotonic() + timeout
+        while remaining:
+            ready, _, _ = select.select(list(remaining), [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                break
+            for fd in ready:
+                del remaining[fd]
+        for fd in self.fds:
+            os.close(fd)
+        return list(remaining.values())
+
+
+def _postmaster(state_dir) -> psutil.Process:
+    pid = int((state_dir / "pg" / "postmaster.pid").read_text().splitlines()[0])
+    return psutil.Process(pid)
+
+
+def _release_postgres(state_dir) -> None:
+    """Take and release a handle on the state directory's PostgreSQL, as a second terminal's
+    `manage.py` does: the last handle out stops the server."""
+    subprocess.run(
+        [sys.executable, "-c", "from inkwell import embedded; embedded.postgres_url()"],
+        env={**os.environ, "INKWELL_STATE_DIR": str(state_dir)},
+        cwd=embedded.CHECKOUT,
+        check=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def state_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("launcher")
+    launches: list[Launch] = []
+    yield path, launches
+    # Only a failed test leaves anything behind; clear it so the suite never leaks processes.
+    for launch in launches:
+        launch.kill()
+    if (path / "pg" / "postmaster.pid").exists():
+        _release_postgres(path)
+
+
+@pytest.fixture
+def launch(state_dir):
+    path, launches = state_dir
+
+    def start(port: int | None = None) -> Launch:
+        launches.append(Launch(path, port or _free_port()))
+        return launches[-1]
+
+    return start
+
+
+@pytest.mark.parametrize("signum", LAUNCH_SIGNALS, ids=lambda s: signal.Signals(s).name)
+def test_each_stop_signal_stops_every_process_quietly(launch, state_dir, signum):
+    started = launch()
+    started.wait_for(RUNNING, WORKER_READY)
+    children = psutil.Process(started.process.pid).children(recursive=True)
+    names = [" ".join(child.cmdline()) for child in children]
+    assert sum("redis-server" in name for name in names) == 1
+    assert sum("inkwell.devstack web" in name for name in names) == 1
+    assert sum("celery" in name for name in names) == 4  # worker, its pool of two, beat
+    watched = Watched([*children, _postmaster(state_dir[0])])
+
+    # The whole process group, as a terminal's Ctrl-C or hang-up does; inherited as ignored.
+    os.killpg(started.process.pid, signum)
+
+    assert started.process.wait(timeout=STOP_TIMEOUT) == 0
+    assert watched.survivors(timeout=0) == []
+    assert _port_is_free(started.port)
+    after_stop = started.output.split(STOPPING, 1)[1]
+    assert "Traceback" not in after_stop and "ERROR" not in after_stop, after_stop
+
+
+def test_children_die_with_a_killed_launcher_and_postgres_stops_with_the_next_clean_exit(launch, state_dir):
+    path = state_dir[0]
+    started = launch()
+    started.wait_for(RUNNING, WORKER_READY)
+    children = psutil.Process(started.process.pid).children(recursive=True)
+    watched = Watched(children)
+    postmaster = _postmaster(path)
+
+    os.kill(started.process.pid, signal.SIGKILL)  # the launcher alone: its children see no signal
+    started.process.wait()
+
+    assert watched.survivors(timeout=STOP_TIMEOUT) == []
+    assert _port_is_free(started.port)
+    # PostgreSQL is no child of the launcher: it outlives it, its handle left behind. The next
+    # process to take a handle and release it must stop the server all the same.
+    assert postmaster.is_running()
+    watched = Watched([postmaster])
+    _release_postgres(path)
+    assert watched.survivors(timeout=0) == []
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+def test_a_busy_port_stops_the_launcher_before_anything_starts(tmp_path, host):
+    if host == "::1" and not socket.has_ipv6:
+        pytest.skip("this machine has no IPv6")
+
+    class Healthy(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # another program that would pass for a healthy Inkwell
+            self.send_response(200)
+            self.end_headers()
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    server_class = type("Server", (http.server.HTTPServer,), {"address_family": family})
+    other = server_class((host, 0), Healthy)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    port = other.server_address[1]
+    empty_state = tmp_path / "state"
+    empty_state.mkdir()
+    started = Launch(empty_state, port)
+    try:
+        code = started.process.wait(timeout=STOP_TIMEOUT)
+    finally:
+        started.kill()
+        other.shutdown()
+        other.server_close()
+
+    assert code != 0
+    assert f"port {port} is in use by another program; set PORT=" in started.output
+    assert RUNNING not in started.output
+    assert list(empty_state.iterdir()) == []  # no database, no Redis, not even a secret key
+
+
+def test_pruning_drops_handles_of_dead_processes_and_reused_pids(tmp_path):
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    handles = tmp_path / ".handle_pids.json"
+    handles.write_text(json.dumps([dead.pid, os.getpid()]))
+
+    embedded.prune_stale_pg_handles(tmp_path)
+    assert json.loads(handles.read_text()) == [os.getpid()]
+
+    # Our PID in a list last written before we started: a dead holder's PID that we reused.
+    started = psutil.Process().create_time()
+    os.utime(handles, (started - 60, started - 60))
+    embedded.prune_stale_pg_handles(tmp_path)
+    assert json.loads(handles.read_text()) == []
