@@ -12,12 +12,15 @@ import json
 import os
 import re
 import select
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -29,7 +32,6 @@ WORKER_READY = r"celery@\S+ ready\."  # the Celery worker's pool is up
 STOPPING = "Stopping…"
 START_TIMEOUT = 180  # a fresh database is migrated on the first launch
 STOP_TIMEOUT = 15  # what the launcher promises
-LAUNCH_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def _free_port() -> int:
@@ -50,14 +52,18 @@ def _port_is_free(port: int) -> bool:
 
 def _ignore_stop_signals() -> None:
     # What a background job (`setsid make run &`) or `nohup` hands the launcher.
-    for signum in LAUNCH_SIGNALS:
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, signal.SIG_IGN)
 
 
 class Launch:
-    """`python -m inkwell.devstack run` in its own session, with its output collected."""
+    """`python -m inkwell.devstack run` in its own session, with its output collected.
 
-    def __init__(self, state_dir, port: int):
+    With `hang_up_after`, its output goes to a pseudo-terminal that is closed, as a terminal
+    window is, once every pattern has appeared.
+    """
+
+    def __init__(self, state_dir, port: int, *, hang_up_after: tuple[str, ...] = ()):
         env = {
             key: value
             for key, value in os.environ.items()
@@ -72,39 +78,41 @@ class Launch:
         )
         self.port = port
         self.state_dir = state_dir
+        self._hang_up_after = hang_up_after
+        self._out, child_out = os.openpty() if hang_up_after else os.pipe()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "inkwell.devstack", "run"],
             cwd=embedded.CHECKOUT,
             env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+            stdout=child_out,
+            stderr=child_out,
             start_new_session=True,
             preexec_fn=_ignore_stop_signals,
         )
-        self.lines: list[str] = []
+        os.close(child_out)
+        self.output = ""
         self._ended = False
         self._changed = threading.Condition()
         threading.Thread(target=self._read, daemon=True).start()
 
-    def _read(self) -> None:
-        for line in self.process.stdout:
-            with self._changed:
-                self.lines.append(line)
-                self._changed.notify_all()
-        with self._changed:
-            self._ended = True
-            self._changed.notify_all()
+    def _seen(self, patterns) -> bool:
+        return all(re.search(pattern, self.output) for pattern in patterns)
 
-    @property
-    def output(self) -> str:
-        return "".join(self.lines)
+    def _read(self) -> None:
+        while not self._ended:
+            try:
+                chunk = os.read(self._out, 65536)
+            except OSError:  # a pseudo-terminal reads EIO once no one holds its other side
+                chunk = b""
+            with self._changed:
+                self.output += chunk.decode(errors="replace")
+                self._ended = not chunk or (bool(self._hang_up_after) and self._seen(self._hang_up_after))
+                self._changed.notify_all()
+        os.close(self._out)
 
     def wait_for(self, *patterns: str) -> None:
         with self._changed:
-            self._changed.wait_for(
-                lambda: self._ended or all(re.search(p, self.output) for p in patterns), timeout=START_TIMEOUT
-            )
+            self._changed.wait_for(lambda: self._ended or self._seen(patterns), timeout=START_TIMEOUT)
         for pattern in patterns:
             assert re.search(pattern, self.output), self.output + self._postgres_log()
 
@@ -160,8 +168,10 @@ def _release_postgres(state_dir) -> None:
 
 
 @pytest.fixture(scope="module")
-def state_dir(tmp_path_factory):
-    path = tmp_path_factory.mktemp("launcher")
+def state_dir():
+    # Not under pytest's temporary directory: run as root, pgserver runs PostgreSQL as its own
+    # user, and every pytest session starting on the machine makes that directory private again.
+    path = Path(tempfile.mkdtemp(prefix="inkwell-launcher-"))
     launches: list[Launch] = []
     yield path, launches
     # Only a failed test leaves anything behind; clear it so the suite never leaks processes.
@@ -169,31 +179,36 @@ def state_dir(tmp_path_factory):
         launch.kill()
     if (path / "pg" / "postmaster.pid").exists():
         _release_postgres(path)
+    shutil.rmtree(path)
 
 
 @pytest.fixture
 def launch(state_dir):
     path, launches = state_dir
 
-    def start(port: int | None = None) -> Launch:
-        launches.append(Launch(path, port or _free_port()))
+    def start(**options) -> Launch:
+        launches.append(Launch(path, _free_port(), **options))
         return launches[-1]
 
     return start
 
 
-@pytest.mark.parametrize("signum", LAUNCH_SIGNALS, ids=lambda s: signal.Signals(s).name)
-def test_each_stop_signal_stops_every_process_quietly(launch, state_dir, signum):
-    started = launch()
-    started.wait_for(RUNNING, WORKER_READY)
-    children = psutil.Process(started.process.pid).children(recursive=True)
+def _children(launch: Launch) -> list[psutil.Process]:
+    children = psutil.Process(launch.process.pid).children(recursive=True)
     names = [" ".join(child.cmdline()) for child in children]
     assert sum("redis-server" in name for name in names) == 1
     assert sum("inkwell.devstack web" in name for name in names) == 1
     assert sum("celery" in name for name in names) == 4  # worker, its pool of two, beat
-    watched = Watched([*children, _postmaster(state_dir[0])])
+    return children
 
-    # The whole process group, as a terminal's Ctrl-C or hang-up does; inherited as ignored.
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=lambda s: signal.Signals(s).name)
+def test_a_stop_signal_stops_every_process_quietly(launch, state_dir, signum):
+    started = launch()
+    started.wait_for(RUNNING, WORKER_READY)
+    watched = Watched([*_children(started), _postmaster(state_dir[0])])
+
+    # The whole process group, as a terminal's Ctrl-C does; inherited as ignored.
     os.killpg(started.process.pid, signum)
 
     assert started.process.wait(timeout=STOP_TIMEOUT) == 0
@@ -203,12 +218,24 @@ def test_each_stop_signal_stops_every_process_quietly(launch, state_dir, signum)
     assert "Traceback" not in after_stop and "ERROR" not in after_stop, after_stop
 
 
+def test_closing_the_terminal_stops_every_process(launch, state_dir):
+    started = launch(hang_up_after=(RUNNING, WORKER_READY))
+    started.wait_for(RUNNING, WORKER_READY)
+    watched = Watched([*_children(started), _postmaster(state_dir[0])])
+
+    # The terminal is gone (writing to it fails) and its hang-up reaches the process group.
+    os.killpg(started.process.pid, signal.SIGHUP)
+
+    assert started.process.wait(timeout=STOP_TIMEOUT) == 0
+    assert watched.survivors(timeout=0) == []
+    assert _port_is_free(started.port)
+
+
 def test_children_die_with_a_killed_launcher_and_postgres_stops_with_the_next_clean_exit(launch, state_dir):
     path = state_dir[0]
     started = launch()
     started.wait_for(RUNNING, WORKER_READY)
-    children = psutil.Process(started.process.pid).children(recursive=True)
-    watched = Watched(children)
+    watched = Watched(_children(started))
     postmaster = _postmaster(path)
 
     os.kill(started.process.pid, signal.SIGKILL)  # the launcher alone: its children see no signal
@@ -258,11 +285,14 @@ def test_a_busy_port_stops_the_launcher_before_anything_starts(tmp_path, host):
 def test_pruning_drops_handles_of_dead_processes_and_reused_pids(tmp_path):
     dead = subprocess.Popen(["true"])
     dead.wait()
+    zombie = subprocess.Popen(["true"])
+    os.waitid(os.P_PID, zombie.pid, os.WEXITED | os.WNOWAIT)  # exited, not yet reaped
     handles = tmp_path / ".handle_pids.json"
-    handles.write_text(json.dumps([dead.pid, os.getpid()]))
+    handles.write_text(json.dumps([dead.pid, zombie.pid, os.getpid()]))
 
     embedded.prune_stale_pg_handles(tmp_path)
     assert json.loads(handles.read_text()) == [os.getpid()]
+    zombie.wait()
 
     # Our PID in a list last written before we started: a dead holder's PID that we reused.
     started = psutil.Process().create_time()
