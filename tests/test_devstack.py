@@ -331,3 +331,29 @@ def test_pruning_drops_handles_of_dead_processes_and_reused_pids(tmp_path):
     os.utime(handles, (started - 60, started - 60))
     embedded.prune_stale_pg_handles(tmp_path)
     assert json.loads(handles.read_text()) == []
+
+
+def test_stopping_kills_a_process_that_ignores_sigterm_and_its_own_children(tmp_path):
+    script = tmp_path / "stubborn.py"
+    script.write_text(
+        "import signal, subprocess, sys\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)  # inherited by the grandchild below\n"
+        "if sys.argv[1:] == ['grandchild']:\n"
+        "    print('ready', flush=True)\n"
+        "else:\n"
+        "    subprocess.Popen([sys.executable, __file__, 'grandchild'])\n"
+        "signal.pause()\n"
+    )
+    child = embedded.spawn([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline() == "ready\n"
+    watched = Watched([*psutil.Process(child.pid).children(), psutil.Process(child.pid)])
+
+    stopping = threading.Thread(target=embedded.stop_processes, args=([child],), kwargs={"timeout": 0})
+    stopping.start()
+    stopping.join(STOP_TIMEOUT)
+    try:
+        assert not stopping.is_alive()
+        assert watched.survivors(timeout=STOP_TIMEOUT) == []
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)  # should the test fail
