@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from contracts.error_codes import ContractErrorCode
 from contracts.models import Contract
-from contracts.services.events import contract_event_record
+from contracts.services.events import Actor, contract_event_record
 from inkwell.errors import Conflict
 
 S = Contract.Status
@@ -32,7 +32,7 @@ def contract_lock(contract_id: int) -> Contract:
 
 
 def contract_transition(
-    *, contract: Contract, to: str, actor_type: str, event: str | None = None, **event_fields
+    *, contract: Contract, to: str, actor: Actor, event: str | None = None, data: dict | None = None
 ) -> Contract:
     """Move `contract` to status `to` and record the event (named `event`, default the status).
 
@@ -55,8 +55,6 @@ def contract_transition(
         setattr(contract, stamp, timezone.now())
         fields.append(stamp)
     contract.save(update_fields=fields)
-    data = {"from": previous, "to": to, **event_fields.pop("data", {})}
-    contract_event_record(
-        contract=contract, kind=event or to, actor_type=actor_type, data=data, **event_fields
-    )
+    data = {"from": previous, "to": to, **(data or {})}
+    contract_event_record(contract=contract, kind=event or to, actor=actor, data=data)
     return contract

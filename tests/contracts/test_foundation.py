@@ -9,6 +9,7 @@ from django_tenants.utils import tenant_context
 
 from contracts.milestones import next_step, steps_for
 from contracts.models import Contract, ContractEvent
+from contracts.services.events import Actor
 from contracts.services.status import ALLOWED_TRANSITIONS, contract_lock, contract_transition
 from contracts.validators import vin_check_digit_ok
 from inkwell.errors import Conflict
@@ -56,7 +57,9 @@ def _contract(**fields) -> Contract:
 def test_allowed_moves_apply_and_are_audited(alpha):
     with tenant_context(alpha.tenant), transaction.atomic():
         contract = contract_lock(_contract().pk)
-        contract_transition(contract=contract, to=Contract.Status.SENT, actor_type="owner", actor=alpha.owner)
+        contract_transition(
+            contract=contract, to=Contract.Status.SENT, actor=Actor(type="owner", user=alpha.owner)
+        )
         assert contract.sent_at is not None
         event = ContractEvent.objects.get(contract=contract)
         assert (event.kind, event.actor, event.data) == ("sent", alpha.owner, {"from": "draft", "to": "sent"})
@@ -67,7 +70,7 @@ def test_illegal_moves_are_conflicts_and_change_nothing(alpha, start):
     with tenant_context(alpha.tenant), transaction.atomic():
         contract = contract_lock(_contract(status=start).pk)
         with pytest.raises(Conflict) as raised:
-            contract_transition(contract=contract, to=Contract.Status.SIGNED, actor_type="system")
+            contract_transition(contract=contract, to=Contract.Status.SIGNED, actor=Actor.system())
         assert raised.value.code == "illegal_transition" and raised.value.status_code == 409
         assert Contract.objects.get(pk=contract.pk).status == start
         assert not ContractEvent.objects.filter(contract=contract).exists()
@@ -82,7 +85,7 @@ def test_the_database_refuses_to_rewrite_the_audit_trail(alpha, statement):
     with tenant_context(alpha.tenant):
         with transaction.atomic():
             contract = contract_lock(_contract().pk)
-            contract_transition(contract=contract, to=Contract.Status.SENT, actor_type="system")
+            contract_transition(contract=contract, to=Contract.Status.SENT, actor=Actor.system())
         with (
             pytest.raises((InternalError, ProgrammingError)),
             transaction.atomic(),
