@@ -1,0 +1,56 @@
+"""Contract fixtures: contracts made through the real services, inside a tenant's schema."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django_tenants.utils import tenant_context
+
+from contracts.models import Contract
+from contracts.services.contracts import contract_create
+from contracts.services.events import Actor
+from tenants.models import OutboundMessage
+
+CONTRACT_DATA = dict(
+    customer_name="Ada Client",
+    customer_email="ada@example.com",
+    customer_phone="+14165550777",
+    vehicle_year=2019,
+    vehicle_make="Toyota",
+    vehicle_model="RAV4",
+    vehicle_vin="1HGCM82633A004352",
+    origin="Toronto, ON",
+    destination="Antwerp, Belgium",
+    service_type=Contract.ServiceType.RORO,
+    rate=Decimal("2450.00"),
+    currency="CAD",
+)
+
+
+@pytest.fixture
+def make_contract():
+    """make_contract(world, **fields) → a draft contract of that tenant, created by its owner."""
+
+    def make(world, **fields) -> Contract:
+        with tenant_context(world.tenant):
+            return contract_create(data=CONTRACT_DATA | fields, actor=Actor(type="owner", user=world.owner))
+
+    return make
+
+
+@pytest.fixture
+def send(django_capture_on_commit_callbacks):
+    """send(world, contract): contract_send as its owner, running what it queues after commit."""
+    from contracts.services.contracts import contract_send
+
+    def do(world, contract) -> Contract:
+        with tenant_context(world.tenant), django_capture_on_commit_callbacks(execute=True):
+            return contract_send(contract=contract, actor=Actor(type="owner", user=world.owner))
+
+    return do
+
+
+def texted_link(phone: str) -> str:
+    """The token of the last contract link texted to `phone` (from the outbox)."""
+    body = OutboundMessage.objects.filter(channel="sms", to=phone).latest("pk").body
+    return re.search(r"/c/([\w-]+)/", body).group(1)
