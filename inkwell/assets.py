@@ -8,7 +8,11 @@ nor npm. This module imports nothing from Django: setup.py reads it before anyth
 from pathlib import Path
 
 # static URL prefix -> directory under node_modules/
-NPM_ASSETS = {"vendor/htmx": "htmx.org/dist"}
+NPM_ASSETS = {
+    "vendor/htmx": "htmx.org/dist",
+    "vendor/signature_pad": "signature_pad/dist",  # the customer's drawn signature
+    "vendor/inter": "@fontsource/inter/files",  # the contract PDF's typeface (WeasyPrint loads it by @font-face)
+}
 # Where setup.py puts them inside the installed package (the same layout as node_modules/).
 BUNDLED_DIR = Path(__file__).resolve().parent / "npm_assets"
 
