@@ -26,6 +26,12 @@ def second_factor_missing_is_allowed(user) -> bool:
 class StaffAuthenticationForm(OTPAdminAuthenticationForm):
     """The admin login: email, password and the authenticator's current code."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["otp_token"].label = "Authenticator code"
+        if settings.STAFF_2FA == "optional":
+            self.fields["otp_token"].help_text = "Only if you have set up an authenticator app."
+
     def clean_otp(self, user):
         if user is None:  # the password was wrong; that error is already on the form
             return
