@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from celery import Task
-from django_tenants.utils import get_public_schema_name, schema_context
+from django_tenants.utils import get_public_schema_name, tenant_context
 
 
 def for_each_tenant(task: Task, **kwargs) -> int:
@@ -15,15 +15,12 @@ def for_each_tenant(task: Task, **kwargs) -> int:
     """
     from tenants.models import Tenant
 
-    schemas = (
-        Tenant.objects.filter(status=Tenant.Status.ACTIVE)
-        .exclude(schema_name=get_public_schema_name())
-        .order_by("pk")
-        .values_list("schema_name", flat=True)
-    )
+    tenants = Tenant.objects.filter(status=Tenant.Status.ACTIVE).exclude(schema_name=get_public_schema_name())
     queued = 0
-    for schema in schemas:
-        with schema_context(schema):
+    for tenant in tenants.order_by("pk"):
+        # The tenant itself, not only its schema name: a task run inline (tests, eager mode) finds the
+        # real tenant on the connection, as a worker's schema switch gives it.
+        with tenant_context(tenant):
             task.apply_async(kwargs=kwargs)
         queued += 1
     return queued
