@@ -150,6 +150,8 @@ def test_domestic_moves_skip_port_vessel_and_customs(alpha, signed, advance):
     advance(alpha, contract, "transit")
     with pytest.raises(Conflict):
         advance(alpha, contract, "arrived")
+    with tenant_context(alpha.tenant), pytest.raises(Conflict):
+        contract_milestone_correct(contract=contract, step="port", reason="typo", actor=staff(alpha))
     advance(alpha, contract, "delivered")
     with pytest.raises(Conflict) as raised:
         advance(alpha, contract, "delivered")
