@@ -6,7 +6,7 @@ from urllib.parse import parse_qs
 import pytest
 import responses
 from django.core import mail
-from django.test import override_settings
+from django.test import Client, override_settings
 from django_tenants.utils import tenant_context
 from twilio.request_validator import RequestValidator
 
@@ -208,3 +208,15 @@ def test_other_replies_go_to_the_handlers_features_register(public_client, monke
     unclaimed = inbound(public_client, "hello?")
     assert unclaimed.status_code == 200 and "<Message>" not in unclaimed.text
     assert seen == ["7", "hello?"]
+
+
+def test_staff_see_opt_outs_but_cannot_undo_them(public_client):
+    from tenants.models import User
+
+    inbound(public_client, "STOP")
+    staff = Client(HTTP_HOST="localhost")
+    staff.force_login(User.objects.create_superuser("staff@example.com", "pw-for-tests"))
+    assert PHONE in staff.get("/admin/tenants/smsoptout/").text
+    opt_out = SmsOptOut.objects.get(phone=PHONE)
+    assert staff.post(f"/admin/tenants/smsoptout/{opt_out.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert SmsOptOut.objects.filter(phone=PHONE).exists()
