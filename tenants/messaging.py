@@ -98,6 +98,7 @@ def sms_send(
     )
     if SmsOptOut.objects.filter(phone=to).exists():
         record.status = OutboundMessage.Status.SKIPPED
+        # Never delivered, so a code or link in it must not become readable in the admin either.
         record.body = body.replace(secret, REDACTED) if secret else body
         record.error = "opted out"
         record.save()
