@@ -10,3 +10,5 @@ class ContractErrorCode(StrEnum):
     ALREADY_SIGNED = "already_signed"
     LINK_EXPIRED = "link_expired"
     CORRECTION_NEEDS_REASON = "correction_needs_reason"
+    # c-track (issue 15 §8)
+    UNKNOWN_MILESTONE = "unknown_milestone"

@@ -14,11 +14,19 @@ from django.db import connection
 
 from contracts.models import Contract
 from tenants.messaging import SmsDeliveryError, render_text, sms_send, tenant_email_send
+from tenants.models import OutboundMessage
 
 logger = logging.getLogger(__name__)
 
 SMS_CHANNELS = {Contract.ContactPreference.SMS, Contract.ContactPreference.BOTH}
 EMAIL_CHANNELS = {Contract.ContactPreference.EMAIL, Contract.ContactPreference.BOTH}
+REF_PREFIX = "contract:"
+
+
+def contract_ref(contract: Contract) -> str:
+    """The OutboundMessage.ref of a message about `contract` (with the message's tenant, it names
+    the contract), so a delivery report can be added to the contract's audit trail."""
+    return f"{REF_PREFIX}{contract.pk}"
 
 
 def customer_notify(*, contract: Contract, name: str, context: dict, secret: str = "") -> dict[str, str]:
@@ -33,8 +41,14 @@ def customer_notify(*, contract: Contract, name: str, context: dict, secret: str
     if contract.customer_phone and contract.contact_preference in SMS_CHANNELS:
         body = render_text(f"sms/contracts/{name}.txt", context).strip()
         try:
-            sms_send(to=contract.customer_phone, body=body, tenant=tenant, secret=secret)
-            outcome["sms"] = "sent"
+            record = sms_send(
+                to=contract.customer_phone,
+                body=body,
+                tenant=tenant,
+                secret=secret,
+                ref=contract_ref(contract),
+            )
+            outcome["sms"] = "skipped" if record.status == OutboundMessage.Status.SKIPPED else "sent"
         except SmsDeliveryError:
             outcome["sms"] = "failed"
     if contract.customer_email and contract.contact_preference in EMAIL_CHANNELS:

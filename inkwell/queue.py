@@ -22,9 +22,10 @@ logger = logging.getLogger(__name__)
 QUEUE_DOWN = "We can't queue that right now. Try again in a minute."
 
 
-def _send(task: Task, kwargs: dict, *, raise_unavailable: bool) -> None:
+def _send(task: Task, kwargs: dict, *, raise_unavailable: bool, schema: str) -> None:
     try:
-        task.apply_async(kwargs=kwargs)
+        # tenant-schemas-celery runs the task in the schema named here (see inkwell/celery.py).
+        task.apply_async(kwargs=kwargs, headers={"_schema_name": schema})
     except KombuOperationalError as exc:
         logger.error("Cannot queue %s: %s", task.name, exc)
         if raise_unavailable:
@@ -38,8 +39,13 @@ def _in_transaction() -> bool:
 
 
 def enqueue_on_commit(task: Task, /, **kwargs) -> None:
-    """Queue `task` with keyword arguments (ids, not objects) once the current transaction commits."""
+    """Queue `task` with keyword arguments (ids, not objects) once the current transaction commits.
+
+    The task runs in the schema current now, not at commit: a transaction may visit several tenants'
+    schemas (a fan-out, a public-schema webhook reaching into a tenant) before it commits.
+    """
+    schema = connection.schema_name
     if _in_transaction():
-        transaction.on_commit(partial(_send, task, kwargs, raise_unavailable=False))
+        transaction.on_commit(partial(_send, task, kwargs, raise_unavailable=False, schema=schema))
     else:
-        _send(task, kwargs, raise_unavailable=True)
+        _send(task, kwargs, raise_unavailable=True, schema=schema)

@@ -363,6 +363,8 @@ CELERY_BEAT_SCHEDULE = {
     "signin-tokens-purge": {"task": "tenants.tasks.signin_tokens_purge", "schedule": 3600.0},
     "sessions-clear": {"task": "tenants.tasks.sessions_clear", "schedule": 86400.0},
     "emails-requeue-stale": {"task": "tenants.tasks.emails_requeue_stale", "schedule": 600.0},
+    # c-track (issue 15 §8–9): per tenant, hourly: expiry, reminders, review requests (local time).
+    "contracts-sweep": {"task": "contracts.tasks.contracts_sweep_all", "schedule": 3600.0},
 }
 CELERY_TIMEZONE = "UTC"
 

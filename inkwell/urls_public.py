@@ -5,6 +5,7 @@ from django.urls import path, re_path
 
 from inkwell import views
 from tenants import views as tenant_views
+from tenants import webhooks as tenant_webhooks
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,6 +14,9 @@ urlpatterns = [
     path("find-workspace/", views.workspace_find, name="workspace_find"),
     path("admin/", admin.site.urls),
     re_path(r"^media/(?P<path>.+)$", tenant_views.media, name="media"),
+    # c-track (issue 15 §10): Twilio's delivery reports and inbound SMS.
+    path("webhooks/twilio/status/", tenant_webhooks.twilio_status, name="twilio_status"),
+    path("webhooks/twilio/inbound/", tenant_webhooks.twilio_inbound, name="twilio_inbound"),
 ]
 
 handler404 = "inkwell.views.not_found"

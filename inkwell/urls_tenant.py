@@ -2,6 +2,7 @@
 
 from django.urls import include, path, re_path
 
+from contracts import api_tracking, views_tracking
 from inkwell import views
 from tenants import views as tenant_views
 
@@ -13,6 +14,17 @@ urlpatterns = [
     path("dashboard/", include("dashboard.urls")),
     path("api/v1/", include("dashboard.api_urls")),
     re_path(r"^media/(?P<path>.+)$", tenant_views.media, name="media"),
+    # c-track (issue 15 §8): moving a shipment's milestones, from the contract page and the API.
+    path(
+        "contracts/<int:pk>/milestones/",
+        views_tracking.contract_milestone_post,
+        name="contract_milestone_post",
+    ),
+    path(
+        "api/v1/contracts/<int:pk>/milestones/",
+        api_tracking.ContractMilestonesApi.as_view(),
+        name="api_contract_milestones",
+    ),
 ]
 
 handler404 = "inkwell.views.not_found"

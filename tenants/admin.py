@@ -15,7 +15,16 @@ from django.utils.html import format_html
 
 from inkwell.errors import DomainError
 from tenants.forms import ProvisionForm, TenantConfigForm
-from tenants.models import Domain, Membership, OutboundMessage, Tenant, TenantConfig, TenantStatusEvent, User
+from tenants.models import (
+    Domain,
+    Membership,
+    OutboundMessage,
+    SmsOptOut,
+    Tenant,
+    TenantConfig,
+    TenantStatusEvent,
+    User,
+)
 from tenants.selectors import tenant_data_overview, tenant_owners, tenant_url
 from tenants.services.provisioning import spare_schemas_top_up, tenant_provision
 from tenants.services.signin import signin_welcome_send, signout_everywhere
@@ -261,3 +270,20 @@ class OutboundMessageAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # the delivery log is kept whole
+
+
+# c-track (issue 15 §10): who texted STOP. Read-only: only the person, by texting START, undoes it.
+@admin.register(SmsOptOut)
+class SmsOptOutAdmin(admin.ModelAdmin):
+    list_display = ["phone", "keyword", "created"]
+    search_fields = ["phone"]
+    readonly_fields = ["phone", "keyword", "created"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -24,11 +24,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.template import Context, engines
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from inkwell.errors import ServiceUnavailable
 from inkwell.queue import enqueue_on_commit
-from tenants.models import OutboundMessage, Tenant
+from tenants.models import OutboundMessage, SmsOptOut, Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +66,12 @@ def _twilio_send(*, to: str, body: str) -> str:
     from twilio.rest import Client
 
     client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
+    # Twilio reports delivered/undelivered/failed to the public host (tenants/webhooks.py).
+    callback = settings.INKWELL_PUBLIC_URL + reverse("twilio_status", urlconf=settings.PUBLIC_SCHEMA_URLCONF)
     try:
-        message = client.messages.create(to=to, from_=settings.TWILIO_FROM_NUMBER, body=body)
+        message = client.messages.create(
+            to=to, from_=settings.TWILIO_FROM_NUMBER, body=body, status_callback=callback
+        )
     except TwilioException as exc:
         raise SmsDeliveryError(str(exc)) from exc
     return message.sid
@@ -77,16 +82,27 @@ def _echo(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def sms_send(*, to: str, body: str, tenant: Tenant | None = None, secret: str = "") -> OutboundMessage:
+def sms_send(
+    *, to: str, body: str, tenant: Tenant | None = None, secret: str = "", ref: str = ""
+) -> OutboundMessage:
     """Send one SMS through the configured backend and record it. Raises SmsDeliveryError on failure.
 
     `secret` (a sign-in code, say) is blanked out of the kept copy when the SMS really goes out.
+    `ref` names what the message is about ("contract:42" in `tenant`'s schema) for delivery reports.
+    A number that texted STOP gets nothing: the record says "skipped" and no provider is called.
     """
     backend = settings.SMS_BACKEND
     kept = body.replace(secret, REDACTED) if secret and backend != "outbox" else body
     record = OutboundMessage(
-        channel=OutboundMessage.Channel.SMS, tenant=tenant, to=to, body=kept, backend=backend
+        channel=OutboundMessage.Channel.SMS, tenant=tenant, to=to, body=kept, backend=backend, ref=ref
     )
+    if SmsOptOut.objects.filter(phone=to).exists():
+        record.status = OutboundMessage.Status.SKIPPED
+        # Never delivered, so a code or link in it must not become readable in the admin either.
+        record.body = body.replace(secret, REDACTED) if secret else body
+        record.error = "opted out"
+        record.save()
+        return record
     if backend == "outbox":
         record.status = OutboundMessage.Status.STORED
         record.save()

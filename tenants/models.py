@@ -295,6 +295,10 @@ class OutboundMessage(models.Model):
         QUEUED = "queued", "Queued (being delivered)"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        # c-track (issue 15 §10): what the provider's status callback reports, and refusals.
+        DELIVERED = "delivered", "Delivered (confirmed by the provider)"
+        UNDELIVERED = "undelivered", "Undelivered (the carrier gave up)"
+        SKIPPED = "skipped", "Skipped (the number opted out)"
 
     channel = models.CharField(max_length=5, choices=Channel.choices)
     tenant = models.ForeignKey(Tenant, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -306,8 +310,11 @@ class OutboundMessage(models.Model):
     body = models.TextField()
     html_body = models.TextField(blank=True)
     backend = models.CharField(max_length=40)
-    status = models.CharField(max_length=6, choices=Status.choices)
+    status = models.CharField(max_length=12, choices=Status.choices)
     provider_id = models.CharField(max_length=64, blank=True)
+    # What the message was about, e.g. "contract:42" (in `tenant`'s schema), so a delivery report
+    # arriving on the public host can reach that record's history.
+    ref = models.CharField(max_length=64, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True, help_text="The last delivery error.")
@@ -319,6 +326,10 @@ class OutboundMessage(models.Model):
             models.Index(fields=["to", "-created"]),
             # The few emails still waiting, for the sweep that requeues lost deliveries.
             models.Index(fields=["created"], condition=models.Q(status="queued"), name="outbound_queued"),
+            # Delivery reports name the message by the provider's id (Twilio's MessageSid).
+            models.Index(
+                fields=["provider_id"], condition=~models.Q(provider_id=""), name="outbound_provider_id"
+            ),
         ]
 
     def __str__(self):
@@ -368,3 +379,20 @@ class AuditEvent(models.Model):
         if not self._state.adding:
             raise ValueError("Audit events are append-only; they are never changed.")
         super().save(*args, **kwargs)
+
+
+class SmsOptOut(models.Model):
+    """A phone number that texted STOP: no tenant sends it SMS until it texts START (email continues).
+
+    Public schema: the number opted out of the platform's sending number, whichever tenant texted it.
+    """
+
+    phone = models.CharField(max_length=20, unique=True)
+    keyword = models.CharField(max_length=20, blank=True, help_text="What the person texted.")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "SMS opt-out"
+
+    def __str__(self):
+        return self.phone

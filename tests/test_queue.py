@@ -55,3 +55,23 @@ def test_a_broker_outage_after_commit_does_not_undo_the_write(
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         enqueue_on_commit(tasks.signin_tokens_purge)
     assert "Cannot queue" in caplog.text
+
+
+def test_a_task_runs_in_the_schema_it_was_queued_from_not_the_one_at_commit(
+    monkeypatch, alpha, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django_tenants.utils import tenant_context
+
+    headers = []
+    monkeypatch.setattr(
+        tasks.signin_tokens_purge,
+        "apply_async",
+        lambda *a, **kw: headers.append(kw["headers"]["_schema_name"]),
+    )
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        with tenant_context(alpha.tenant):
+            enqueue_on_commit(tasks.signin_tokens_purge)
+        # committed back in public, as a fan-out or a public webhook that reached into a tenant would
+        assert connection.schema_name == "public"
+    assert headers == [alpha.tenant.schema_name]

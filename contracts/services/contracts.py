@@ -10,6 +10,7 @@ from contracts.notifications import customer_notify
 from contracts.services.events import Actor, contract_event_record
 from contracts.services.links import contract_link_issue
 from contracts.services.status import contract_lock, contract_transition
+from contracts.services.timing import tenant_zone
 from inkwell.queue import enqueue_on_commit
 from tenants.selectors import tenant_url
 
@@ -128,12 +129,19 @@ def contract_link_deliver(*, contract_id: int, send_event_id: int) -> bool:
     already = ContractEvent.objects.filter(contract=contract, kind="link_delivered", data__send=send_event_id)
     if already.exists() or contract.events.filter(kind__in=["sent", "resent"], pk__gt=send_event_id).exists():
         return False  # delivered already, or a newer send supersedes this one
-    token = contract_link_issue(contract=contract)
+    # c-track (issue 15 §9): a reminder (see contracts/services/reminders.py) is a fresh link that
+    # keeps the deadline of the link it replaces.
+    reminder = contract.events.filter(pk=send_event_id, kind="reminded").exists()
+    token = contract_link_issue(contract=contract, expires_at=contract.link_expires_at if reminder else None)
     url = tenant_url(connection.tenant, f"/c/{token}/")
     outcome = customer_notify(
         contract=contract,
-        name="link",
-        context={"url": url, "days": PortalSettings.load().link_ttl_days},
+        name="reminder" if reminder else "link",
+        context={
+            "url": url,
+            "days": PortalSettings.load().link_ttl_days,
+            "expires": timezone.localtime(contract.link_expires_at, tenant_zone()),
+        },
         secret=token,
     )
     contract_event_record(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
@@ -31,15 +31,18 @@ def link_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def contract_link_issue(*, contract: Contract) -> str:
-    """Give `contract` a new link (the old one stops working) and return its token.
+def contract_link_issue(*, contract: Contract, expires_at: datetime | None = None) -> str:
+    """Give `contract` a new link (the old one stops working) and return its token. It expires at
+    `expires_at` (a reminder keeps the deadline it carries) or after the tenant's link lifetime.
 
     The caller saves nothing else: this writes the digest and expiry itself, inside the caller's
     transaction when there is one.
     """
     token = secrets.token_urlsafe(32)
     contract.link_digest = link_digest(token)
-    contract.link_expires_at = timezone.now() + timedelta(days=PortalSettings.load().link_ttl_days)
+    contract.link_expires_at = expires_at or timezone.now() + timedelta(
+        days=PortalSettings.load().link_ttl_days
+    )
     contract.save(update_fields=["link_digest", "link_expires_at", "updated"])
     return token
 

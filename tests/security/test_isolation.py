@@ -26,6 +26,8 @@ PUBLIC_URL_NAMES = {
 PRIVATE_URL_NAMES = {
     "dashboard", "dashboard_settings", "api_me", "api_config", "api_dashboard", "signout_everywhere",
 }  # fmt: skip
+# c-track: POST-only, non-members and anonymous tried in tests/contracts/test_tracking.py.
+PRIVATE_URL_NAMES |= {"contract_milestone_post", "api_contract_milestones"}
 
 
 def _tenant_url_names(patterns=None, names=None) -> set[str]:

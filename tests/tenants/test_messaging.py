@@ -51,7 +51,13 @@ def test_twilio_backend_sends_through_the_rest_api(alpha):
     )
     record = sms_send(to="+14165550101", body="Hi", tenant=alpha.tenant)
     sent = parse_qs(responses.calls[0].request.body)
-    assert sent == {"To": ["+14165550101"], "From": ["+15005550006"], "Body": ["Hi"]}
+    assert sent == {
+        "To": ["+14165550101"],
+        "From": ["+15005550006"],
+        "Body": ["Hi"],
+        # Delivery reports come back to the public host (tests/test_twilio_webhooks.py).
+        "StatusCallback": ["http://localhost:8000/webhooks/twilio/status/"],
+    }
     assert responses.calls[0].request.headers["Authorization"].startswith("Basic ")
     record.refresh_from_db()
     assert (record.status, record.provider_id, record.backend) == ("sent", "SM" + "a" * 32, "twilio")

@@ -1,0 +1,68 @@
+"""POST /api/v1/contracts/<id>/milestones/: move a shipment one step forward, or correct it back."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from contracts.milestones import STEPS
+from contracts.models import Contract, ContractEvent, Milestone
+from contracts.services.events import Actor
+from contracts.services.tracking import contract_milestone_advance, contract_milestone_correct
+
+
+class MilestoneMoveSerializer(serializers.Serializer):
+    """Either {"step", "note", "eta"} (forward) or {"correct_to", "reason"} (back); steps by key or index."""
+
+    step = serializers.CharField(required=False, max_length=20)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+    eta = serializers.DateField(required=False, allow_null=True, default=None)
+    correct_to = serializers.CharField(required=False, max_length=20)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+    def validate(self, attrs):
+        if ("step" in attrs) == ("correct_to" in attrs):
+            raise serializers.ValidationError(
+                "Send either step (to move forward) or correct_to with a reason (to move back).",
+                code="step_or_correction",
+            )
+        return attrs
+
+
+def milestone_json(milestone: Milestone) -> dict:
+    step = STEPS[milestone.step]
+    return {
+        "step": step.key,
+        "index": step.index,
+        "label": step.label,
+        "note": milestone.note,
+        "eta": milestone.eta.isoformat() if milestone.eta else None,
+        "correction_reason": milestone.correction_reason,
+        "created": milestone.created.isoformat(),
+    }
+
+
+class ContractMilestonesApi(APIView):
+    def post(self, request, pk: int):
+        contract = get_object_or_404(Contract, pk=pk)
+        serializer = MilestoneMoveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        actor = Actor.from_request(request, type=ContractEvent.Actor.OWNER)
+        if "step" in data:
+            milestone = contract_milestone_advance(
+                contract=contract,
+                step_key_or_index=data["step"],
+                actor=actor,
+                note=data["note"],
+                eta=data["eta"],
+            )
+        else:
+            milestone = contract_milestone_correct(
+                contract=contract, step=data["correct_to"], reason=data["reason"], actor=actor
+            )
+        return Response(
+            {"contract": contract.pk, "milestone": milestone_json(milestone)}, status=status.HTTP_201_CREATED
+        )
