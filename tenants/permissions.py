@@ -50,3 +50,13 @@ class IsTenantOwnerForWrites(IsTenantMember):
         if not super().has_permission(request, view):
             return False
         return request.method in SAFE_METHODS or request._request.membership.is_owner
+
+
+class IsTenantMemberOrApiKey(IsTenantMember):
+    """DRF: members (session) or this tenant's API keys (the authentication class only accepts a key
+    of the host's own tenant)."""
+
+    def has_permission(self, request, view):
+        from tenants.models import ApiKey
+
+        return isinstance(request.auth, ApiKey) or super().has_permission(request, view)
