@@ -148,3 +148,14 @@ def test_pages_are_for_members_and_off_with_the_area(alpha, beta):
     client = client_for(alpha, user=alpha.owner)
     assert client.get("/contracts/").status_code == 404
     assert "/contracts/" not in client.get("/dashboard/settings/").content.decode()
+
+
+def test_the_milestone_form_is_included_once_a_template_provides_it(alpha, make_contract, monkeypatch):
+    from contracts import views
+
+    contract = make_contract(alpha)
+    client = client_for(alpha, user=alpha.owner)
+    assert client.get(f"/contracts/{contract.pk}/").context["milestone_form_template"] is None
+    monkeypatch.setattr(views, "MILESTONE_FORM", "sms/contracts/link.txt")  # any template that exists
+    page = client.get(f"/contracts/{contract.pk}/").content.decode()
+    assert "is ready to read and sign" in page
