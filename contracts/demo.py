@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from contracts.models import Contract, Milestone, Signature
+from contracts.models import Contract, Milestone, PortalSettings, Signature
 from contracts.services.contracts import contract_create, contract_send, contract_void
 from contracts.services.events import Actor, contract_event_record
 from contracts.services.status import contract_lock, contract_transition
@@ -214,8 +214,13 @@ DEMO: list[tuple[str, int | None, dict]] = [
 ]
 
 
-def _customer(index: int) -> Actor:
-    return Actor(type="customer", label="customer", ip=f"203.0.113.{10 + index}", user_agent=CUSTOMER_BROWSER)
+def _customer(index: int, contract: Contract) -> Actor:
+    return Actor(
+        type="customer",
+        label=contract.customer_name,
+        ip=f"203.0.113.{10 + index}",
+        user_agent=CUSTOMER_BROWSER,
+    )
 
 
 def _view(contract: Contract, customer: Actor) -> None:
@@ -240,13 +245,14 @@ def _sign(contract: Contract, customer: Actor) -> None:
 
 
 def _milestones(contract: Contract, reached: int, staff: Actor) -> None:
-    from contracts.milestones import steps_for
+    from contracts.milestones import DELIVERED, steps_for
 
     today = timezone.localdate()
     for step in steps_for(contract.service_type):
         if step.index > reached:
             break
-        eta = today + timedelta(days=3 * (reached - step.index + 1)) if step.index == reached else None
+        # The step reached so far gives the date the next one is expected; a delivery expects nothing.
+        eta = today + timedelta(days=3) if step.index == reached != DELIVERED else None
         Milestone.objects.create(contract=contract, step=step.index, eta=eta)
         contract_event_record(
             contract=contract, kind="milestone", actor=staff, data={"step": step.index, "label": step.label}
@@ -260,6 +266,10 @@ def contracts_demo_load(*, owner: User) -> int:
     Safe to run again: a customer already there is left as it is."""
     staff = Actor(type="owner", user=owner)
     today = timezone.localdate()
+    portal = PortalSettings.load()
+    if not Contract.objects.exists() and portal.reference_prefix == "IW":
+        portal.reference_prefix = "SC"  # Scilla's own numbering, e.g. SC-2026-0042
+        portal.save(update_fields=["reference_prefix"])
     made = 0
     for index, (stage, reached, fields) in enumerate(DEMO):
         if Contract.objects.filter(customer_email=fields["customer_email"]).exists():
@@ -280,7 +290,7 @@ def contracts_demo_load(*, owner: User) -> int:
             )
             continue
         contract = contract_send(contract=contract, actor=staff)
-        customer = _customer(index)
+        customer = _customer(index, contract)
         if stage == "expired":
             contract_transition(contract=contract_lock(contract.pk), to=S.EXPIRED, actor=Actor.system())
         if stage in {"viewed", "signed"}:

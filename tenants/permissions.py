@@ -12,7 +12,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from inkwell.errors import NotAllowed
-from tenants.models import Membership
+from tenants.models import ApiKey, Membership
 
 
 def member_required(view=None, *, role: str | None = None):
@@ -57,6 +57,4 @@ class IsTenantMemberOrApiKey(IsTenantMember):
     of the host's own tenant)."""
 
     def has_permission(self, request, view):
-        from tenants.models import ApiKey
-
         return isinstance(request.auth, ApiKey) or super().has_permission(request, view)

@@ -18,7 +18,7 @@ def test_demo_contracts_cover_every_stage_and_load_once(worlds, capsys, monkeypa
     assert capsys.readouterr().out.count("12 demo contracts added") == 1
     with tenant_context(Tenant.objects.get(subdomain="scilla")):
         contracts = list(Contract.objects.all())
-        assert len(contracts) == 12
+        assert len(contracts) == 12 and all(c.reference.startswith("SC-") for c in contracts)
         assert Counter(c.status for c in contracts) == {
             "signed": 5,
             "viewed": 2,
@@ -33,6 +33,8 @@ def test_demo_contracts_cover_every_stage_and_load_once(worlds, capsys, monkeypa
         # Signed ones are consistent: a signature each, the link closed, milestones up to the current one.
         for contract in (c for c in contracts if c.status == "signed"):
             assert Signature.objects.filter(contract=contract).exists() and contract.link_digest is None
-            assert contract.milestones.latest("pk").step == contract.milestone
+            latest = contract.milestones.latest("pk")
+            assert latest.step == contract.milestone
+            assert (latest.eta is None) == (contract.milestone == 8)  # a delivery expects no date
         assert {c.milestone for c in contracts if c.status == "signed"} == {0, 2, 4, 5, 8}
         assert ContractEvent.objects.filter(kind="viewed").count() == 7
