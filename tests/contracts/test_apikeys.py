@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from tenants.models import ApiKey, Membership
+from tenants.models import ApiKey, AuditEvent, Membership
 from tenants.services.apikeys import apikey_create, apikey_revoke
 from tests.conftest import client_for
 
@@ -142,7 +142,10 @@ def test_an_empty_label_is_a_form_error(alpha):
     assert response.status_code == 400 and not ApiKey.objects.exists()
 
 
-def test_revoke_is_recorded_once(alpha):
+def test_create_and_revoke_are_audited_once_without_the_key(alpha):
     new = apikey_create(tenant=alpha.tenant, label="Old", actor=alpha.owner)
     first = apikey_revoke(api_key=new.api_key, actor=alpha.owner).revoked_at
     assert apikey_revoke(api_key=new.api_key, actor=alpha.owner).revoked_at == first <= timezone.now()
+    events = AuditEvent.objects.filter(tenant=alpha.tenant, action__startswith="apikey.")
+    assert sorted(e.action for e in events) == ["apikey.created", "apikey.revoked"]
+    assert all(e.actor_id == alpha.owner.pk and new.key not in str(e.data) for e in events)
