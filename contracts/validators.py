@@ -31,3 +31,22 @@ def validate_vin(value: str) -> None:
             "Enter the vehicle's 17-character VIN as printed (its check digit does not match).",
             code=ContractErrorCode.INVALID_VIN,
         )
+
+
+def validate_contract_fields(data: dict) -> None:
+    """The rules that span fields, each reported on the field a person would correct.
+
+    The model's constraints say the same (so nothing bad is stored even by a buggy caller); this
+    is what the dashboard form and the API run first, to answer with a message per field.
+    """
+    errors = {}
+    if not data.get("customer_email") and not data.get("customer_phone"):
+        message = "Give the customer's email or mobile number, so the contract can reach them."
+        errors["customer_phone"] = ValidationError(message, code="customer_unreachable")
+    pickup_from, pickup_to = data.get("pickup_from"), data.get("pickup_to")
+    if pickup_from and pickup_to and pickup_to < pickup_from:
+        errors["pickup_to"] = ValidationError(
+            "The pickup window must end on or after its first day.", code="pickup_window_reversed"
+        )
+    if errors:
+        raise ValidationError(errors)

@@ -5,4 +5,6 @@ from dashboard import views
 urlpatterns = [
     path("", views.overview, name="dashboard"),
     path("settings/", views.settings_view, name="dashboard_settings"),
+    path("settings/api-keys/", views.apikey_create_view, name="apikey_create"),
+    path("settings/api-keys/<int:pk>/revoke/", views.apikey_revoke_view, name="apikey_revoke"),
 ]

@@ -1,11 +1,12 @@
 """Owner dashboard pages (HTMX). Later issues add SEO, leads, campaigns and the calendar."""
 
-from django.shortcuts import render
-from django.views.decorators.http import require_http_methods
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_http_methods, require_POST
 
-from tenants.forms import TenantConfigForm
+from tenants.forms import ApiKeyForm, TenantConfigForm
 from tenants.models import Membership
 from tenants.permissions import member_required
+from tenants.services.apikeys import apikey_create, apikey_revoke, apikeys_of
 from tenants.services.config import tenant_config_update
 
 
@@ -26,4 +27,29 @@ def settings_view(request):
         form = TenantConfigForm(instance=config)
     template = "dashboard/settings.html#config-form" if request.htmx else "dashboard/settings.html"
     status = 400 if form.errors else 200
-    return render(request, template, {"form": form, "saved": saved}, status=status)
+    context = {"form": form, "saved": saved, **_apikeys_context(request)}
+    return render(request, template, context, status=status)
+
+
+def _apikeys_context(request, **extra) -> dict:
+    return {"api_keys": apikeys_of(tenant=request.tenant), "apikey_form": ApiKeyForm(), **extra}
+
+
+@require_POST
+@member_required(role=Membership.Role.OWNER)
+def apikey_create_view(request):
+    """Make a key and show it once, in this answer only."""
+    form = ApiKeyForm(request.POST)
+    if not form.is_valid():
+        context = _apikeys_context(request, apikey_form=form)
+        return render(request, "dashboard/settings.html#api-keys", context, status=400)
+    new = apikey_create(tenant=request.tenant, label=form.cleaned_data["label"], actor=request.user)
+    return render(request, "dashboard/settings.html#api-keys", _apikeys_context(request, new_key=new))
+
+
+@require_POST
+@member_required(role=Membership.Role.OWNER)
+def apikey_revoke_view(request, pk):
+    api_key = get_object_or_404(apikeys_of(tenant=request.tenant), pk=pk)
+    apikey_revoke(api_key=api_key, actor=request.user)
+    return render(request, "dashboard/settings.html#api-keys", _apikeys_context(request, revoked=api_key))

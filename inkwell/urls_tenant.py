@@ -12,6 +12,9 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("sign-in/", include("tenants.urls")),
     path("dashboard/", include("dashboard.urls")),
+    # c-api: contracts owner pages and API (before the catch-all api/v1/ include)
+    path("contracts/", include("contracts.urls")),
+    path("api/v1/contracts/", include("contracts.api_urls")),
     path("api/v1/", include("dashboard.api_urls")),
     re_path(r"^media/(?P<path>.+)$", tenant_views.media, name="media"),
     # c-track (issue 15 §8): moving a shipment's milestones, from the contract page and the API.

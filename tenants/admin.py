@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from contracts.admin import tenant_contract_urls
 from inkwell.errors import DomainError
 from tenants.forms import ProvisionForm, TenantConfigForm
 from tenants.models import (
@@ -152,8 +153,9 @@ class TenantAdmin(admin.ModelAdmin):
         if obj.status == Tenant.Status.SPARE or not obj.pk:
             return "—"
         return format_html(
-            '<a href="{}">Inspect this tenant’s own data</a>',
+            '<a href="{}">Inspect this tenant’s own data</a> · <a href="{}">Contracts</a>',
             reverse("admin:tenants_tenant_data", args=[obj.pk]),
+            reverse("admin:tenants_tenant_contracts", args=[obj.pk]),
         )
 
     def get_urls(self):
@@ -165,6 +167,7 @@ class TenantAdmin(admin.ModelAdmin):
                 "top-up-spares/", self.admin_site.admin_view(self.top_up_view), name="tenants_tenant_top_up"
             ),
             path("<int:pk>/data/", self.admin_site.admin_view(self.data_view), name="tenants_tenant_data"),
+            *tenant_contract_urls(self),  # c-api: contracts, inside the tenant's schema
         ] + super().get_urls()
 
     def add_view(self, request, form_url="", extra_context=None):

@@ -61,3 +61,12 @@ class ProvisionForm(forms.Form):
     def apply_errors(self, error: ValidationError) -> None:
         for field, messages in error.message_dict.items():
             self.add_error(field if field in self.fields else None, messages)
+
+
+class ApiKeyForm(forms.Form):
+    label = forms.CharField(
+        label="Name of the new key",
+        max_length=80,
+        validators=[validate_no_control_characters],
+        help_text="Who or what will use it, e.g. “Website quote form”.",
+    )

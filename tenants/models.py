@@ -396,3 +396,32 @@ class SmsOptOut(models.Model):
 
     def __str__(self):
         return self.phone
+
+
+class ApiKey(models.Model):
+    """A tenant's key for API clients (`Authorization: Api-Key <key>`). Only the key's SHA-256 is kept.
+
+    In the public schema, beside the tenant: a key is looked up before any tenant data is read, and
+    staff revoke keys from the public admin. Lookups are always scoped to the request's tenant, so a
+    key of one tenant is unknown on another's host (see tenants.services.apikeys).
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="api_keys")
+    label = models.CharField(max_length=80, validators=[validate_no_control_characters])
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    # The first characters of the key, shown in lists so an owner can tell keys apart; not secret.
+    prefix = models.CharField(max_length=12, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+
+    def __str__(self):
+        return f"{self.label} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

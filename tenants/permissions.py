@@ -12,7 +12,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from inkwell.errors import NotAllowed
-from tenants.models import Membership
+from tenants.models import ApiKey, Membership
 
 
 def member_required(view=None, *, role: str | None = None):
@@ -50,3 +50,11 @@ class IsTenantOwnerForWrites(IsTenantMember):
         if not super().has_permission(request, view):
             return False
         return request.method in SAFE_METHODS or request._request.membership.is_owner
+
+
+class IsTenantMemberOrApiKey(IsTenantMember):
+    """DRF: members (session) or this tenant's API keys (the authentication class only accepts a key
+    of the host's own tenant)."""
+
+    def has_permission(self, request, view):
+        return isinstance(request.auth, ApiKey) or super().has_permission(request, view)

@@ -103,9 +103,9 @@ def test_throttled_keeps_retry_after_and_gets_the_shape():
 
 
 def test_anonymous_api_call_is_not_authenticated(alpha):
-    # Session authentication has no WWW-Authenticate challenge, so DRF answers 403, not 401.
+    # The API-key authentication's challenge makes it a 401 (session authentication alone has none).
     response = client_for(alpha).get("/api/v1/me/")
-    assert response.status_code == 403
+    assert response.status_code == 401 and response["WWW-Authenticate"] == "Api-Key"
     assert set(response.json()) == SHAPE and response.json()["code"] == "not_authenticated"
 
 

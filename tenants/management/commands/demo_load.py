@@ -5,7 +5,9 @@ import secrets
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django_tenants.utils import tenant_context
 
+from contracts.demo import contracts_demo_load
 from inkwell import embedded
 from tenants.models import User
 from tenants.selectors import tenant_url
@@ -46,11 +48,17 @@ class Command(BaseCommand):
                 },
                 actor=None,
             )
+        with tenant_context(result.tenant):  # c-api: demo contracts at every stage
+            contracts_made = contracts_demo_load(owner=result.owner)
         password = self._staff_password()
         link = signin_link_issue(tenant=result.tenant, user=result.owner)
         self.stdout.write(f"Demo tenant: {result.tenant.name} at {tenant_url(result.tenant)}")
         self.stdout.write(f"  owner {result.owner.email} — one-time sign-in link (15 min): {link}")
         self.stdout.write(f"  or sign in by SMS code with {result.owner.phone} (codes print in this console)")
+        if contracts_made:
+            self.stdout.write(
+                f"  {contracts_made} demo contracts added at {tenant_url(result.tenant, '/contracts/')}"
+            )
         self.stdout.write(f"Staff admin: {STAFF_EMAIL} / {password}")
         if settings.STAFF_2FA == "required":
             self.stdout.write(f"  with an authenticator code: manage.py staff_totp_enrol {STAFF_EMAIL}")

@@ -1,0 +1,130 @@
+"""Owner pages for contracts (/contracts/): list, create, detail with the audit trail, resend, void,
+and the sealed PDF. Members of the business use them; every write goes through contracts.services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.views.decorators.http import require_http_methods, require_POST
+
+from contracts.forms import ContractFilterForm, ContractForm, VoidForm
+from contracts.milestones import STEPS, steps_for
+from contracts.models import Contract
+from contracts.selectors import contract_detail, contract_list
+from contracts.services.contracts import contract_create, contract_send, contract_void
+from contracts.services.events import Actor
+from contracts.services.status import ALLOWED_TRANSITIONS
+from tenants.permissions import member_required
+
+PAGE_SIZE = 25
+S = Contract.Status
+# Filled in by the milestones part when it is installed; the detail page works without it.
+MILESTONE_FORM = "contracts/_milestone_form.html"
+
+
+def _actor(request) -> Actor:
+    return Actor.from_request(request, type="owner")
+
+
+def _contract_or_404(pk: int) -> Contract:
+    try:
+        return contract_detail(pk=pk)
+    except Contract.DoesNotExist:
+        raise Http404("No such contract.") from None
+
+
+def _optional_template(name: str) -> str | None:
+    try:
+        get_template(name)
+    except TemplateDoesNotExist:
+        return None
+    return name
+
+
+@member_required
+def contract_list_view(request):
+    form = ContractFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    contracts = contract_list(
+        search=filters.get("q", ""), status=filters.get("status", ""), milestone=filters.get("milestone")
+    )
+    page = Paginator(contracts, PAGE_SIZE).get_page(request.GET.get("page"))
+    for contract in page.object_list:
+        contract.milestone_label = "" if contract.milestone is None else STEPS[contract.milestone].label
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "contracts/list.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def contract_create_view(request):
+    form = ContractForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        actor = _actor(request)
+        contract = contract_create(data=form.contract_data(), actor=actor)
+        if form.cleaned_data["send_now"]:
+            contract_send(contract=contract, actor=actor)
+            messages.success(
+                request, f"Contract {contract.reference} created and sent to {contract.customer_name}."
+            )
+        else:
+            messages.success(request, f"Contract {contract.reference} saved as a draft.")
+        return redirect("contract_detail", pk=contract.pk)
+    return render(request, "contracts/create.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@member_required
+def contract_detail_view(request, pk):
+    contract = _contract_or_404(pk)
+    reached = {m.step: m for m in contract.milestones.all() if not m.correction_reason}
+    allowed = ALLOWED_TRANSITIONS[contract.status]
+    context = {
+        "contract": contract,
+        "steps": [(step, reached.get(step.index)) for step in steps_for(contract.service_type)],
+        "can_send": S.SENT in allowed,
+        "can_void": S.VOIDED in allowed,
+        "void_form": VoidForm(),
+        "milestone_form_template": _optional_template(MILESTONE_FORM),
+    }
+    return render(request, "contracts/detail.html", context)
+
+
+@require_POST
+@member_required
+def contract_send_view(request, pk):
+    contract = _contract_or_404(pk)
+    verb = "sent" if contract.status == S.DRAFT else "resent (the previous link no longer works)"
+    contract = contract_send(contract=contract, actor=_actor(request))
+    messages.success(request, f"Contract {contract.reference} {verb}.")
+    return redirect("contract_detail", pk=contract.pk)
+
+
+@require_POST
+@member_required
+def contract_void_view(request, pk):
+    form = VoidForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    contract = contract_void(contract=_contract_or_404(pk), actor=_actor(request), reason=reason)
+    messages.success(request, f"Contract {contract.reference} voided; its link no longer works.")
+    return redirect("contract_detail", pk=contract.pk)
+
+
+@member_required
+def contract_pdf_view(request, pk):
+    """The sealed PDF, to members only (never a public media URL)."""
+    contract = _contract_or_404(pk)
+    if not contract.sealed_pdf:
+        raise Http404("This contract has no sealed PDF yet.")
+    response = FileResponse(
+        contract.sealed_pdf.open("rb"),
+        as_attachment=True,
+        filename=f"{contract.reference}.pdf",
+        content_type="application/pdf",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
