@@ -7,12 +7,10 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.views.decorators.http import require_http_methods, require_POST
 
 from contracts.forms import ContractFilterForm, ContractForm, VoidForm
-from contracts.milestones import STEPS, steps_for
+from contracts.milestones import STEPS
 from contracts.models import Contract
 from contracts.selectors import contract_detail, contract_list
 from contracts.services.contracts import contract_create, contract_send, contract_void
@@ -22,8 +20,6 @@ from tenants.permissions import member_required
 
 PAGE_SIZE = 25
 S = Contract.Status
-# Filled in by the milestones part when it is installed; the detail page works without it.
-MILESTONE_FORM = "contracts/_milestone_form.html"
 
 
 def _actor(request) -> Actor:
@@ -35,14 +31,6 @@ def _contract_or_404(pk: int) -> Contract:
         return contract_detail(pk=pk)
     except Contract.DoesNotExist:
         raise Http404("No such contract.") from None
-
-
-def _optional_template(name: str) -> str | None:
-    try:
-        get_template(name)
-    except TemplateDoesNotExist:
-        return None
-    return name
 
 
 @member_required
@@ -81,15 +69,12 @@ def contract_create_view(request):
 @member_required
 def contract_detail_view(request, pk):
     contract = _contract_or_404(pk)
-    reached = {m.step: m for m in contract.milestones.all() if not m.correction_reason}
     allowed = ALLOWED_TRANSITIONS[contract.status]
     context = {
         "contract": contract,
-        "steps": [(step, reached.get(step.index)) for step in steps_for(contract.service_type)],
         "can_send": S.SENT in allowed,
         "can_void": S.VOIDED in allowed,
         "void_form": VoidForm(),
-        "milestone_form_template": _optional_template(MILESTONE_FORM),
     }
     return render(request, "contracts/detail.html", context)
 

@@ -150,12 +150,14 @@ def test_pages_are_for_members_and_off_with_the_area(alpha, beta):
     assert "/contracts/" not in client.get("/dashboard/settings/").content.decode()
 
 
-def test_the_milestone_form_is_included_once_a_template_provides_it(alpha, make_contract, monkeypatch):
-    from contracts import views
-
+def test_the_detail_page_moves_a_signed_shipment_one_step(alpha, make_contract):
     contract = make_contract(alpha)
     client = client_for(alpha, user=alpha.owner)
-    assert client.get(f"/contracts/{contract.pk}/").context["milestone_form_template"] is None
-    monkeypatch.setattr(views, "MILESTONE_FORM", "sms/contracts/link.txt")  # any template that exists
+    assert (
+        "Tracking starts once the customer has signed."
+        in client.get(f"/contracts/{contract.pk}/").content.decode()
+    )
+    with tenant_context(alpha.tenant):
+        Contract.objects.filter(pk=contract.pk).update(status="signed", milestone=0)
     page = client.get(f"/contracts/{contract.pk}/").content.decode()
-    assert "is ready to read and sign" in page
+    assert 'name="step" value="documents"' in page
