@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.db.models.fields.files import FieldFile
 from django.test import Client
 
 from tenants.models import AuditEvent, User
@@ -131,3 +132,31 @@ def test_staff_read_the_trail_in_the_admin_but_cannot_add_change_or_delete(alpha
     assert client.post(f"/admin/tenants/auditevent/{event.pk}/change/", {"action": "x"}).status_code == 403
     assert client.post(f"/admin/tenants/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
     assert AuditEvent.objects.get(pk=event.pk).action == "config.updated"
+
+
+def admin_change_form(response) -> dict:
+    """The POST data of an admin change page as it was shown: the model form and every inline."""
+    forms, data = [response.context["adminform"].form], {}
+    for inline in response.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        data.update({management.add_prefix(name): management[name].value() for name in management.fields})
+        forms += inline.formset.forms
+    for form in forms:
+        for name in form.fields:
+            value = form[name].value()
+            if value is None or value is False or isinstance(value, FieldFile):
+                continue  # unticked boxes and file inputs are not posted
+            data[form.add_prefix(name)] = "on" if value is True else value
+    return data
+
+
+def test_staff_editing_a_tenants_configuration_in_the_admin_is_recorded(alpha, staff):
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(staff)
+    url = f"/admin/tenants/tenant/{alpha.tenant.pk}/change/"
+    data = admin_change_form(client.get(url))
+    data["config-0-brand_name"] = "Alpha By Staff"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    [event] = events("config.updated")
+    assert (event.actor, event.tenant, event.data) == (staff, alpha.tenant, {"fields": ["brand_name"]})

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
 from tenants.models import Tenant, TenantConfig
-from tenants.services.config import EDITABLE_FIELDS, tenant_config_update
+from tenants.services.config import EDITABLE_FIELDS, tenant_config_update, tenant_connector_secrets_set
 from tenants.services.provisioning import tenant_provision
 from tenants.validators import validate_no_control_characters
 from tests.conftest import client_for
@@ -162,3 +162,16 @@ def test_tenant_create_explains_a_500_character_name(worlds):
             "tenant_create", "--name", "N" * 500, "--subdomain", "gamma", "--owner-email", "g@g.example"
         )
     assert not Tenant.objects.filter(subdomain="gamma").exists()
+
+
+def test_an_update_from_a_stale_copy_keeps_connector_secrets_set_meanwhile(alpha):
+    stale = TenantConfig.objects.get(pk=alpha.tenant.pk)  # loaded with the request, before the write below
+    tenant_connector_secrets_set(
+        config=TenantConfig.objects.get(pk=alpha.tenant.pk),
+        connector="gsc",
+        secrets={"token": "t"},
+        actor=None,
+    )
+    tenant_config_update(config=stale, data={"brand_name": "Alpha Two"}, actor=None)
+    stored = TenantConfig.objects.get(pk=alpha.tenant.pk)
+    assert (stored.brand_name, stored.connector_secrets) == ("Alpha Two", {"gsc": {"token": "t"}})
