@@ -262,6 +262,7 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 AXES_FAILURE_LIMIT = int(os.environ.get("INKWELL_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("INKWELL_LOGIN_LOCKOUT_MINUTES", "30")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "inkwell.ratelimit.lockout_address"  # IPv6 per /64, as sign-in counts
 AXES_USERNAME_FORM_FIELD = "username"  # the admin login form's field (holding the email)
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True  # failures are kept; every successful sign-in is not

@@ -86,6 +86,14 @@ def test_the_lock_is_for_the_account_from_that_address_only(staff):
     assert in_admin(admin_login(PASSWORD, ip="198.51.100.9")[0])  # another account's failures
 
 
+def test_addresses_of_one_ipv6_block_share_one_lock(staff):
+    """One subscriber's /64 holds more addresses than any lock could count one by one."""
+    for host in range(1, LIMIT + 1):
+        fail(1, ip=f"2001:db8:1:2::{host:x}")
+    assert not in_admin(admin_login(PASSWORD, ip="2001:db8:1:2::ffff")[0])
+    assert in_admin(admin_login(PASSWORD, ip="2001:db8:1:3::1")[0])  # the next block is someone else
+
+
 @pytest.mark.parametrize("minutes_past_cooloff, allowed", [(-1, False), (1, True)])
 def test_the_lock_lifts_after_the_cooloff(staff, minutes_past_cooloff, allowed):
     fail(LIMIT)
