@@ -165,7 +165,10 @@ def signin_welcome_send(*, tenant: Tenant, user: User) -> None:
 @transaction.atomic
 def signin_welcome_deliver(*, tenant: Tenant, user: User, delivery_id: str) -> bool:
     """Make a welcome link (valid SIGNIN_WELCOME_TTL, single use) and email it, once per `delivery_id`.
-    Returns whether an email was sent (False for a redelivered task)."""
+    Returns whether an email was sent (False for a redelivered task, or for a person who stopped
+    being an active member since it was queued: their link would not work anyway)."""
+    if membership_get(user=user, tenant=tenant) is None:
+        return False
     ttl = settings.SIGNIN_WELCOME_TTL
     return _link_deliver(
         tenant=tenant, user=user, kind=SignInToken.Kind.WELCOME, ttl=ttl, delivery_id=delivery_id, ip=None,
