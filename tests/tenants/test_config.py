@@ -232,7 +232,7 @@ def test_the_public_host_serves_tenant_files_only_to_staff_who_passed_the_admin_
     path.parent.mkdir(parents=True)
     path.write_bytes(png_bytes())
     staff = User.objects.create_superuser("staff@inkwell.example", "a-long-staff-password")
-    device = staff_totp_enrol(user=staff)
+    device = staff_totp_enrol(user=staff, actor=None)
     client = Client(HTTP_HOST="localhost")
     client.force_login(staff)  # a password-only session: the authenticator's code was never given
     url = f"/media/tenants/{alpha.tenant.pk}/logo-x.png"

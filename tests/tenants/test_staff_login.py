@@ -15,7 +15,7 @@ from django.test import Client
 from django.utils import timezone
 from django_otp.oath import totp
 
-from tenants.models import User
+from tenants.models import AuditEvent, User
 from tenants.services.signin import signin_link_issue
 from tenants.services.staff import staff_totp_enrol
 from tests.conftest import client_for
@@ -163,7 +163,7 @@ def test_without_an_authenticator_the_password_is_enough_only_where_optional(sta
 @pytest.mark.parametrize("mode", ["required", "optional"])
 def test_staff_with_an_authenticator_need_its_current_code(staff, settings, mode):
     settings.STAFF_2FA = mode
-    device = staff_totp_enrol(user=staff)
+    device = staff_totp_enrol(user=staff, actor=None)
     assert not in_admin(admin_login(PASSWORD)[0])
     code = current_code(device)
     client, response = admin_login(PASSWORD, token=code)
@@ -186,6 +186,11 @@ def test_staff_enrol_their_authenticator_with_a_command(staff, settings, capsys)
         call_command("staff_totp_enrol", STAFF)
     call_command("staff_totp_enrol", STAFF, "--replace")  # a lost phone
     assert staff.totpdevice_set.count() == 1 and staff.totpdevice_set.get().key != b32decode(secret).hex()
+    events = AuditEvent.objects.filter(action="staff.authenticator_enrolled").order_by("pk")
+    assert [(e.actor_label, e.data) for e in events] == [
+        ("system", {"user": STAFF, "replaced": False}),
+        ("system", {"user": STAFF, "replaced": True}),
+    ]
 
 
 def test_only_staff_get_an_authenticator(alpha):
