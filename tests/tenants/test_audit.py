@@ -3,26 +3,12 @@
 import json
 
 import pytest
-from django.db.models.fields.files import FieldFile
 from django.test import Client
 
 from tenants.models import AuditEvent, User
 from tenants.services.audit import audit_record
 from tenants.services.config import tenant_config_update, tenant_connector_secrets_set
-from tests.conftest import client_for
-
-SETTINGS_FORM = {
-    "brand_name": "Alpha Movers",
-    "primary_color": "#1d4ed8",
-    "accent_color": "#f59e0b",
-    "timezone": "America/Toronto",
-    "locale": "en-ca",
-    "currency": "CAD",
-    "feature_contracts": "on",
-    "feature_dashboard": "on",
-    "feature_chat": "on",
-    "feature_questionnaire": "on",
-}
+from tests.conftest import client_for, form_data, settings_form
 
 
 def events(action):
@@ -36,7 +22,7 @@ def staff(db):
 
 def test_settings_page_records_the_owner_and_the_changed_fields(alpha):
     response = client_for(alpha, user=alpha.owner).post(
-        "/dashboard/settings/", {**SETTINGS_FORM, "brand_name": "Alpha Two", "primary_color": "#000000"}
+        "/dashboard/settings/", settings_form(alpha, brand_name="Alpha Two", primary_color="#000000")
     )
     assert response.status_code == 200
     [event] = events("config.updated")
@@ -57,7 +43,10 @@ def test_api_records_the_owner(alpha):
 
 
 def test_saving_unchanged_settings_records_nothing(alpha):
-    assert client_for(alpha, user=alpha.owner).post("/dashboard/settings/", SETTINGS_FORM).status_code == 200
+    assert (
+        client_for(alpha, user=alpha.owner).post("/dashboard/settings/", settings_form(alpha)).status_code
+        == 200
+    )
     assert events("config.updated") == []
 
 
@@ -141,13 +130,7 @@ def admin_change_form(response) -> dict:
         management = inline.formset.management_form
         data.update({management.add_prefix(name): management[name].value() for name in management.fields})
         forms += inline.formset.forms
-    for form in forms:
-        for name in form.fields:
-            value = form[name].value()
-            if value is None or value is False or isinstance(value, FieldFile):
-                continue  # unticked boxes and file inputs are not posted
-            data[form.add_prefix(name)] = "on" if value is True else value
-    return data
+    return {**data, **form_data(*forms)}
 
 
 def test_staff_editing_a_tenants_configuration_in_the_admin_is_recorded(alpha, staff):

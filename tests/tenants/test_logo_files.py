@@ -9,17 +9,7 @@ from PIL import Image
 
 from tenants.models import TenantConfig
 from tenants.services.config import tenant_config_update
-from tests.conftest import client_for
-
-FORM = {
-    "brand_name": "Alpha Movers",
-    "primary_color": "#1d4ed8",
-    "accent_color": "#f59e0b",
-    "timezone": "America/Toronto",
-    "locale": "en-ca",
-    "currency": "CAD",
-    "feature_dashboard": "on",
-}
+from tests.conftest import client_for, settings_form
 
 
 @pytest.fixture
@@ -36,7 +26,7 @@ def logo(name="brand.png"):
 
 def save_settings(client, committed, **extra):
     with committed(execute=True):
-        response = client.post("/dashboard/settings/", {**FORM, **extra})
+        response = client.post("/dashboard/settings/", settings_form(client.world, **extra))
     assert response.status_code == 200
     return TenantConfig.objects.get(pk=client.world.tenant.pk).logo.name
 
