@@ -194,6 +194,10 @@ if SECURE:
     # sibling subdomain (another tenant) or plain-http page can set or shadow it.
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
+# Messages (the admin's) in the session rather than a "messages" cookie of their own, so the session
+# and CSRF cookies above are the only ones we set. Only signed-in staff get messages, so no page
+# view stores a session for them.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 # No CSRF_TRUSTED_ORIGINS: every form posts to its own host, and a wildcard over the tenant
 # subdomains would let one tenant's pages post into another's.
 SECURE_CONTENT_TYPE_NOSNIFF = True
