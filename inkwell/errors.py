@@ -60,6 +60,7 @@ NON_FIELD_KEY = "non_field_errors"  # DRF's NON_FIELD_ERRORS_KEY; Django's "__al
 
 
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    """An API error in the one shape above."""
     return {"code": str(code), "message": str(message), "fields": fields or {}}
 
 

@@ -60,6 +60,14 @@ def client_address(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def lockout_address(request) -> str | None:
+    """django-axes' AXES_CLIENT_IP_CALLABLE: the client's address as the staff login lock counts it,
+    IPv6 grouped by /64 like every other per-IP limit (given as the block's first address, since
+    axes stores an IP address)."""
+    ip = client_address(request)
+    return ip and address_bucket(ip).split("/", 1)[0]
+
+
 def address_bucket(ip: str) -> str:
     """What a per-IP limit counts by. IPv6 clients are grouped by /64, the block one subscriber
     usually gets, so rotating addresses inside it doesn't escape the limit."""

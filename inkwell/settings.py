@@ -194,6 +194,10 @@ if SECURE:
     # sibling subdomain (another tenant) or plain-http page can set or shadow it.
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
+# Messages (the admin's) in the session rather than a "messages" cookie of their own, so the session
+# and CSRF cookies above are the only ones we set. Only signed-in staff get messages, so no page
+# view stores a session for them.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 # No CSRF_TRUSTED_ORIGINS: every form posts to its own host, and a wildcard over the tenant
 # subdomains would let one tenant's pages post into another's.
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -262,6 +266,7 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 AXES_FAILURE_LIMIT = int(os.environ.get("INKWELL_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("INKWELL_LOGIN_LOCKOUT_MINUTES", "30")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "inkwell.ratelimit.lockout_address"  # IPv6 per /64, as sign-in counts
 AXES_USERNAME_FORM_FIELD = "username"  # the admin login form's field (holding the email)
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True  # failures are kept; every successful sign-in is not

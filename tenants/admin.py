@@ -27,6 +27,7 @@ from tenants.models import (
     User,
 )
 from tenants.selectors import tenant_data_overview, tenant_owners, tenant_url
+from tenants.services.config import EDITABLE_FIELDS, tenant_config_update
 from tenants.services.provisioning import spare_schemas_top_up, tenant_provision
 from tenants.services.signin import signin_welcome_send, signout_everywhere
 from tenants.services.status import tenant_reactivate, tenant_suspend
@@ -157,6 +158,19 @@ class TenantAdmin(admin.ModelAdmin):
             reverse("admin:tenants_tenant_data", args=[obj.pk]),
             reverse("admin:tenants_tenant_contracts", args=[obj.pk]),
         )
+
+    def save_formset(self, request, form, formset, change):
+        """Staff's configuration changes go through the same service as the owner's: the allow-list,
+        the audit event and the old logo's deletion apply to them too."""
+        if formset.model is not TenantConfig:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)  # sorts the forms into new and changed ones, for the change message
+        for config in formset.new_objects:  # a tenant with no configuration yet (a spare)
+            config.save()
+        forms = {form.instance.pk: form for form in formset.forms}
+        for config, _fields in formset.changed_objects:
+            data = {field: forms[config.pk].cleaned_data[field] for field in EDITABLE_FIELDS}
+            tenant_config_update(config=config, data=data, actor=request.user)
 
     def get_urls(self):
         return [

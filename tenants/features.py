@@ -26,6 +26,7 @@ def feature_for_path(path: str) -> str | None:
 
 
 def area_is_on(tenant, path: str) -> bool:
+    """Whether `path` on `tenant` is in an area that is switched on (or in no switchable area)."""
     field = feature_for_path(path)
     return field is None or getattr(tenant.config, field)
 

@@ -68,6 +68,7 @@ def workspaces_of(*, user: User) -> QuerySet[Tenant]:
 
 
 def tenant_owners(*, tenant: Tenant) -> QuerySet[User]:
+    """The active people who own `tenant`, by email."""
     return User.objects.filter(
         memberships__tenant=tenant, memberships__role=Membership.Role.OWNER, is_active=True
     ).order_by("email")

@@ -24,8 +24,9 @@ def sessions_clear() -> None:
 
 
 @shared_task(acks_late=True)
-def signin_link_deliver(*, tenant_id: int, email: str, ip: str | None) -> bool:
-    return signin.signin_link_send(tenant=Tenant.objects.get(pk=tenant_id), email=email, ip=ip)
+def signin_link_deliver(*, tenant_id: int, email: str, ip: str | None, delivery_id: str) -> bool:
+    tenant = Tenant.objects.get(pk=tenant_id)
+    return signin.signin_link_send(tenant=tenant, email=email, ip=ip, delivery_id=delivery_id)
 
 
 @shared_task(acks_late=True)

@@ -130,3 +130,25 @@ def client_for(world: TenantWorld, user=None, **extra) -> Client:
 @pytest.fixture
 def public_client():
     return Client(HTTP_HOST="localhost")
+
+
+def form_data(*forms) -> dict:
+    """What a browser posts for `forms` as they are shown: unticked boxes and file inputs left out."""
+    from django.db.models.fields.files import FieldFile
+
+    data = {}
+    for form in forms:
+        for name in form.fields:
+            value = form[name].value()
+            if value is None or value is False or isinstance(value, FieldFile):
+                continue
+            data[form.add_prefix(name)] = "on" if value is True else value
+    return data
+
+
+def settings_form(world: TenantWorld, **changes) -> dict:
+    """The owner's settings form (/dashboard/settings/) posted as stored, with `changes` on top."""
+    from tenants.forms import TenantConfigForm
+    from tenants.models import TenantConfig
+
+    return {**form_data(TenantConfigForm(instance=TenantConfig.objects.get(pk=world.tenant.pk))), **changes}

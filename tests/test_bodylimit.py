@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import wsgiref.util
 
 import pytest
 from django.conf import settings
@@ -100,3 +101,33 @@ def test_the_served_application_has_the_limit_and_it_fits_a_full_size_logo():
     assert application.max_bytes == settings.REQUEST_BODY_MAX_BYTES
     # A 2 MB logo with the settings form around it must still get through to its own check.
     assert MAX_LOGO_BYTES + 64 * 1024 < settings.REQUEST_BODY_MAX_BYTES < 3 * 1024 * 1024
+
+
+@pytest.mark.parametrize("declared, status", [(LIMIT, "200 OK"), (LIMIT + 1, "413 Request Entity Too Large")])
+def test_a_wsgi_server_gets_the_same_limit(declared, status):
+    """Under WSGI Django reads no more than the declared length (a body without one is read as
+    empty), so the declared length is what must be checked."""
+    from inkwell.bodylimit import WSGIBodySizeLimit
+
+    calls, started = [], []
+
+    def app(environ, start_response):
+        calls.append(environ["CONTENT_LENGTH"])
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    environ = {"PATH_INFO": "/api/v1/config/", "CONTENT_LENGTH": str(declared)}
+    body = b"".join(WSGIBodySizeLimit(app, max_bytes=LIMIT)(environ, lambda s, h: started.append((s, h))))
+    assert started[0][0] == status
+    assert calls == ([] if declared > LIMIT else [str(declared)])
+    if declared > LIMIT:
+        assert json.loads(body)["code"] == "request_too_large"
+        assert not any(wsgiref.util.is_hop_by_hop(name) for name, _ in started[0][1])  # WSGI forbids them
+
+
+def test_the_wsgi_application_has_the_limit():
+    from inkwell.bodylimit import WSGIBodySizeLimit
+    from inkwell.wsgi import application
+
+    assert isinstance(application, WSGIBodySizeLimit)
+    assert application.max_bytes == settings.REQUEST_BODY_MAX_BYTES

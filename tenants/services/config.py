@@ -46,7 +46,9 @@ def tenant_config_update(*, config: TenantConfig, data: dict, actor: User | str 
         setattr(config, field, value)
     config.full_clean()
     changed = sorted(field for field in EDITABLE_FIELDS if getattr(config, field) != getattr(stored, field))
-    config.save()
+    # Only these fields: `config` may have been loaded before a concurrent write to the others
+    # (connector secrets), which saving the whole row would undo.
+    config.save(update_fields=[*EDITABLE_FIELDS, "updated"])
     if "logo" in changed and stored.logo.name:
         # Only after commit: a rolled-back update must still find its old logo.
         transaction.on_commit(partial(stored.logo.storage.delete, stored.logo.name))

@@ -199,24 +199,42 @@ def spare_schemas_top_up(*, target: int | None = None) -> int:
 # --- provisioning -----------------------------------------------------------------------------------
 
 
-def _clean_request(*, name, subdomain, owner_email, owner_phone, plan) -> tuple[str, str, str, str]:
+def _name_error(value: str, max_length: int, what: str) -> ValidationError | None:
+    """Why `value` can't be stored as a name of at most `max_length` characters, if it can't."""
+    if len(value) > max_length:
+        return ValidationError(
+            f"Use at most {max_length} characters for the {what} (this one has {len(value)}).",
+            code=E.NAME_TOO_LONG,
+        )
+    try:
+        validate_no_control_characters(value)
+    except ValidationError as exc:
+        return exc
+    return None
+
+
+def _valid_email(value: str) -> bool:
+    try:
+        validate_email(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def _clean_request(
+    *, name, subdomain, owner_email, owner_phone, owner_name, plan
+) -> tuple[str, str, str, str, str]:
     errors: dict[str, ValidationError] = {}
     name = (name or "").strip()
     subdomain = (subdomain or "").strip().lower()
     owner_email = (owner_email or "").strip().lower()
-    name_max = Tenant._meta.get_field("name").max_length
+    owner_name = (owner_name or "").strip()
     if not name:
         errors["name"] = ValidationError("A business name is required.", code=E.NAME_REQUIRED)
-    elif len(name) > name_max:
-        errors["name"] = ValidationError(
-            f"Use at most {name_max} characters for the business name (this one has {len(name)}).",
-            code=E.NAME_TOO_LONG,
-        )
-    else:
-        try:
-            validate_no_control_characters(name)
-        except ValidationError as exc:
-            errors["name"] = exc
+    elif error := _name_error(name, Tenant._meta.get_field("name").max_length, "business name"):
+        errors["name"] = error
+    if error := _name_error(owner_name, User._meta.get_field("full_name").max_length, "owner's name"):
+        errors["owner_name"] = error
     try:
         validate_subdomain(subdomain)
     except ValidationError as exc:
@@ -230,9 +248,8 @@ def _clean_request(*, name, subdomain, owner_email, owner_phone, plan) -> tuple[
             errors["subdomain"] = ValidationError(
                 f"The subdomain “{subdomain}” is already taken.", code=E.SUBDOMAIN_TAKEN
             )
-    try:
-        validate_email(owner_email)
-    except ValidationError:
+    # The validator allows 320 characters; an account's address holds 254.
+    if len(owner_email) > User._meta.get_field("email").max_length or not _valid_email(owner_email):
         errors["owner_email"] = ValidationError(
             "Enter a valid email address for the owner.", code=E.INVALID_EMAIL
         )
@@ -247,7 +264,7 @@ def _clean_request(*, name, subdomain, owner_email, owner_phone, plan) -> tuple[
         )
     if errors:
         raise ValidationError(errors)
-    return name, subdomain, owner_email, owner_phone or ""
+    return name, subdomain, owner_email, owner_phone or "", owner_name
 
 
 def _claim(
@@ -330,9 +347,10 @@ def tenant_provision(
     """
     if found := _existing(external_key):
         return found
-    name, subdomain, owner_email, owner_phone = _clean_request(
-        name=name, subdomain=subdomain, owner_email=owner_email, owner_phone=owner_phone, plan=plan
-    )
+    name, subdomain, owner_email, owner_phone, owner_name = _clean_request(
+        name=name, subdomain=subdomain, owner_email=owner_email, owner_phone=owner_phone,
+        owner_name=owner_name, plan=plan,
+    )  # fmt: skip
     claim_args = dict(
         name=name, subdomain=subdomain, owner_email=owner_email, owner_phone=owner_phone,
         owner_name=owner_name, plan=plan, external_key=external_key, actor=actor,
@@ -370,8 +388,9 @@ def tenant_provision(
         if found := _existing(external_key):
             return found
         _clean_request(
-            name=name, subdomain=subdomain, owner_email=owner_email, owner_phone=owner_phone, plan=plan
-        )
+            name=name, subdomain=subdomain, owner_email=owner_email, owner_phone=owner_phone,
+            owner_name=owner_name, plan=plan,
+        )  # fmt: skip
         raise
     finally:
         if reserved is not None:

@@ -89,10 +89,40 @@ def signin_link_issue(*, tenant: Tenant, user: User, ip: str | None = None) -> s
     return tenant_url(tenant, f"/sign-in/link/{token}/")
 
 
-def _send_link_email(*, tenant: Tenant, user: User, url: str, template: str, **context) -> None:
+def _link_deliver(
+    *, tenant: Tenant, user: User, kind: str, ttl: timedelta, delivery_id: str, ip: str | None,
+    template: str, **context,
+) -> bool:  # fmt: skip
+    """Make a link for `user` and email it, once per `delivery_id` (the id of one queued delivery).
+
+    The link is made here, in the worker, so it never travels through the broker. Call it inside a
+    transaction: the token and the recorded email commit together, so a task that dies half-way is
+    redone whole, and a redelivered one finds its token and sends nothing. Returns whether it sent.
+    """
+    token = secrets.token_urlsafe(32)
+    _, created = SignInToken.objects.get_or_create(
+        delivery_id=delivery_id,
+        defaults={
+            "tenant": tenant,
+            "user": user,
+            "kind": kind,
+            "digest": _digest(token),
+            "expires_at": timezone.now() + ttl,
+            "created_ip": ip,
+        },
+    )
+    if not created:
+        return False
+    url = tenant_url(tenant, f"/sign-in/link/{token}/")
     tenant_email_send(
         tenant=tenant, to=user.email, template=template, context={"user": user, "url": url, **context}
     )
+    return True
+
+
+def _delivery_id() -> str:
+    """Names one queued delivery, so that a redelivered task can tell its message already went out."""
+    return secrets.token_hex(16)
 
 
 def signin_link_request(*, tenant: Tenant, email: str, ip: str | None) -> None:
@@ -100,23 +130,23 @@ def signin_link_request(*, tenant: Tenant, email: str, ip: str | None) -> None:
     from tenants.tasks import signin_link_deliver
 
     _limit_request(tenant=tenant, address=email_key(email), ip=ip)
-    enqueue_on_commit(signin_link_deliver, tenant_id=tenant.pk, email=email, ip=ip)
+    enqueue_on_commit(
+        signin_link_deliver, tenant_id=tenant.pk, email=email, ip=ip, delivery_id=_delivery_id()
+    )
 
 
-def signin_link_send(*, tenant: Tenant, email: str, ip: str | None) -> bool:
-    """Email a sign-in link if `email` belongs to a member of `tenant`. Returns whether one was sent."""
+@transaction.atomic
+def signin_link_send(*, tenant: Tenant, email: str, ip: str | None, delivery_id: str) -> bool:
+    """Email a sign-in link if `email` belongs to a member of `tenant`, once per `delivery_id`.
+    Returns whether one was sent."""
     user = member_by_email(tenant=tenant, email=email)
     if user is None:
         return False
-    url = signin_link_issue(tenant=tenant, user=user, ip=ip)
-    _send_link_email(
-        tenant=tenant,
-        user=user,
-        url=url,
-        template="emails/signin_link",
-        minutes=_minutes(settings.SIGNIN_LINK_TTL),
-    )
-    return True
+    ttl = settings.SIGNIN_LINK_TTL
+    return _link_deliver(
+        tenant=tenant, user=user, kind=SignInToken.Kind.LINK, ttl=ttl, delivery_id=delivery_id, ip=ip,
+        template="emails/signin_link", minutes=_minutes(ttl),
+    )  # fmt: skip
 
 
 def signin_welcome_send(*, tenant: Tenant, user: User) -> None:
@@ -127,42 +157,23 @@ def signin_welcome_send(*, tenant: Tenant, user: User) -> None:
     """
     from tenants import tasks
 
-    # The id names this one delivery, so a redelivered task can tell that its email already went out.
     enqueue_on_commit(
-        tasks.signin_welcome_deliver, tenant_id=tenant.pk, user_id=user.pk, delivery_id=secrets.token_hex(16)
+        tasks.signin_welcome_deliver, tenant_id=tenant.pk, user_id=user.pk, delivery_id=_delivery_id()
     )
 
 
 @transaction.atomic
 def signin_welcome_deliver(*, tenant: Tenant, user: User, delivery_id: str) -> bool:
     """Make a welcome link (valid SIGNIN_WELCOME_TTL, single use) and email it, once per `delivery_id`.
-
-    The link is made here, in the worker, so it never travels through the broker. The token and the
-    recorded email commit together, so a task that dies half-way is redone whole. Returns whether an
-    email was sent (False for a redelivered task).
-    """
-    token = secrets.token_urlsafe(32)
-    ttl = settings.SIGNIN_WELCOME_TTL
-    _, created = SignInToken.objects.get_or_create(
-        delivery_id=delivery_id,
-        defaults={
-            "tenant": tenant,
-            "user": user,
-            "kind": SignInToken.Kind.WELCOME,
-            "digest": _digest(token),
-            "expires_at": timezone.now() + ttl,
-        },
-    )
-    if not created:
+    Returns whether an email was sent (False for a redelivered task, or for a person who stopped
+    being an active member since it was queued: their link would not work anyway)."""
+    if membership_get(user=user, tenant=tenant) is None:
         return False
-    _send_link_email(
-        tenant=tenant,
-        user=user,
-        url=tenant_url(tenant, f"/sign-in/link/{token}/"),
-        template="emails/welcome",
-        days=ttl.days,
-    )
-    return True
+    ttl = settings.SIGNIN_WELCOME_TTL
+    return _link_deliver(
+        tenant=tenant, user=user, kind=SignInToken.Kind.WELCOME, ttl=ttl, delivery_id=delivery_id, ip=None,
+        template="emails/welcome", days=ttl.days,
+    )  # fmt: skip
 
 
 def _token_for_update(*, tenant: Tenant, kinds: tuple[str, ...], digest: str) -> SignInToken | None:

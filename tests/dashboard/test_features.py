@@ -7,16 +7,7 @@ import pytest
 from tenants.features import feature_for_path
 from tenants.models import TenantConfig
 from tenants.services.signin import signin_link_issue
-from tests.conftest import client_for
-
-SETTINGS_FORM = {
-    "brand_name": "Alpha Movers",
-    "primary_color": "#1d4ed8",
-    "accent_color": "#f59e0b",
-    "timezone": "America/Toronto",
-    "locale": "en-ca",
-    "currency": "CAD",
-}
+from tests.conftest import client_for, settings_form
 
 
 def switch(world, **toggles):
@@ -61,7 +52,7 @@ def test_owner_switches_the_dashboard_back_on_from_settings(alpha):
     page = client.get("/dashboard/settings/")
     assert page.status_code == 200
     assert 'href="/dashboard/"' not in page.content.decode()  # no link into the closed area
-    response = client.post("/dashboard/settings/", {**SETTINGS_FORM, "feature_dashboard": "on"})
+    response = client.post("/dashboard/settings/", settings_form(alpha, feature_dashboard="on"))
     assert response.status_code == 200
     assert client.get("/dashboard/").status_code == 200
 

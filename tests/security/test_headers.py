@@ -125,3 +125,13 @@ def test_plain_http_keeps_the_usual_cookie_names(monkeypatch):
     # Browsers drop __Host- cookies that are not Secure, so http development must not use them.
     loaded = load_settings(monkeypatch, "http://localhost:8000")
     assert "SESSION_COOKIE_NAME" not in loaded and "CSRF_COOKIE_NAME" not in loaded
+
+
+def test_admin_messages_ride_in_the_session_not_in_a_cookie_of_their_own(alpha, staff):
+    """Only the session and CSRF cookies are set, the two that get __Host- names on https."""
+    response = staff.post(
+        "/admin/tenants/tenant/", {"action": "reactivate", "_selected_action": [alpha.tenant.pk]}
+    )
+    assert response.status_code == 302
+    assert "messages" not in response.cookies
+    assert "cannot become active" in staff.get(response["Location"]).content.decode()

@@ -333,7 +333,7 @@ def test_staff_manage_authenticators_and_login_lockouts_in_the_admin(worlds, sta
     from tenants.services.staff import staff_totp_enrol
 
     colleague = User.objects.create_user("colleague@example.com", is_staff=True)
-    device = staff_totp_enrol(user=colleague)
+    device = staff_totp_enrol(user=colleague, actor=None)
     for page in (
         "/admin/otp_totp/totpdevice/",
         "/admin/otp_totp/totpdevice/add/",

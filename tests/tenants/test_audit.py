@@ -8,20 +8,7 @@ from django.test import Client
 from tenants.models import AuditEvent, User
 from tenants.services.audit import audit_record
 from tenants.services.config import tenant_config_update, tenant_connector_secrets_set
-from tests.conftest import client_for
-
-SETTINGS_FORM = {
-    "brand_name": "Alpha Movers",
-    "primary_color": "#1d4ed8",
-    "accent_color": "#f59e0b",
-    "timezone": "America/Toronto",
-    "locale": "en-ca",
-    "currency": "CAD",
-    "feature_contracts": "on",
-    "feature_dashboard": "on",
-    "feature_chat": "on",
-    "feature_questionnaire": "on",
-}
+from tests.conftest import client_for, form_data, settings_form
 
 
 def events(action):
@@ -35,7 +22,7 @@ def staff(db):
 
 def test_settings_page_records_the_owner_and_the_changed_fields(alpha):
     response = client_for(alpha, user=alpha.owner).post(
-        "/dashboard/settings/", {**SETTINGS_FORM, "brand_name": "Alpha Two", "primary_color": "#000000"}
+        "/dashboard/settings/", settings_form(alpha, brand_name="Alpha Two", primary_color="#000000")
     )
     assert response.status_code == 200
     [event] = events("config.updated")
@@ -56,7 +43,10 @@ def test_api_records_the_owner(alpha):
 
 
 def test_saving_unchanged_settings_records_nothing(alpha):
-    assert client_for(alpha, user=alpha.owner).post("/dashboard/settings/", SETTINGS_FORM).status_code == 200
+    assert (
+        client_for(alpha, user=alpha.owner).post("/dashboard/settings/", settings_form(alpha)).status_code
+        == 200
+    )
     assert events("config.updated") == []
 
 
@@ -131,3 +121,25 @@ def test_staff_read_the_trail_in_the_admin_but_cannot_add_change_or_delete(alpha
     assert client.post(f"/admin/tenants/auditevent/{event.pk}/change/", {"action": "x"}).status_code == 403
     assert client.post(f"/admin/tenants/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
     assert AuditEvent.objects.get(pk=event.pk).action == "config.updated"
+
+
+def admin_change_form(response) -> dict:
+    """The POST data of an admin change page as it was shown: the model form and every inline."""
+    forms, data = [response.context["adminform"].form], {}
+    for inline in response.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        data.update({management.add_prefix(name): management[name].value() for name in management.fields})
+        forms += inline.formset.forms
+    return {**data, **form_data(*forms)}
+
+
+def test_staff_editing_a_tenants_configuration_in_the_admin_is_recorded(alpha, staff):
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(staff)
+    url = f"/admin/tenants/tenant/{alpha.tenant.pk}/change/"
+    data = admin_change_form(client.get(url))
+    data["config-0-brand_name"] = "Alpha By Staff"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    [event] = events("config.updated")
+    assert (event.actor, event.tenant, event.data) == (staff, alpha.tenant, {"fields": ["brand_name"]})

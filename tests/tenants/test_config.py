@@ -220,3 +220,26 @@ def test_owner_clears_the_logo(alpha, media_root):
     response = client.post("/dashboard/settings/", {**GOOD, "logo-clear": "on"})
     assert response.status_code == 200
     assert not TenantConfig.objects.get(pk=alpha.tenant.pk).logo
+
+
+def test_the_public_host_serves_tenant_files_only_to_staff_who_passed_the_admin_login(alpha, media_root):
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from tenants.models import User
+    from tenants.services.staff import staff_totp_enrol
+
+    path = media_root / f"tenants/{alpha.tenant.pk}/logo-x.png"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(png_bytes())
+    staff = User.objects.create_superuser("staff@inkwell.example", "a-long-staff-password")
+    device = staff_totp_enrol(user=staff, actor=None)
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(staff)  # a password-only session: the authenticator's code was never given
+    url = f"/media/tenants/{alpha.tenant.pk}/logo-x.png"
+    assert client.get("/admin/").status_code == 302
+    assert client.get(url).status_code == 404
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    assert client.get("/admin/").status_code == 200
+    assert client.get(url).status_code == 200

@@ -4,8 +4,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
-from tenants.models import Tenant, TenantConfig
-from tenants.services.config import EDITABLE_FIELDS, tenant_config_update
+from tenants.models import Tenant, TenantConfig, User
+from tenants.services.config import EDITABLE_FIELDS, tenant_config_update, tenant_connector_secrets_set
 from tenants.services.provisioning import tenant_provision
 from tenants.validators import validate_no_control_characters
 from tests.conftest import client_for
@@ -161,4 +161,45 @@ def test_tenant_create_explains_a_500_character_name(worlds):
         call_command(
             "tenant_create", "--name", "N" * 500, "--subdomain", "gamma", "--owner-email", "g@g.example"
         )
+    assert not Tenant.objects.filter(subdomain="gamma").exists()
+
+
+def test_an_update_from_a_stale_copy_keeps_connector_secrets_set_meanwhile(alpha):
+    stale = TenantConfig.objects.get(pk=alpha.tenant.pk)  # loaded with the request, before the write below
+    tenant_connector_secrets_set(
+        config=TenantConfig.objects.get(pk=alpha.tenant.pk),
+        connector="gsc",
+        secrets={"token": "t"},
+        actor=None,
+    )
+    tenant_config_update(config=stale, data={"brand_name": "Alpha Two"}, actor=None)
+    stored = TenantConfig.objects.get(pk=alpha.tenant.pk)
+    assert (stored.brand_name, stored.connector_secrets) == ("Alpha Two", {"gsc": {"token": "t"}})
+
+
+def provision_owned_by(owner_name: str = "", owner_email: str = "owner@gamma.example"):
+    return tenant_provision(
+        name="Gamma", subdomain="gamma", owner_email=owner_email, owner_name=owner_name, send_welcome=False
+    )
+
+
+def test_an_owner_name_at_the_length_limit_is_kept(worlds):
+    name = "N" * User._meta.get_field("full_name").max_length
+    assert provision_owned_by(name).owner.full_name == name
+
+
+@pytest.mark.parametrize(
+    "field, value, code",
+    [
+        ("owner_name", "N" * 151, "name_too_long"),
+        ("owner_name", "Gail\r\nBcc: x@evil.example", "control_characters"),
+        ("owner_email", "o" * 64 + "@" + "d" * 63 + "." + "e" * 63 + "." + "f" * 63 + ".ca", "invalid_email"),
+    ],
+)
+def test_owner_details_the_database_cannot_hold_are_field_errors(worlds, field, value, code):
+    """Billing will pass a public signup's owner details straight in: a value the account can't hold
+    must be a field error, not a database error."""
+    with pytest.raises(ValidationError) as exc:
+        provision_owned_by(**{field: value})
+    assert [error.code for error in exc.value.error_dict[field]] == [code]
     assert not Tenant.objects.filter(subdomain="gamma").exists()

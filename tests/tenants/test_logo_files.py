@@ -9,17 +9,7 @@ from PIL import Image
 
 from tenants.models import TenantConfig
 from tenants.services.config import tenant_config_update
-from tests.conftest import client_for
-
-FORM = {
-    "brand_name": "Alpha Movers",
-    "primary_color": "#1d4ed8",
-    "accent_color": "#f59e0b",
-    "timezone": "America/Toronto",
-    "locale": "en-ca",
-    "currency": "CAD",
-    "feature_dashboard": "on",
-}
+from tests.conftest import client_for, settings_form
 
 
 @pytest.fixture
@@ -36,7 +26,7 @@ def logo(name="brand.png"):
 
 def save_settings(client, committed, **extra):
     with committed(execute=True):
-        response = client.post("/dashboard/settings/", {**FORM, **extra})
+        response = client.post("/dashboard/settings/", settings_form(client.world, **extra))
     assert response.status_code == 200
     return TenantConfig.objects.get(pk=client.world.tenant.pk).logo.name
 
@@ -82,3 +72,23 @@ def test_a_rolled_back_change_keeps_the_old_file(
     assert TenantConfig.objects.get(pk=alpha.tenant.pk).logo.name == first
     assert (media_root / first).exists()
     assert owner.get(f"/media/{first}").status_code == 200
+
+
+def test_staff_replacing_a_logo_in_the_admin_deletes_the_old_file(
+    alpha, owner, media_root, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    from tenants.models import User
+    from tests.tenants.test_audit import admin_change_form
+
+    first = save_settings(owner, django_capture_on_commit_callbacks, logo=logo())
+    staff = Client(HTTP_HOST="localhost")
+    staff.force_login(User.objects.create_superuser("staff@inkwell.example", "a-long-staff-password"))
+    url = f"/admin/tenants/tenant/{alpha.tenant.pk}/change/"
+    data = {**admin_change_form(staff.get(url)), "config-0-logo": logo("by-staff.png")}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert staff.post(url, data).status_code == 302
+    second = TenantConfig.objects.get(pk=alpha.tenant.pk).logo.name
+    assert second != first and (media_root / second).exists()
+    assert not (media_root / first).exists()

@@ -401,6 +401,18 @@ def test_a_redelivered_code_task_sends_no_second_sms(alpha):
     assert OutboundMessage.objects.filter(channel="sms").count() == 1
 
 
+def test_a_redelivered_link_task_sends_no_second_link(alpha, monkeypatch):
+    from tenants import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.signin_link_deliver, "apply_async", lambda **kw: queued.append(kw["kwargs"]))
+    request_link(client_for(alpha), alpha.owner.email)
+    [kwargs] = queued
+    assert tasks.signin_link_deliver.apply(kwargs=kwargs).get() is True
+    assert tasks.signin_link_deliver.apply(kwargs=kwargs).get() is False  # the broker delivered it again
+    assert len(mail.outbox) == 1 and SignInToken.objects.filter(kind="link").count() == 1
+
+
 # --- limits that must not lock a person out, or be dodged -----------------------------------------
 
 

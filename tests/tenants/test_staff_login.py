@@ -15,7 +15,7 @@ from django.test import Client
 from django.utils import timezone
 from django_otp.oath import totp
 
-from tenants.models import User
+from tenants.models import AuditEvent, User
 from tenants.services.signin import signin_link_issue
 from tenants.services.staff import staff_totp_enrol
 from tests.conftest import client_for
@@ -84,6 +84,14 @@ def test_the_lock_is_for_the_account_from_that_address_only(staff):
     assert in_admin(admin_login(PASSWORD, ip="198.51.100.9")[0])  # the staff member elsewhere
     fail(LIMIT, username="someone@example.com", ip="198.51.100.9")
     assert in_admin(admin_login(PASSWORD, ip="198.51.100.9")[0])  # another account's failures
+
+
+def test_addresses_of_one_ipv6_block_share_one_lock(staff):
+    """One subscriber's /64 holds more addresses than any lock could count one by one."""
+    for host in range(1, LIMIT + 1):
+        fail(1, ip=f"2001:db8:1:2::{host:x}")
+    assert not in_admin(admin_login(PASSWORD, ip="2001:db8:1:2::ffff")[0])
+    assert in_admin(admin_login(PASSWORD, ip="2001:db8:1:3::1")[0])  # the next block is someone else
 
 
 @pytest.mark.parametrize("minutes_past_cooloff, allowed", [(-1, False), (1, True)])
@@ -155,7 +163,7 @@ def test_without_an_authenticator_the_password_is_enough_only_where_optional(sta
 @pytest.mark.parametrize("mode", ["required", "optional"])
 def test_staff_with_an_authenticator_need_its_current_code(staff, settings, mode):
     settings.STAFF_2FA = mode
-    device = staff_totp_enrol(user=staff)
+    device = staff_totp_enrol(user=staff, actor=None)
     assert not in_admin(admin_login(PASSWORD)[0])
     code = current_code(device)
     client, response = admin_login(PASSWORD, token=code)
@@ -178,6 +186,11 @@ def test_staff_enrol_their_authenticator_with_a_command(staff, settings, capsys)
         call_command("staff_totp_enrol", STAFF)
     call_command("staff_totp_enrol", STAFF, "--replace")  # a lost phone
     assert staff.totpdevice_set.count() == 1 and staff.totpdevice_set.get().key != b32decode(secret).hex()
+    events = AuditEvent.objects.filter(action="staff.authenticator_enrolled").order_by("pk")
+    assert [(e.actor_label, e.data) for e in events] == [
+        ("system", {"user": STAFF, "replaced": False}),
+        ("system", {"user": STAFF, "replaced": True}),
+    ]
 
 
 def test_only_staff_get_an_authenticator(alpha):

@@ -95,3 +95,13 @@ def test_a_code_challenge_is_not_a_sign_in_link(alpha):
     client = client_for(alpha)
     assert client.post(f"/sign-in/link/{challenge}/").status_code == 400
     assert client.get("/dashboard/").status_code == 302
+
+
+def test_no_welcome_reaches_a_person_who_is_no_longer_an_active_member(alpha):
+    alpha.member.is_active = False
+    alpha.member.save()
+    args = dict(tenant=alpha.tenant, delivery_id="c" * 32)
+    assert signin_welcome_deliver(user=alpha.member, **args) is False
+    alpha.owner.memberships.all().delete()
+    assert signin_welcome_deliver(user=alpha.owner, delivery_id="d" * 32, tenant=alpha.tenant) is False
+    assert mail.outbox == [] and not SignInToken.objects.exists()

@@ -24,7 +24,7 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No account with the email {email}.")
         try:
-            device = staff_totp_enrol(user=user, replace=replace)
+            device = staff_totp_enrol(user=user, actor=None, replace=replace)
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"Authenticator for {user.email}: scan this code with the app, or add the URI.")
