@@ -257,6 +257,9 @@ SIGNIN_RATE_PER_IP = (20, 15 * 60)
 STAFF_2FA = os.environ.get("INKWELL_STAFF_2FA") or ("required" if SECURE else "optional")
 if STAFF_2FA not in {"required", "optional"}:
     raise ImproperlyConfigured("INKWELL_STAFF_2FA must be 'required' or 'optional'.")
+if SECURE and STAFF_2FA != "required":
+    # A real deployment's back office can suspend tenants and read their data: a password is not enough.
+    raise ImproperlyConfigured("INKWELL_STAFF_2FA must be 'required' on an https deployment.")
 OTP_TOTP_ISSUER = f"Inkwell {INKWELL_DOMAIN}"
 # The admin never shows an enrolled authenticator's secret or QR code again.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True

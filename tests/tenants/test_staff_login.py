@@ -233,11 +233,15 @@ def load_settings(monkeypatch):
         ("https://inkwell.example", "", "required"),
         ("http://localhost:8000", "", "optional"),
         ("http://localhost:8000", "required", "required"),
-        ("https://inkwell.example", "optional", "optional"),
     ],
 )
 def test_the_second_factor_is_required_on_https_by_default(load_settings, url, choice, expected):
     assert expected == load_settings(INKWELL_PUBLIC_URL=url, INKWELL_STAFF_2FA=choice).STAFF_2FA
+
+
+def test_an_https_deployment_cannot_make_the_second_factor_optional(load_settings):
+    with pytest.raises(ImproperlyConfigured, match="must be 'required' on an https deployment"):
+        load_settings(INKWELL_PUBLIC_URL="https://inkwell.example", INKWELL_STAFF_2FA="optional")
 
 
 def test_an_unknown_second_factor_setting_is_refused(load_settings):
