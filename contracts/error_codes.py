@@ -10,3 +10,6 @@ class ContractErrorCode(StrEnum):
     ALREADY_SIGNED = "already_signed"
     LINK_EXPIRED = "link_expired"
     CORRECTION_NEEDS_REASON = "correction_needs_reason"
+    # Customer portal (issue 15 §4–5)
+    DOCUMENT_CHANGED = "document_changed"
+    CODE_REQUIRED = "code_required"

@@ -12,6 +12,8 @@ urlpatterns = [
     path("sign-in/", include("tenants.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("api/v1/", include("dashboard.api_urls")),
+    # Contract portal, customer side (issue 15 §4–5): the customer's personal link.
+    path("c/", include("contracts.urls_customer")),
     re_path(r"^media/(?P<path>.+)$", tenant_views.media, name="media"),
 ]
 
