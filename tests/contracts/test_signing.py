@@ -119,6 +119,13 @@ def test_signing_on_the_page_records_everything_and_tells_sealing(alpha, opened)
     assert "is signed" in client.get(f"/c/{token}/").content.decode()
 
 
+def test_a_browser_posting_with_origin_null_can_sign(alpha, opened):
+    """Under `Referrer-Policy: no-referrer` a browser's form post says `Origin: null`."""
+    contract, token = opened
+    browser = client_for(alpha, enforce_csrf_checks=True, HTTP_ORIGIN="null")
+    assert browser.post(f"/c/{token}/sign/", form(alpha, token, browser)).status_code == 303
+
+
 def test_the_document_text_holds_the_summary_terms_and_consent(alpha, opened):
     with tenant_context(alpha.tenant):
         contract = Contract.objects.select_related("template").get(pk=opened[0].pk)
