@@ -30,6 +30,7 @@ from contracts.services.events import Actor, contract_event_record
 from contracts.services.status import contract_lock, contract_transition
 from contracts.signals import contract_signed
 from inkwell.errors import Conflict, DomainError
+from inkwell.ratelimit import rate_limit_delivery
 from tenants.messaging import SmsDeliveryError, render_text, sms_send
 
 S = Contract.Status
@@ -183,6 +184,13 @@ def contract_code_send(*, contract: Contract, actor: Actor) -> str:
         raise DomainError("This contract has no phone number to text a code to.", code="no_phone")
     if contract.status not in SIGNABLE:
         raise Conflict("This contract can no longer be signed.", code=ContractErrorCode.ALREADY_SIGNED)
+    # Whoever holds the link could otherwise text the customer's phone without end.
+    rate_limit_delivery(
+        scope="contract-code",
+        address=f"{connection.tenant.pk}:{contract.customer_phone}",
+        ip=actor.ip,
+        message="Too many codes asked for. Wait a few minutes and try again.",
+    )
     challenge = secrets.token_urlsafe(16)
     digest = _challenge_digest(challenge)
     code = f"{secrets.randbelow(1_000_000):06d}"
@@ -305,7 +313,7 @@ def _sign_locked(*, contract_id, signer_name, image_png, document_sha256, actor,
         raise Conflict(
             f"Contract {locked.reference} can no longer be signed.", code=ContractErrorCode.ILLEGAL_TRANSITION
         )
-    if not hmac.compare_digest(document_sha256 or "", contract_document_sha256(locked)):
+    if document_sha256 != contract_document_sha256(locked):  # the page's hash; not a secret
         raise Conflict(
             "This contract changed since the page was opened. Reload the page and read it again.",
             code=ContractErrorCode.DOCUMENT_CHANGED,
@@ -316,7 +324,6 @@ def _sign_locked(*, contract_id, signer_name, image_png, document_sha256, actor,
         raise DomainError(
             "Confirm the code we texted you before signing.", code=ContractErrorCode.CODE_REQUIRED
         )
-    document_sha256 = contract_document_sha256(locked)
     contract_transition(
         contract=locked,
         to=S.SIGNED,

@@ -30,7 +30,7 @@ from contracts.services.signing import (
     signature_png_from_data_url,
 )
 from contracts.signals import contract_signed
-from inkwell.errors import Conflict, DomainError
+from inkwell.errors import Conflict, DomainError, RateLimited
 from tenants.models import OutboundMessage
 from tests.conftest import client_for
 from tests.contracts.conftest import CONTRACT_DATA, texted_link
@@ -397,6 +397,17 @@ def test_four_wrong_codes_still_leave_the_right_one_working(alpha, opened, code_
                 contract_code_verify(contract=contract, challenge=challenge, code=wrong, actor=CUSTOMER)
         contract_code_verify(contract=contract, challenge=challenge, code=code, actor=CUSTOMER)
     sign(alpha, contract, code_challenge=challenge)
+
+
+def test_codes_are_limited_per_phone(alpha, opened, code_required, settings):
+    contract = fresh(alpha, opened[0])
+    limit, _window = settings.SIGNIN_RATE_PER_ADDRESS
+    with tenant_context(alpha.tenant):
+        for _ in range(limit):
+            contract_code_send(contract=contract, actor=CUSTOMER)
+        with pytest.raises(RateLimited):
+            contract_code_send(contract=contract, actor=CUSTOMER)
+        assert ContractEvent.objects.filter(contract=contract, kind="code_sent").count() == limit
 
 
 def test_a_code_works_for_ten_minutes(alpha, opened, code_required):
