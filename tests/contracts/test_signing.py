@@ -2,12 +2,14 @@
 
 import base64
 import io
+import re
 import threading
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.apps import apps
+from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
@@ -369,6 +371,14 @@ def test_with_a_code_required_signing_waits_for_the_code(alpha, opened, code_req
         data = [event.data for event in ContractEvent.objects.filter(contract=contract)]
     assert kinds[-3:] == ["code_sent", "code_verified", "signed"]
     assert code not in str(data)  # never a secret in the audit trail
+
+
+def test_a_required_code_without_a_phone_number_says_what_to_do(alpha, make_contract, send, code_required):
+    contract = make_contract(alpha, customer_phone="", contact_preference="email")
+    send(alpha, contract)
+    token = re.search(r"/c/([\w-]+)/", mail.outbox[-1].body).group(1)
+    page = client_for(alpha).get(f"/c/{token}/").content.decode()
+    assert "has no mobile number for you" in page and "Text me a code" not in page
 
 
 def test_the_fifth_wrong_code_burns_it(alpha, opened, code_required):
