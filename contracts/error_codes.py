@@ -12,3 +12,6 @@ class ContractErrorCode(StrEnum):
     CORRECTION_NEEDS_REASON = "correction_needs_reason"
     # c-track (issue 15 §8)
     UNKNOWN_MILESTONE = "unknown_milestone"
+    # Customer portal (issue 15 §4–5)
+    DOCUMENT_CHANGED = "document_changed"
+    CODE_REQUIRED = "code_required"

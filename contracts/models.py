@@ -298,3 +298,29 @@ class Milestone(models.Model):
 
     def __str__(self):
         return f"{self.contract_id}: step {self.step}"
+
+
+# --- Customer portal (issue 15 §5): the optional SMS code before signing -----------------------------
+
+
+class SigningCode(models.Model):
+    """A 6-digit code texted to the customer before signing, when the tenant asks for one.
+
+    The code is bound to the browser that asked for it: the browser's session keeps a random
+    challenge, and only `HMAC(SECRET_KEY, sha256(challenge):code)` is stored here, so neither the
+    link alone nor the code alone lets anyone sign.
+    """
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="signing_codes")
+    challenge_digest = models.CharField(max_length=64, unique=True)
+    code_digest = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+
+    def __str__(self):
+        return f"Signing code for {self.contract_id}"

@@ -16,6 +16,8 @@ urlpatterns = [
     path("contracts/", include("contracts.urls")),
     path("api/v1/contracts/", include("contracts.api_urls")),
     path("api/v1/", include("dashboard.api_urls")),
+    # Contract portal, customer side (issue 15 §4–5): the customer's personal link.
+    path("c/", include("contracts.urls_customer")),
     re_path(r"^media/(?P<path>.+)$", tenant_views.media, name="media"),
     # c-track (issue 15 §8): moving a shipment's milestones, from the contract page and the API.
     path(

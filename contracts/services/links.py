@@ -59,7 +59,9 @@ def contract_by_link(token: str) -> Contract:
     contract = Contract.objects.filter(link_digest=link_digest(token)).first()
     if contract is None:
         raise ContractLinkUnknown
-    if contract.link_expires_at is not None and contract.link_expires_at <= timezone.now():
+    # Expiry is a deadline for signing: once signed, the same link follows the shipment and gives the PDF.
+    signed = contract.status in {Contract.Status.SIGNED, Contract.Status.SEALED, Contract.Status.SEAL_FAILED}
+    if not signed and contract.link_expires_at is not None and contract.link_expires_at <= timezone.now():
         raise ContractLinkExpired(
             "This link has expired. Ask the company that sent it for a new one: they can resend it in a minute."
         )
