@@ -1,24 +1,25 @@
 """Demo contracts for Scilla Transport: a dozen realistic shipments at different stages.
 
-Made through the real services where they exist (create, send, void, the status machine). The
-customer's side (opening the link, signing) and the shipment milestones are written here the way
-those steps record them, so the owner pages show every stage before anyone has signed on a phone.
-Contracts signed here are not sealed: there is no PDF of a signing that never happened.
+Made through the real services: create, send, void, the customer's first open, signing (which
+queues the sealing, so `make run`'s worker seals them) and the shipment milestones. Customers are
+told of each step through the outbox, as they would be.
 """
 
 from __future__ import annotations
 
-import hashlib
 from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
-from contracts.models import Contract, Milestone, PortalSettings, Signature
+from contracts.milestones import DELIVERED, steps_for
+from contracts.models import Contract, PortalSettings
 from contracts.services.contracts import contract_create, contract_send, contract_void
-from contracts.services.events import Actor, contract_event_record
+from contracts.services.events import Actor
+from contracts.services.signing import contract_document_sha256, contract_sign
 from contracts.services.status import contract_lock, contract_transition
+from contracts.services.tracking import contract_milestone_advance
 from tenants.models import User
 
 S = Contract.Status
@@ -228,36 +229,25 @@ def _view(contract: Contract, customer: Actor) -> None:
 
 
 def _sign(contract: Contract, customer: Actor) -> None:
-    locked = contract_lock(contract.pk)
-    Signature.objects.create(
-        contract=locked,
-        signer_name=locked.customer_name,
-        signed_at=timezone.now(),
-        ip=customer.ip,
-        user_agent=customer.user_agent,
-        consent_text=locked.consent_snapshot,
-        terms_version=locked.template.version,
-        document_sha256=hashlib.sha256(locked.terms_snapshot.encode()).hexdigest(),
+    fresh = Contract.objects.get(pk=contract.pk)
+    contract_sign(
+        contract=fresh,
+        signer_name=fresh.customer_name,
+        consent=True,
+        image_png=b"",  # signed by typed name, as a customer without JavaScript would
+        document_sha256=contract_document_sha256(fresh),
+        actor=customer,
     )
-    contract_transition(contract=locked, to=S.SIGNED, actor=customer)
-    locked.link_digest = None
-    locked.save(update_fields=["link_digest", "updated"])
 
 
 def _milestones(contract: Contract, reached: int, staff: Actor) -> None:
-    from contracts.milestones import DELIVERED, steps_for
-
     today = timezone.localdate()
-    for step in steps_for(contract.service_type):
+    for step in steps_for(contract.service_type)[1:]:  # signing reached "Contract Signed"
         if step.index > reached:
             break
-        # The step reached so far gives the date the next one is expected; a delivery expects nothing.
+        # The step reached last gives the date the next one is expected; a delivery expects nothing.
         eta = today + timedelta(days=3) if step.index == reached != DELIVERED else None
-        Milestone.objects.create(contract=contract, step=step.index, eta=eta)
-        contract_event_record(
-            contract=contract, kind="milestone", actor=staff, data={"step": step.index, "label": step.label}
-        )
-    Contract.objects.filter(pk=contract.pk).update(milestone=reached)
+        contract_milestone_advance(contract=contract, step_key_or_index=step.index, actor=staff, eta=eta)
 
 
 @transaction.atomic

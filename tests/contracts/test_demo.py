@@ -30,11 +30,12 @@ def test_demo_contracts_cover_every_stage_and_load_once(worlds, capsys, monkeypa
         routes = {(c.origin, c.destination, c.service_type) for c in contracts}
         assert ("Toronto, ON", "Antwerp, Belgium", "roro") in routes
         assert ("Vaughan, ON", "Vancouver, BC", "domestic_moving") in routes
-        # Signed ones are consistent: a signature each, the link closed, milestones up to the current one.
+        # Signed ones went through signing and tracking: a signature each, milestones up to the current one.
         for contract in (c for c in contracts if c.status == "signed"):
-            assert Signature.objects.filter(contract=contract).exists() and contract.link_digest is None
+            assert Signature.objects.filter(contract=contract).exists()
             latest = contract.milestones.latest("pk")
             assert latest.step == contract.milestone
-            assert (latest.eta is None) == (contract.milestone == 8)  # a delivery expects no date
+            # Signing itself reaches step 0 with no date; a delivery expects none either.
+            assert (latest.eta is None) == (contract.milestone in {0, 8})
         assert {c.milestone for c in contracts if c.status == "signed"} == {0, 2, 4, 5, 8}
         assert ContractEvent.objects.filter(kind="viewed").count() == 7
