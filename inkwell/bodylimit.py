@@ -17,16 +17,18 @@ class _BodyTooLarge(Exception):
 
 
 class BodySizeLimit:
-    def __init__(self, app, *, max_bytes: int):
+    def __init__(self, app, *, max_bytes: int, larger: dict[str, int] | None = None):
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = larger or {}  # path -> its own limit, for the few pages that take big uploads
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit = self.larger.get(scope["path"], self.max_bytes)
         declared = dict(scope["headers"]).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            return await self._refuse(scope, send)
+        if declared.isdigit() and int(declared) > limit:
+            return await self._refuse(scope, send, limit)
         received = 0
         started = False
 
@@ -35,7 +37,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise _BodyTooLarge
             return message
 
@@ -49,10 +51,10 @@ class BodySizeLimit:
         except _BodyTooLarge:
             if started:
                 raise
-            await self._refuse(scope, send)
+            await self._refuse(scope, send, limit)
 
-    async def _refuse(self, scope, send):
-        message = f"The request is too large: send at most {self.max_bytes / 1024 / 1024:.1f} MB."
+    async def _refuse(self, scope, send, limit: int):
+        message = f"The request is too large: send at most {limit / 1024 / 1024:.1f} MB."
         if scope["path"].startswith("/api/"):
             content_type = b"application/json"
             body = json.dumps(error_body("request_too_large", message)).encode()

@@ -12,6 +12,7 @@ urlpatterns = [
     path("sign-in/", include("tenants.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("api/v1/", include("dashboard.api_urls")),
+    path("contracts/", include("contracts.urls")),
     re_path(r"^media/(?P<path>.+)$", tenant_views.media, name="media"),
 ]
 
