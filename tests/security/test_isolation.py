@@ -6,7 +6,7 @@ from django.test import Client
 from tenants.services.status import tenant_suspend
 from tests.conftest import client_for
 
-MEMBER_PAGES = ["/dashboard/"]
+MEMBER_PAGES = ["/dashboard/", "/contracts/verify/"]
 OWNER_PAGES = ["/dashboard/settings/"]
 API = ["/api/v1/me/", "/api/v1/config/", "/api/v1/dashboard/"]
 ALL = MEMBER_PAGES + OWNER_PAGES + API
@@ -25,6 +25,7 @@ PUBLIC_URL_NAMES = {
 # Private URLs covered by the tests below (POST-only ones have their own test).
 PRIVATE_URL_NAMES = {
     "dashboard", "dashboard_settings", "api_me", "api_config", "api_dashboard", "signout_everywhere",
+    "contract_verify",
 }  # fmt: skip
 
 
