@@ -6,6 +6,8 @@ import pytest
 from django.template.loader import render_to_string
 from django_tenants.utils import tenant_context
 from pyhanko.pdf_utils.reader import PdfFileReader
+from weasyprint import HTML
+from weasyprint.urls import FatalURLFetchingError
 
 from contracts.models import Contract
 from contracts.pdf import _ContractFetcher, _fonts, contract_pdf_context
@@ -91,6 +93,7 @@ def test_terms_markdown_cannot_load_anything_or_inject_markup():
     )
     assert "<h1>Terms</h1>" in html and '<a href="https://example.com"' in html
     assert "<script" not in html and "<img" not in html and 'href="javascript' not in html
+    assert "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>" in html  # raw HTML is shown as text
 
 
 def test_the_renderer_may_load_the_fonts_and_data_urls_only():
@@ -104,3 +107,6 @@ def test_the_renderer_may_load_the_fonts_and_data_urls_only():
         fetcher.fetch("file:///etc/hostname")
     with pytest.raises(ValueError, match="disallowed protocol"):
         fetcher.fetch("http://169.254.169.254/latest/meta-data/")
+    # A refused resource stops the rendering instead of leaving a PDF without it.
+    with pytest.raises(FatalURLFetchingError):
+        HTML(string='<p><img src="file:///etc/hostname"></p>', url_fetcher=fetcher).write_pdf()

@@ -148,6 +148,23 @@ def test_a_failure_after_the_file_is_stored_leaves_no_file(
     assert not list((media / "contracts" / "t_alpha").iterdir())
 
 
+def test_a_signed_contract_without_its_signature_is_not_sealed(alpha, make_contract, send):
+    from django.db import transaction
+
+    from contracts.services.events import Actor
+    from contracts.services.status import contract_lock, contract_transition
+
+    contract = send(alpha, make_contract(alpha))
+    with tenant_context(alpha.tenant):
+        with transaction.atomic():
+            contract_transition(contract=contract_lock(contract.pk), to=S.SIGNED, actor=Actor.system())
+        with pytest.raises(ContractSealFailed):
+            contract_seal(contract_id=contract.pk)
+        contract.refresh_from_db()
+        assert contract.status == S.SEAL_FAILED and not contract.sealed_pdf
+        assert contract.events.get(kind="seal_failed").data["error"] == "DoesNotExist"
+
+
 def test_an_unsigned_contract_is_not_sealed(alpha, make_contract, send):
     contract = send(alpha, make_contract(alpha))
     with tenant_context(alpha.tenant):

@@ -161,3 +161,32 @@ def test_the_served_application_lets_a_10_mb_pdf_through_to_the_page_only():
 
     assert application.larger == {"/contracts/verify/": settings.REQUEST_BODY_LARGER["/contracts/verify/"]}
     assert verify.MAX_BYTES + 64 * 1024 < application.larger["/contracts/verify/"] < 11 * 1024 * 1024
+
+
+def test_the_body_limit_gives_the_verify_page_its_own_larger_limit():
+    import asyncio
+
+    from inkwell.bodylimit import BodySizeLimit
+
+    async def app(scope, receive, send):
+        await receive()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    def status(path: str, size: int) -> int:
+        sent = []
+
+        async def receive():
+            return {"type": "http.request", "body": b"x" * size, "more_body": False}
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "path": path, "headers": [(b"content-length", str(size).encode())]}
+        asyncio.run(
+            BodySizeLimit(app, max_bytes=1000, larger={"/contracts/verify/": 2000})(scope, receive, send)
+        )
+        return sent[0]["status"]
+
+    assert status("/contracts/verify/", 2000) == 200 and status("/contracts/verify/", 2001) == 413
+    assert status("/dashboard/settings/", 1001) == 413
