@@ -8,7 +8,8 @@ directory, and a Celery worker started as `make run` starts it (`--concurrency 2
 - full path, per contract, one at a time: the signing transaction (the Signature row, the move to
   `signed`, the `contract_signed` signal, whose receiver queues the seal on commit), then Redis, the
   worker (render with WeasyPrint, seal with pyHanko, store the file, move to `sealed`), until this
-  process sees the contract `sealed` with its file stored (polling the database every 2 ms).
+  process is told the contract is `sealed` (a NOTIFY from a bench-only trigger, delivered when the
+  worker's transaction commits) and finds its file stored.
   The customer's signing page is another part of issue 15 and not on this branch yet, so the timing
   starts at the signing transaction in this process instead of at an HTTP request.
 - floor: the same contracts rendered and sealed directly in this one process (`contract_pdf_render`
@@ -38,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 DB = "inkwell_signing"
 SUBDOMAIN = "signbench"
 WARM_UP = 3
-POLL_SECONDS = 0.002
+POLL_SECONDS = 0.01
 
 
 def parse_args() -> argparse.Namespace:
@@ -135,6 +136,22 @@ def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
         )  # fmt: skip
 
 
+def listen_for_seals(database_url: str, schema: str):
+    """A connection told (NOTIFY, delivered at commit) when a contract of `schema` becomes sealed, so
+    the bench waits without polling the database while the worker works beside it."""
+    import psycopg
+
+    conn = psycopg.connect(database_url, autocommit=True)
+    conn.execute(f"""
+        CREATE OR REPLACE FUNCTION "{schema}".bench_notify_sealed() RETURNS trigger AS $$
+        BEGIN PERFORM pg_notify('bench_sealed', NEW.id::text); RETURN NEW; END $$ LANGUAGE plpgsql;
+        CREATE TRIGGER bench_notify_sealed AFTER UPDATE OF status ON "{schema}".contracts_contract
+        FOR EACH ROW WHEN (NEW.status = 'sealed') EXECUTE FUNCTION "{schema}".bench_notify_sealed();
+        LISTEN bench_sealed;
+    """)  # noqa: S608 (the bench's own schema name)
+    return conn
+
+
 def wait(check, timeout: float, what: str, worker: subprocess.Popen, log: Path) -> None:
     """Poll `check` until it is true; fail if the worker dies or it takes longer than `timeout`."""
     deadline = time.monotonic() + timeout
@@ -164,7 +181,7 @@ def main() -> None:
 
     server = pgserver.get_server(workdir / "pg", cleanup_mode="delete")
     redis_process = embedded.start_redis("bench-signing", reuse=True)
-    worker = None
+    worker = listener = None
     log = workdir / "worker.log"
     try:
         server.psql(f'CREATE DATABASE "{DB}";')
@@ -198,6 +215,7 @@ def main() -> None:
             # The floor's own contracts, signed without the signal: the state the worker renders.
             floor_contracts = make_sent_contracts(provisioned.owner, total)
         connections.close_all()
+        listener = listen_for_seals(env["DATABASE_URL"], tenant.schema_name)
         worker = start_worker(env, log)
 
         full: list[float] = []
@@ -208,9 +226,10 @@ def main() -> None:
             for index, contract in enumerate(contracts):
                 start = time.perf_counter()
                 sign(contract, image)
-                sealed = Contract.objects.filter(pk=contract.pk, status=Contract.Status.SEALED)
-                wait(lambda q=sealed: q.exists(), 60, f"sealing {contract.reference}", worker, log)
+                notified = next(listener.notifies(timeout=60, stop_after=1), None)
                 elapsed = (time.perf_counter() - start) * 1000
+                if notified is None or notified.payload != str(contract.pk):
+                    raise RuntimeError(f"{contract.reference} was not sealed within 60 s; see {log}")
                 stored = Contract.objects.get(pk=contract.pk).sealed_pdf.name
                 assert default_storage.exists(stored), stored
                 if index >= WARM_UP:
@@ -244,6 +263,8 @@ def main() -> None:
     finally:
         if worker is not None:
             embedded.stop_process(worker, timeout=15)
+        if listener is not None:
+            listener.close()
         from django.db import connections
 
         connections.close_all()
