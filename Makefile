@@ -37,6 +37,7 @@ format: $(PY_STAMP)
 bench: install
 	$(PY) bench/provisioning.py
 	$(PY) bench/load.py
+	$(PY) bench/signing.py
 
 clean:
 	rm -rf $(VENV) node_modules .inkwell staticfiles

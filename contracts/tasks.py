@@ -1,8 +1,9 @@
 """Background work for contracts. Tasks take ids, are safe to run twice, and run in the tenant's schema."""
 
 from celery import shared_task
+from django.db import DatabaseError
 
-from contracts.services import contracts
+from contracts.services import contracts, sealing
 
 
 @shared_task(acks_late=True)
@@ -33,3 +34,19 @@ def contracts_sweep_all() -> int:
     from inkwell.fanout import for_each_tenant
 
     return for_each_tenant(contracts_sweep)
+
+
+# --- Sealed PDF (issue 15, c-seal) -------------------------------------------------------------------
+@shared_task(
+    bind=True,
+    acks_late=True,
+    # Six tries in all, about 30 s, 1, 2, 4 and 8 minutes apart (with jitter): rides out a full disk,
+    # a storage or database outage; the contract stays `seal_failed` (signature intact) after that.
+    autoretry_for=(sealing.ContractSealFailed, DatabaseError),
+    max_retries=5,
+    retry_backoff=30,
+    retry_backoff_max=900,
+    retry_jitter=True,
+)
+def contract_seal(self, *, contract_id: int) -> bool:
+    return sealing.contract_seal(contract_id=contract_id)

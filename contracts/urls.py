@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from contracts import views
+from contracts import views, views_verify
 
 urlpatterns = [
     # c-api: owner list, create, detail, resend, void, sealed PDF
@@ -12,4 +12,6 @@ urlpatterns = [
     path("<int:pk>/send/", views.contract_send_view, name="contract_send"),
     path("<int:pk>/void/", views.contract_void_view, name="contract_void"),
     path("<int:pk>/sealed.pdf", views.contract_pdf_view, name="contract_pdf"),
+    # c-seal: verify an uploaded PDF
+    path("verify/", views_verify.contract_verify_view, name="contract_verify"),
 ]

@@ -17,16 +17,18 @@ class _BodyTooLarge(Exception):
 
 
 class BodySizeLimit:
-    def __init__(self, app, *, max_bytes: int):
+    def __init__(self, app, *, max_bytes: int, larger: dict[str, int] | None = None):
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = larger or {}  # path -> its own limit, for the few pages that take big uploads
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit = self.larger.get(scope["path"], self.max_bytes)
         declared = dict(scope["headers"]).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            return await self._refuse(scope, send)
+        if declared.isdigit() and int(declared) > limit:
+            return await self._refuse(scope, send, limit)
         received = 0
         started = False
 
@@ -35,7 +37,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise _BodyTooLarge
             return message
 
@@ -49,10 +51,10 @@ class BodySizeLimit:
         except _BodyTooLarge:
             if started:
                 raise
-            await self._refuse(scope, send)
+            await self._refuse(scope, send, limit)
 
-    async def _refuse(self, scope, send):
-        headers, body = _refusal(scope["path"], self.max_bytes)
+    async def _refuse(self, scope, send, limit: int):
+        headers, body = _refusal(scope["path"], limit)
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
@@ -62,14 +64,17 @@ class WSGIBodySizeLimit:
     more than the declared Content-Length (a body sent without one is read as empty), so the
     declared length is all that needs checking."""
 
-    def __init__(self, app, *, max_bytes: int):
+    def __init__(self, app, *, max_bytes: int, larger: dict[str, int] | None = None):
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = larger or {}
 
     def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        limit = self.larger.get(path, self.max_bytes)
         declared = environ.get("CONTENT_LENGTH") or ""
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            headers, body = _refusal(environ.get("PATH_INFO", ""), self.max_bytes)
+        if declared.isdigit() and int(declared) > limit:
+            headers, body = _refusal(path, limit)
             # No Connection header: WSGI leaves hop-by-hop headers to the server.
             headers = [(k.decode(), v.decode()) for k, v in headers if k != b"connection"]
             start_response("413 Request Entity Too Large", headers)

@@ -31,7 +31,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 # embedded stack or to files beside the code, so every store and path must be given.
 INSTALLED_PACKAGE = not (BASE_DIR / "pyproject.toml").is_file()
 if INSTALLED_PACKAGE:
-    _paths = ["INKWELL_MEDIA_DIR", "INKWELL_STATIC_ROOT"]
+    _paths = ["INKWELL_MEDIA_DIR", "INKWELL_STATIC_ROOT", "INKWELL_SEAL_CERT", "INKWELL_SEAL_KEY"]
     if _missing := [
         n for n in ["DATABASE_URL", "REDIS_URL", "INKWELL_SECRET_KEY", *_paths] if not os.environ.get(n)
     ]:
@@ -219,6 +219,10 @@ CONTENT_SECURITY_POLICY = {
 # Request bodies over this are refused (413) before they are read, by inkwell/bodylimit.py: the
 # largest anyone sends is a 2 MB logo with the settings form around it.
 REQUEST_BODY_MAX_BYTES = 2 * 1024 * 1024 + 256 * 1024
+# Pages that take a bigger upload, with their own limit (the form checks the file's own size).
+REQUEST_BODY_LARGER = {
+    "/contracts/verify/": 10 * 1024 * 1024 + 256 * 1024
+}  # c-seal: a contract PDF to verify
 if SECURE:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # Plain http is redirected to https (/healthz still answers first, for load balancer probes).
@@ -408,6 +412,18 @@ warnings.filterwarnings("ignore", message="No directory at", category=UserWarnin
 MEDIA_URL = "/media/"
 MEDIA_ROOT = BASE_DIR / os.environ.get("INKWELL_MEDIA_DIR", ".inkwell/media")
 
+# --- Contract seal (issue 15, sealed PDF) ----------------------------------------------------------
+# The certificate and key that seal signed contracts (PEM; the key optionally encrypted). Unset, a
+# self-signed EC P-256 pair is generated on first use under the state directory and kept there: every
+# sealed PDF stays verifiable only as long as that pair is kept, so production configures its own.
+_seal_cert, _seal_key = os.environ.get("INKWELL_SEAL_CERT"), os.environ.get("INKWELL_SEAL_KEY")
+if bool(_seal_cert) != bool(_seal_key):
+    raise ImproperlyConfigured("Set both INKWELL_SEAL_CERT and INKWELL_SEAL_KEY, or neither.")
+SEAL_GENERATE = not _seal_cert
+SEAL_CERT_FILE = Path(_seal_cert) if _seal_cert else embedded.STATE_DIR / "seal" / "cert.pem"
+SEAL_KEY_FILE = Path(_seal_key) if _seal_key else embedded.STATE_DIR / "seal" / "key.pem"
+SEAL_KEY_PASSPHRASE = os.environ.get("INKWELL_SEAL_KEY_PASSPHRASE", "")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -420,5 +436,6 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "pgserver": {"level": "WARNING"},
         "axes": {"level": "WARNING"},  # failures and lockouts, not a line for every sign-in
+        "weasyprint": {"level": "WARNING"},  # not a line per rendering step of every sealed contract
     },
 }

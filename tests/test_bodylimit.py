@@ -131,3 +131,5 @@ def test_the_wsgi_application_has_the_limit():
 
     assert isinstance(application, WSGIBodySizeLimit)
     assert application.max_bytes == settings.REQUEST_BODY_MAX_BYTES
+    # The verify page takes a 10 MB PDF under WSGI too.
+    assert application.larger == settings.REQUEST_BODY_LARGER

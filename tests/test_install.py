@@ -55,6 +55,7 @@ print(json.dumps({
     "page": render_to_string("404.html", {"hostname": "nobody.inkwell.example"}),
     "static": {p: bool(finders.find(p)) for p in ["vendor/htmx/htmx.min.js", "inkwell/app.css"]},
     "media_root": str(settings.MEDIA_ROOT),
+    "contract_fonts": [url for url, _, _ in __import__("contracts.pdf").pdf._fonts()],
 }))
 """
 
@@ -91,6 +92,8 @@ def installed(tmp_path_factory):
         "REDIS_URL": "redis://redis.invalid:6379/0",
         "INKWELL_MEDIA_DIR": str(tmp / "media"),
         "INKWELL_STATIC_ROOT": str(tmp / "static"),
+        "INKWELL_SEAL_CERT": str(tmp / "seal" / "cert.pem"),
+        "INKWELL_SEAL_KEY": str(tmp / "seal" / "key.pem"),
     }
     shutil.rmtree(source)  # nothing may come from the checkout
     return python, tmp, env, site_packages
@@ -110,6 +113,11 @@ def test_installed_package_renders_templates_and_finds_static_files(installed):
     assert "There is no business at <strong>nobody.inkwell.example</strong>" in report["page"]
     assert report["static"] == {"vendor/htmx/htmx.min.js": True, "inkwell/app.css": True}
     assert report["media_root"] == str(installed[1] / "media")
+    # The contract PDF's typeface comes from the package's own bundled copy of the npm files.
+    assert len(report["contract_fonts"]) == 4
+    assert all(
+        url.startswith(f"file://{installed[3]}/inkwell/npm_assets/") for url in report["contract_fonts"]
+    )
 
 
 def test_installed_check_deploy_reports_only_the_optional_preload(installed):
@@ -128,6 +136,11 @@ def test_installed_check_deploy_reports_only_the_optional_preload(installed):
         ({"INKWELL_SECRET_KEY": None}, "An installed Inkwell needs INKWELL_SECRET_KEY"),
         ({"INKWELL_MEDIA_DIR": None}, "An installed Inkwell needs INKWELL_MEDIA_DIR"),
         ({"INKWELL_STATIC_ROOT": "static"}, "INKWELL_STATIC_ROOT must be absolute"),
+        (
+            {"INKWELL_SEAL_CERT": None, "INKWELL_SEAL_KEY": None},
+            "An installed Inkwell needs INKWELL_SEAL_CERT",
+        ),
+        ({"INKWELL_SEAL_KEY": "seal/key.pem"}, "INKWELL_SEAL_KEY must be absolute"),
     ],
 )
 def test_installed_package_refuses_to_default_into_site_packages(installed, change, refusal):
