@@ -152,10 +152,14 @@ def signature_png_check(data: bytes) -> None:
     if not data.startswith(PNG_MAGIC):
         raise ValidationError("The drawn signature must be a PNG image.", code="invalid_signature")
     try:
+        # verify() walks every chunk and its checksum: a truncated or corrupt file fails here even where
+        # another library (WeasyPrint) has told Pillow to accept truncated images process-wide.
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
         with Image.open(io.BytesIO(data)) as image:
             if image.format != "PNG" or image.width * image.height > SIGNATURE_MAX_PIXELS:
                 raise ValidationError("The drawn signature is not a usable image.", code="invalid_signature")
-            image.load()  # decodes every pixel: a truncated or corrupt file fails here
+            image.load()  # decodes every pixel
             blank = image.convert("RGBA").getchannel("A").getbbox() is None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ValidationError("The drawn signature could not be read.", code="invalid_signature") from None

@@ -1,22 +1,19 @@
-"""Signing a contract the way the signing page does (signature row, `signed`, the signal), for the
-sealing and verification tests; and a tiny valid PNG for a drawn signature."""
+"""Signing a contract through the signing service, for the sealing and verification tests; and a tiny valid PNG for a drawn signature."""
 
 import base64
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from contracts.models import Contract, Signature
+from contracts.models import Contract
 from contracts.pdf import contract_pdf_render
 from contracts.services.certificate import seal_credentials
 from contracts.services.contracts import contract_create, contract_send
 from contracts.services.events import Actor
 from contracts.services.sealing import contract_pdf_seal
-from contracts.services.status import contract_lock, contract_transition
-from contracts.signals import contract_signed
+from contracts.services.signing import contract_document_sha256, contract_sign
 
 # A 2×1 PNG (one black, one white pixel).
 PNG = base64.b64decode(
@@ -28,23 +25,18 @@ CUSTOMER = Actor(
 
 
 def sign(world, contract: Contract, *, image: bytes = PNG, name: str = "Ada Client") -> Contract:
-    """Record the customer's signature and send `contract_signed`, in one transaction."""
-    with tenant_context(world.tenant), transaction.atomic():
-        locked = contract_lock(contract.pk)
-        Signature.objects.create(
-            contract=locked,
+    """Sign through the signing service, as the signing page does (which sends `contract_signed`)."""
+    with tenant_context(world.tenant):
+        fresh = Contract.objects.get(pk=contract.pk)
+        contract_sign(
+            contract=fresh,
             signer_name=name,
+            consent=True,
             image_png=image,
-            signed_at=timezone.now(),
-            ip=CUSTOMER.ip,
-            user_agent=CUSTOMER.user_agent,
-            consent_text=locked.consent_snapshot,
-            terms_version=locked.template.version,
-            document_sha256="ab" * 32,
+            document_sha256=contract_document_sha256(fresh),
+            actor=CUSTOMER,
         )
-        contract_transition(contract=locked, to=Contract.Status.SIGNED, actor=CUSTOMER)
-        contract_signed.send(sender=Contract, contract=locked)
-        return locked
+        return Contract.objects.get(pk=contract.pk)
 
 
 @dataclass(frozen=True)

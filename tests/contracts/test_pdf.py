@@ -64,7 +64,15 @@ def test_the_pdf_shows_the_summary_terms_signature_and_every_event(alpha, make_c
     assert "<h2>1. Services</h2>" in html  # the frozen Markdown terms, rendered
     assert 'src="data:image/png;base64,' in html and "Signed by typed name" not in html
     # The audit certificate: each event with time (UTC), kind, actor, IP and user agent.
-    assert [e.kind for e in events] == ["created", "sent", "link_delivered", "signed", "milestone"]
+    # (signing itself reaches the first milestone, "Contract Signed")
+    assert [e.kind for e in events] == [
+        "created",
+        "sent",
+        "link_delivered",
+        "signed",
+        "milestone",
+        "milestone",
+    ]
     for event in events:
         assert f"<td>{event.created:%Y-%m-%d %H:%M:%S}</td>\n    <td>{event.kind}</td>" in html
     assert (
@@ -74,7 +82,11 @@ def test_the_pdf_shows_the_summary_terms_signature_and_every_event(alpha, make_c
     assert "<td>Staff: dispatch@alpha.example</td>\n    <td>198.51.100.4</td>\n    <td>Desk/1.0</td>" in html
     assert "step: 1" in html
     # The signer, the document they were shown, and the seal's certificate.
-    assert "ab" * 32 in html and "I have read the contract and its terms" in html and "f" * 64 in html
+    assert (
+        events[0].contract.signature.document_sha256 in html
+        and "I have read the contract and its terms" in html
+        and "f" * 64 in html
+    )
 
 
 def test_a_signature_by_typed_name_alone_says_so(alpha, make_contract, send):

@@ -4,6 +4,7 @@ Screenshots of each stage are kept under tests/e2e/artifacts/ (ignored by git) f
 """
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from playwright.sync_api import expect
 from contracts.models import Contract, Signature
 from contracts.services.contracts import contract_create, contract_send
 from contracts.services.events import Actor
+from contracts.services.verify import contract_pdf_verify
 from tests.contracts.conftest import texted_link
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
@@ -99,9 +101,15 @@ def test_a_customer_signs_on_a_phone_and_sees_the_tracking_page(page, site):
     current = page.locator("[aria-current=step]")
     expect(current).to_contain_text("Contract Signed")
     expect(page.locator(".timeline li")).to_have_count(9)
-    # Sealing is not part of this branch: the page says the PDF is on its way.
-    expect(page.get_by_text("Your signed PDF is being prepared")).to_be_visible()
     page.screenshot(path=ARTIFACTS / "contract-3-tracking.png", full_page=True)
+    # The worker (inline here) has sealed it: the customer downloads the sealed PDF, and it verifies.
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download your signed contract (PDF)").click()
+    pdf = Path(download.value.path()).read_bytes()
+    assert download.value.suggested_filename == f"{contract.reference}.pdf"
+    # Off Playwright's thread: its event loop would stop pyHanko's own asyncio.run().
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(contract_pdf_verify, pdf).result().ok
 
     def signature():
         with tenant_context(site.tenant):
