@@ -408,6 +408,8 @@ STORAGES = {
 }
 # Serve straight from the finders unless `collectstatic` has been run (production does).
 WHITENOISE_USE_FINDERS = not STATIC_ROOT.exists()
+# Serving from the checkout is development: pick up edited files without a restart.
+WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS
 warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = BASE_DIR / os.environ.get("INKWELL_MEDIA_DIR", ".inkwell/media")
