@@ -1,6 +1,10 @@
 """Test settings: the same as production-shaped settings, with a Redis of its own for tests."""
 
+import atexit
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 # Tests address tenants as <sub>.localhost whatever the developer's shell says.
 os.environ["INKWELL_PUBLIC_URL"] = "http://localhost:8000"
@@ -26,3 +30,7 @@ SPARE_SCHEMAS = 1
 # tests/test_celery.py runs a real worker against the real broker to cover the queue itself.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+
+# Files the tests store (logos, sealed PDFs) go to a folder of this run's own, never the developer's media.
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="inkwell-test-media-"))
+atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
