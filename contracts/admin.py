@@ -3,22 +3,35 @@
 The admin runs on the public host, in the public schema, where no tenant's contracts are visible.
 So contracts are reached through their tenant: /admin/tenants/tenant/<pk>/contracts/ lists the
 tenant's latest contracts and creates (and sends) one, inside that tenant's schema, through the same
-services as the dashboard and the API, audited as the staff member.
+services as the dashboard and the API, audited as the staff member. Each contract has a detail page
+there (/admin/tenants/tenant/<pk>/contracts/<id>/) where staff move its shipment, resend or void it.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django_tenants.utils import tenant_context
 
-from contracts.forms import ContractForm
-from contracts.selectors import contract_list
-from contracts.services.contracts import contract_create, contract_send
+from contracts.forms import ContractForm, VoidForm
+from contracts.milestones import STEPS
+from contracts.models import Contract
+from contracts.selectors import contract_detail, contract_list
+from contracts.services.contracts import contract_create, contract_send, contract_void
 from contracts.services.events import Actor
+from contracts.services.status import ALLOWED_TRANSITIONS
+from contracts.services.tracking import (
+    contract_milestone_advance,
+    contract_milestone_correct,
+    contract_timeline,
+)
+from contracts.templatetags.tracking import milestone_choices
+from contracts.views_tracking import MilestoneForm
+from inkwell.errors import DomainError
 from tenants.models import Tenant
 
 LATEST = 50
@@ -34,16 +47,29 @@ def tenant_contract_urls(model_admin) -> list:
                 lambda request, pk: tenant_contracts_view(model_admin, request, pk)
             ),
             name="tenants_tenant_contracts",
-        )
+        ),
+        # c-admin: one contract, its tracking and its audit trail
+        path(
+            "<int:pk>/contracts/<int:contract_id>/",
+            model_admin.admin_site.admin_view(
+                lambda request, pk, contract_id: tenant_contract_view(model_admin, request, pk, contract_id)
+            ),
+            name="tenants_tenant_contract",
+        ),
     ]
 
 
-def tenant_contracts_view(model_admin, request, pk):
+def _tenant_or_404(model_admin, request, pk) -> Tenant:
+    """The tenant staff may see (view permission; change permission to POST), spares excluded."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     if request.method == "POST" and not model_admin.has_change_permission(request):
         raise PermissionDenied
-    tenant = get_object_or_404(model_admin.get_queryset(request).exclude(status=Tenant.Status.SPARE), pk=pk)
+    return get_object_or_404(model_admin.get_queryset(request).exclude(status=Tenant.Status.SPARE), pk=pk)
+
+
+def tenant_contracts_view(model_admin, request, pk):
+    tenant = _tenant_or_404(model_admin, request, pk)
     form = ContractForm(request.POST or None, initial={"send_now": False})
     with tenant_context(tenant):
         if request.method == "POST" and form.is_valid():
@@ -67,3 +93,78 @@ def tenant_contracts_view(model_admin, request, pk):
     return TemplateResponse(
         request, "admin/tenants/tenant/contracts.html", context, status=400 if form.errors else 200
     )
+
+
+# --- c-admin: one contract of a tenant — summary, tracking, audit trail, and staff's moves ----------
+def _contract_action(request, contract: Contract, actor: Actor) -> str:
+    """Apply the POSTed action to `contract` through its service; returns what to tell staff.
+    Raises DomainError (e.g. a 409 for an illegal step) or ValidationError."""
+    action = request.POST.get("action")
+    if action in {"advance", "correct"}:
+        form = MilestoneForm(request.POST)
+        if not form.is_valid():
+            raise ValidationError([m for messages in form.errors.values() for m in messages])
+        data = form.cleaned_data
+        if action == "advance":
+            milestone = contract_milestone_advance(
+                contract=contract,
+                step_key_or_index=data["step"],
+                actor=actor,
+                note=data["note"],
+                eta=data["eta"],
+            )
+            return (
+                f"{contract.reference}: “{STEPS[milestone.step].label}” reached; the customer is being told."
+            )
+        milestone = contract_milestone_correct(
+            contract=contract, step=data["correct_to"], reason=data["reason"], actor=actor
+        )
+        return f"{contract.reference}: corrected back to “{STEPS[milestone.step].label}”."
+    if action == "send":
+        verb = (
+            "sent"
+            if contract.status == Contract.Status.DRAFT
+            else "resent; the previous link no longer works"
+        )
+        contract_send(contract=contract, actor=actor)
+        return f"{contract.reference} {verb}."
+    if action == "void":
+        form = VoidForm(request.POST)
+        reason = form.cleaned_data["reason"] if form.is_valid() else ""
+        contract_void(contract=contract, actor=actor, reason=reason)
+        return f"{contract.reference} voided; its link no longer works."
+    raise ValidationError("Unknown action.")
+
+
+def tenant_contract_view(model_admin, request, pk, contract_id):
+    tenant = _tenant_or_404(model_admin, request, pk)
+    with tenant_context(tenant):
+        try:
+            contract = contract_detail(pk=contract_id)
+        except Contract.DoesNotExist:
+            raise Http404("No such contract in this tenant.") from None
+        if request.method == "POST":
+            actor = Actor.from_request(request, type="staff")
+            try:
+                messages.success(request, _contract_action(request, contract, actor))
+            except DomainError as exc:
+                messages.error(request, exc.message)
+            except ValidationError as exc:
+                for message in exc.messages:
+                    messages.error(request, message)
+            return redirect("admin:tenants_tenant_contract", tenant.pk, contract.pk)
+        allowed = ALLOWED_TRANSITIONS[contract.status]
+        context = {
+            **model_admin.admin_site.each_context(request),
+            "tenant": tenant,
+            "contract": contract,
+            "timeline": contract_timeline(contract=contract),
+            "choices": milestone_choices(contract),
+            "events": list(contract.events.all()),
+            "can_change": model_admin.has_change_permission(request),
+            "can_send": Contract.Status.SENT in allowed,
+            "can_void": Contract.Status.VOIDED in allowed,
+            "title": f"{contract.reference} — {tenant.name}",
+            "opts": model_admin.model._meta,
+        }
+        return TemplateResponse(request, "admin/tenants/tenant/contract.html", context).render()
