@@ -1,5 +1,7 @@
 """Which tenant a request is for, and who the signed-in person is to that tenant."""
 
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.models import AnonymousUser
@@ -7,6 +9,7 @@ from django.core.exceptions import DisallowedHost
 from django.db import connection
 from django.http.request import split_domain_port
 from django.shortcuts import render
+from django.utils import timezone
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from tenants.models import Domain, Tenant
@@ -21,6 +24,8 @@ class TenantMiddleware(TenantMainMiddleware):
 
     def process_request(self, request):
         connection.set_schema_to_public()
+        # The active time zone is per thread: reset it, so no request inherits the last tenant's.
+        timezone.deactivate()
         try:
             hostname, _port = split_domain_port(request.get_host())
         except DisallowedHost:
@@ -37,6 +42,10 @@ class TenantMiddleware(TenantMainMiddleware):
         tenant.domain_url = hostname
         request.tenant = tenant
         connection.set_tenant(tenant)
+        if not tenant.is_public:
+            # Owners and customers read times in the business's own zone (a pickup at 9:00 in
+            # Toronto, not 14:00 UTC); the public host and the admin stay in UTC.
+            timezone.activate(ZoneInfo(tenant.config.timezone))
         self.setup_url_routing(request)
 
     @staticmethod
