@@ -50,6 +50,46 @@ def send(django_capture_on_commit_callbacks):
     return do
 
 
+@pytest.fixture
+def signed(make_contract, send):
+    """signed(world, **fields): a contract sent, then signed by its customer through the signing service
+    (typed name only), which reaches the first milestone."""
+    from contracts.services.signing import contract_document_sha256, contract_sign
+
+    def make(world, **fields) -> Contract:
+        contract = send(world, make_contract(world, **fields))
+        with tenant_context(world.tenant):
+            fresh = Contract.objects.get(pk=contract.pk)
+            contract_sign(
+                contract=fresh,
+                signer_name=fresh.customer_name,
+                consent=True,
+                image_png=b"",
+                document_sha256=contract_document_sha256(fresh),
+                actor=Actor(type="customer", ip="203.0.113.7"),
+            )
+            return Contract.objects.get(pk=contract.pk)
+
+    return make
+
+
+@pytest.fixture
+def advance(django_capture_on_commit_callbacks):
+    """advance(world, contract, step, **kw): a milestone by the owner, running the customer message."""
+    from contracts.services.tracking import contract_milestone_advance
+
+    def do(world, contract, step, **kwargs):
+        with tenant_context(world.tenant), django_capture_on_commit_callbacks(execute=True):
+            return contract_milestone_advance(
+                contract=contract,
+                step_key_or_index=step,
+                actor=Actor(type="owner", user=world.owner),
+                **kwargs,
+            )
+
+    return do
+
+
 def texted_link(phone: str) -> str:
     """The token of the last contract link texted to `phone` (from the outbox)."""
     body = OutboundMessage.objects.filter(channel="sms", to=phone).latest("pk").body

@@ -8,14 +8,10 @@ from django_tenants.utils import tenant_context
 
 from contracts.models import Contract
 from tenants.models import OutboundMessage, User
-from tests.contracts import test_tracking
 from tests.contracts.conftest import CONTRACT_DATA, texted_link
 from tests.contracts.test_owner_pages import FORM
 
 PHONE = CONTRACT_DATA["customer_phone"]
-# The tracking tests' fixtures: a signed contract, and a milestone with its customer message run.
-signed = test_tracking.signed
-advance = test_tracking.advance
 
 
 def staff(*, superuser=True):

@@ -8,20 +8,16 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django_tenants.utils import tenant_context
 
 from contracts.milestones import DELIVERED
 from contracts.models import Contract, ContractEvent, Milestone, PortalSettings
 from contracts.services.events import Actor
-from contracts.services.status import contract_lock, contract_transition
 from contracts.services.tracking import (
     contract_event_notify,
-    contract_milestone_advance,
     contract_milestone_correct,
     contracts_review_request_due,
 )
-from contracts.signals import contract_signed
 from inkwell.errors import Conflict
 from tenants.models import Membership, OutboundMessage
 from tests.conftest import client_for
@@ -32,36 +28,6 @@ PHONE = CONTRACT_DATA["customer_phone"]
 
 def staff(world):
     return Actor(type="owner", user=world.owner)
-
-
-@pytest.fixture
-def signed(make_contract, send):
-    """signed(world, **fields): a contract sent and then signed the way signing does it (status and
-    the contract_signed signal in one transaction)."""
-
-    def make(world, **fields) -> Contract:
-        contract = send(world, make_contract(world, **fields))
-        with tenant_context(world.tenant), transaction.atomic():
-            locked = contract_lock(contract.pk)
-            contract_transition(contract=locked, to="signed", actor=Actor(type="customer"))
-            contract_signed.send(sender=Contract, contract=locked)
-        with tenant_context(world.tenant):
-            return Contract.objects.get(pk=contract.pk)
-
-    return make
-
-
-@pytest.fixture
-def advance(django_capture_on_commit_callbacks):
-    """advance(world, contract, step, **kw): a milestone by the owner, running the customer message."""
-
-    def do(world, contract, step, **kwargs):
-        with tenant_context(world.tenant), django_capture_on_commit_callbacks(execute=True):
-            return contract_milestone_advance(
-                contract=contract, step_key_or_index=step, actor=staff(world), **kwargs
-            )
-
-    return do
 
 
 def sms_bodies():
