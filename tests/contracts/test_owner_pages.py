@@ -63,7 +63,9 @@ def test_the_list_searches_and_filters(alpha, make_contract, send):
     client = client_for(alpha, user=alpha.member)
     page = client.get("/contracts/").content.decode()
     assert ada.reference in page and bob.reference in page
-    assert "Contracts</a>" in page  # the nav link
+    assert (
+        "Contracts</a>" in page and 'href="/contracts/verify/"' in page
+    )  # the nav link, and where to check a PDF
     by_name = client.get("/contracts/", {"q": "bob"}).content.decode()
     assert bob.reference in by_name and ada.reference not in by_name
     by_status = client.get("/contracts/", {"status": "draft"}).content.decode()
