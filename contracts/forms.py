@@ -3,7 +3,7 @@
 from django import forms
 
 from contracts.api import INPUT_FIELDS
-from contracts.models import Contract
+from contracts.models import Contract, PortalSettings
 from contracts.validators import validate_contract_fields
 from tenants.validators import normalize_phone
 
@@ -51,3 +51,55 @@ class ContractFilterForm(forms.Form):
 
 class VoidForm(forms.Form):
     reason = forms.CharField(required=False, max_length=500)
+
+
+class PortalSettingsForm(forms.ModelForm):
+    reminder_days = forms.CharField(
+        required=False,
+        label="Remind unsigned customers after (days)",
+        help_text="Up to three numbers, e.g. “2, 5”. Leave empty for no reminders.",
+    )
+
+    class Meta:
+        model = PortalSettings
+        fields = ["link_ttl_days", "require_sms_code", "reminder_days", "review_url", "reference_prefix"]
+        labels = {
+            "link_ttl_days": "Days a customer's link stays valid for signing",
+            "require_sms_code": "Ask customers for a code texted to them before they sign",
+            "review_url": "Review link sent a day after delivery (e.g. your Google Business Profile)",
+            "reference_prefix": "Contract reference prefix",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["reminder_days"] = ", ".join(str(d) for d in self.instance.reminder_days)
+
+    def clean_reminder_days(self) -> list[int]:
+        parts = [
+            p.strip() for p in self.cleaned_data["reminder_days"].replace(";", ",").split(",") if p.strip()
+        ]
+        if not all(p.isdigit() and 1 <= int(p) <= 60 for p in parts):
+            raise forms.ValidationError(
+                "Use whole days between 1 and 60, separated by commas.", code="invalid"
+            )
+        days = sorted({int(p) for p in parts})
+        if len(days) > 3:
+            raise forms.ValidationError("At most three reminders.", code="too_many_reminders")
+        return days
+
+    def clean_reference_prefix(self) -> str:
+        prefix = self.cleaned_data["reference_prefix"].strip().upper()
+        if not (prefix.isascii() and prefix.isalnum()):
+            raise forms.ValidationError("Use letters and digits only, e.g. “SC”.", code="invalid")
+        return prefix
+
+
+class TermsForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    terms = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 16}), help_text="Markdown: ## headings, lists, **bold**."
+    )
+    consent_text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), label="What the customer agrees to by signing"
+    )

@@ -14,4 +14,5 @@ urlpatterns = [
     path("<int:pk>/sealed.pdf", views.contract_pdf_view, name="contract_pdf"),
     # c-seal: verify an uploaded PDF
     path("verify/", views_verify.contract_verify_view, name="contract_verify"),
+    path("settings/", views.contract_settings_view, name="contract_settings"),
 ]

@@ -9,12 +9,18 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from contracts.forms import ContractFilterForm, ContractForm, VoidForm
+from contracts.forms import ContractFilterForm, ContractForm, PortalSettingsForm, TermsForm, VoidForm
 from contracts.milestones import STEPS
-from contracts.models import Contract
+from contracts.models import Contract, PortalSettings
 from contracts.selectors import contract_detail, contract_list
-from contracts.services.contracts import contract_create, contract_send, contract_void
+from contracts.services.contracts import (
+    contract_create,
+    contract_send,
+    contract_template_current,
+    contract_void,
+)
 from contracts.services.events import Actor
+from contracts.services.settings import contract_terms_update, portal_settings_update
 from contracts.services.status import ALLOWED_TRANSITIONS
 from tenants.permissions import member_required
 
@@ -113,3 +119,30 @@ def contract_pdf_view(request, pk):
     )
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(role="owner")
+def contract_settings_view(request):
+    """The owner's portal settings and contract terms, each saved by its own form."""
+    portal = PortalSettings.load()
+    template = contract_template_current()
+    which = request.POST.get("form") if request.method == "POST" else None
+    settings_form = PortalSettingsForm(request.POST if which == "settings" else None, instance=portal)
+    terms_form = TermsForm(
+        request.POST if which == "terms" else None,
+        initial={"title": template.title, "terms": template.terms, "consent_text": template.consent_text},
+    )
+    if which == "settings" and settings_form.is_valid():
+        portal_settings_update(data=settings_form.cleaned_data, actor=_actor(request))
+        messages.success(request, "Portal settings saved.")
+        return redirect("contract_settings")
+    if which == "terms" and terms_form.is_valid():
+        published = contract_terms_update(**terms_form.cleaned_data, actor=_actor(request))
+        messages.success(
+            request, f"Terms saved as version {published.version}; contracts already sent keep theirs."
+        )
+        return redirect("contract_settings")
+    context = {"settings_form": settings_form, "terms_form": terms_form, "template": template}
+    invalid = settings_form.errors or terms_form.errors
+    return render(request, "contracts/settings.html", context, status=400 if invalid else 200)
