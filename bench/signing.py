@@ -1,36 +1,43 @@
-"""Signing → sealed PDF stored: the full path through the queue and a worker, against the floor.
+"""Customer signs → sealed PDF stored: the full path through the web, the queue and a worker, against the floor.
 
 The stack is the bench's own: a private PostgreSQL (pgserver, in a temporary data directory, deleted
 at the end), a private embedded Redis, one migrated database with one tenant (`signbench`), a media
 directory and a state directory (where the seal's certificate is generated) in the same temporary
-directory, and a Celery worker started as `make run` starts it (`--concurrency 2`).
+directory, one uvicorn process (as `make run` starts it) on --port and a Celery worker started as
+`make run` starts it (`--concurrency 2`). Requests go to 127.0.0.1 with a Host header (`*.localhost`
+does not resolve through Python here).
 
-- full path, per contract, one at a time: the signing transaction (the Signature row, the move to
-  `signed`, the `contract_signed` signal, whose receiver queues the seal on commit), then Redis, the
-  worker (render with WeasyPrint, seal with pyHanko, store the file, move to `sealed`), until this
-  process is told the contract is `sealed` (a NOTIFY from a bench-only trigger, delivered when the
-  worker's transaction commits) and finds its file stored.
-  The customer's signing page is another part of issue 15 and not on this branch yet, so the timing
-  starts at the signing transaction in this process instead of at an HTTP request.
+- full path, per contract, one at a time: the customer's link (a fresh one from `contract_link_issue`
+  in this process) is opened with a GET, untimed, for what the signing form carries (the hash of the
+  document shown); then the timing starts at the customer's POST /c/<token>/sign/ (the web process
+  validates the drawn PNG, stores the signature, moves the contract to `signed` and queues the seal
+  on commit), then Redis, the worker (render with WeasyPrint, seal with pyHanko, store the file,
+  move to `sealed`), until this process is told the contract is `sealed` (a NOTIFY from a
+  bench-only trigger, delivered when the worker's transaction commits) and finds its file stored.
 - floor: the same contracts rendered and sealed directly in this one process (`contract_pdf_render`
   then `contract_pdf_seal`): the irreducible work.
 
 Both get untimed warm-up runs first (fonts, templates, the certificate). p50/p95 of each are
 printed, and the ratio full path / floor (p50) last.
 
-    .venv/bin/python bench/signing.py [--contracts 50]    # or: make bench
+    .venv/bin/python bench/signing.py [--contracts 50] [--port 8201]    # or: make bench
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import http.client
 import os
+import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,9 +52,13 @@ POLL_SECONDS = 0.01
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--contracts", type=int, default=50, help="contracts timed per path (default 50)")
+    parser.add_argument("--port", type=int, default=8201, help="port for the web server (default 8201)")
     args = parser.parse_args()
     if args.contracts < 1:
         parser.error("--contracts must be at least 1")
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", args.port)) == 0:
+            parser.error(f"port {args.port} is in use by another program; pass --port")
     return args
 
 
@@ -104,15 +115,15 @@ def drawn_signature() -> bytes:
     return output.getvalue()
 
 
-def sign(contract, image: bytes, *, signal: bool = True) -> None:
-    """What the customer's signing does: the signature, the move to `signed`, the signal, one commit."""
+def sign_in_process(contract, image: bytes) -> None:
+    """The floor's contracts: the Signature row and the move to `signed` as signing stores them, without
+    the `contract_signed` signal (nothing is queued; this process seals them itself)."""
     from django.db import transaction
     from django.utils import timezone
 
     from contracts.models import Contract, Signature
     from contracts.services.events import Actor
     from contracts.services.status import contract_lock, contract_transition
-    from contracts.signals import contract_signed
 
     customer = Actor(type="customer", label="Ada Client", ip="203.0.113.9", user_agent="Mozilla/5.0 (bench)")
     with transaction.atomic():
@@ -123,8 +134,34 @@ def sign(contract, image: bytes, *, signal: bool = True) -> None:
             terms_version=locked.template.version, document_sha256="ab" * 32,
         )  # fmt: skip
         contract_transition(contract=locked, to=Contract.Status.SIGNED, actor=customer)
-        if signal:
-            contract_signed.send(sender=Contract, contract=locked)
+
+
+def request(port: int, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+    """One request as the customer's phone makes it, on its own connection, to the tenant's host."""
+    headers = {"Host": f"{SUBDOMAIN}.localhost:{port}", "User-Agent": "Mozilla/5.0 (bench)"}
+    if body is not None:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def signing_form(port: int, token: str, image: bytes) -> bytes:
+    """Open the customer's link (records `viewed`) and fill in its signing form as sign.js would."""
+    status, page = request(port, "GET", f"/c/{token}/")
+    found = re.search(rb'name="document_sha256" value="([0-9a-f]{64})"', page)
+    if status != 200 or found is None:
+        raise RuntimeError(f"the customer's page answered {status} without a signing form")
+    return urllib.parse.urlencode({
+        "signer_name": "Ada Client",
+        "consent": "on",
+        "signature": "data:image/png;base64," + base64.b64encode(image).decode(),
+        "document_sha256": found.group(1).decode(),
+    }).encode()  # fmt: skip
 
 
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -134,6 +171,33 @@ def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
              "--concurrency", "2"],
             env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
         )  # fmt: skip
+
+
+def start_web(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+    """uvicorn on `port` (as bench/load.py starts it), its output going to `log`."""
+    from inkwell import embedded
+
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "inkwell.asgi:application", "--host", "127.0.0.1",
+             "--port", str(port), "--no-server-header", "--log-level", "warning", "--no-access-log"],
+            env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the web server exited with code {process.returncode}; see {log}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return process
+        except OSError:
+            time.sleep(0.2)
+        finally:
+            conn.close()
+    embedded.stop_process(process)
+    raise RuntimeError(f"the web server did not answer on port {port} within 30 seconds")
 
 
 def listen_for_seals(database_url: str, schema: str):
@@ -181,8 +245,8 @@ def main() -> None:
 
     server = pgserver.get_server(workdir / "pg", cleanup_mode="delete")
     redis_process = embedded.start_redis("bench-signing", reuse=True)
-    worker = listener = None
-    log = workdir / "worker.log"
+    worker = web = listener = None
+    log, web_log = workdir / "worker.log", workdir / "web.log"
     try:
         server.psql(f'CREATE DATABASE "{DB}";')
         env = {
@@ -207,6 +271,7 @@ def main() -> None:
         from contracts.models import Contract
         from contracts.pdf import contract_pdf_render
         from contracts.services.certificate import seal_credentials
+        from contracts.services.links import contract_link_issue
         from contracts.services.sealing import contract_pdf_seal
 
         total = WARM_UP + args.contracts
@@ -217,15 +282,21 @@ def main() -> None:
         connections.close_all()
         listener = listen_for_seals(env["DATABASE_URL"], tenant.schema_name)
         worker = start_worker(env, log)
+        web = start_web(env, args.port, web_log)
 
         full: list[float] = []
         image = drawn_signature()
         with tenant_context(tenant):
             wait(lambda: Contract.objects.filter(events__kind="link_delivered").count() == 2 * total, 120,
                  "delivering the links", worker, log)  # fmt: skip
-            for index, contract in enumerate(contracts):
+            # Issued after the worker's deliveries, which would otherwise replace them.
+            tokens = [contract_link_issue(contract=Contract.objects.get(pk=c.pk)) for c in contracts]
+            for index, (contract, token) in enumerate(zip(contracts, tokens, strict=True)):
+                form = signing_form(args.port, token, image)
                 start = time.perf_counter()
-                sign(contract, image)
+                status, _ = request(args.port, "POST", f"/c/{token}/sign/", form)
+                if status != 303:
+                    raise RuntimeError(f"signing {contract.reference} answered {status}; see {web_log}")
                 notified = next(listener.notifies(timeout=60, stop_after=1), None)
                 elapsed = (time.perf_counter() - start) * 1000
                 if notified is None or notified.payload != str(contract.pk):
@@ -241,7 +312,7 @@ def main() -> None:
                 "deployment": settings.INKWELL_PUBLIC_URL,
             }
             for contract in floor_contracts:
-                sign(contract, image, signal=False)
+                sign_in_process(contract, image)
             for index, contract in enumerate(floor_contracts):
                 contract = Contract.objects.get(pk=contract.pk)
                 start = time.perf_counter()
@@ -251,8 +322,8 @@ def main() -> None:
                     floor.append((time.perf_counter() - start) * 1000)
 
         print(
-            f"{args.contracts} contracts of 3 pages, one at a time; worker --concurrency 2; "
-            "timing starts at the signing transaction (signal → Redis → worker → storage → sealed)"
+            f"{args.contracts} contracts of 3 pages, one at a time; one uvicorn process; worker --concurrency 2; "
+            "timing starts at the customer's POST …/sign/ (web → Redis → worker → storage → sealed)"
         )
         full_p50, floor_p50 = statistics.median(full), statistics.median(floor)
         print(f"full path  p50 {full_p50:7.1f} ms, p95 {percentile(full, 0.95):7.1f} ms")
@@ -261,6 +332,8 @@ def main() -> None:
         )
         print(f"ratio full path / floor p50: {full_p50 / floor_p50:.2f}x")
     finally:
+        if web is not None:
+            embedded.stop_process(web, timeout=15)
         if worker is not None:
             embedded.stop_process(worker, timeout=15)
         if listener is not None:

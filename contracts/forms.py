@@ -54,6 +54,11 @@ class VoidForm(forms.Form):
 
 
 class PortalSettingsForm(forms.ModelForm):
+    review_url = forms.URLField(
+        required=False,
+        assume_scheme="https",
+        label="Review link sent a day after delivery (e.g. your Google Business Profile)",
+    )
     reminder_days = forms.CharField(
         required=False,
         label="Remind unsigned customers after (days)",
@@ -66,7 +71,6 @@ class PortalSettingsForm(forms.ModelForm):
         labels = {
             "link_ttl_days": "Days a customer's link stays valid for signing",
             "require_sms_code": "Ask customers for a code texted to them before they sign",
-            "review_url": "Review link sent a day after delivery (e.g. your Google Business Profile)",
             "reference_prefix": "Contract reference prefix",
         }
 

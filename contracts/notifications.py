@@ -53,7 +53,11 @@ def customer_notify(*, contract: Contract, name: str, context: dict, secret: str
             outcome["sms"] = "failed"
     if contract.customer_email and contract.contact_preference in EMAIL_CHANNELS:
         tenant_email_send(
-            tenant=tenant, to=contract.customer_email, template=f"emails/contracts/{name}", context=context
+            tenant=tenant,
+            to=contract.customer_email,
+            template=f"emails/contracts/{name}",
+            context=context,
+            ref=contract_ref(contract),
         )
         outcome["email"] = "sent"
     return outcome

@@ -393,8 +393,6 @@ REST_FRAMEWORK = {
 }
 
 # --- I18N, static, media ------------------------------------------------------------------------
-# URLs typed without a scheme (a review link, say) are https, as Django 6 will assume.
-FORMS_URLFIELD_ASSUME_HTTPS = True
 LANGUAGE_CODE = "en-ca"
 TIME_ZONE = "UTC"
 USE_I18N = True

@@ -22,6 +22,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import Q
+from django.dispatch import Signal
 from django.template import Context, engines
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -35,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 # Emails sent on behalf of a tenant carry its schema name here, so the outbox can attribute them.
 TENANT_HEADER = "X-Inkwell-Tenant"
+# ...and what they are about ("contract:42"), kept as the record's `ref` for its delivery outcome.
+REF_HEADER = "X-Inkwell-Ref"
 # Once a message has really been delivered, the copy we keep must not be a working credential.
 # Links that are credentials: sign-in links and customers' contract links (/c/<token>/).
 SECRET_LINK_RE = re.compile(r"(/sign-in/link/|/c/)[\w-]{20,}/")
@@ -42,6 +45,12 @@ REDACTED = "[redacted]"
 # Longer than a whole retry schedule (1 + 2 + 4 + 8 minutes): an email still queued after this long
 # since its last try has no task coming (the broker was down when it was queued, or lost the task).
 EMAIL_STALE_AFTER = timedelta(minutes=30)
+
+
+# An email ended sent or failed: kwargs message (the OutboundMessage). Receivers run in the delivery's
+# transaction, reach what the email was about through `message.ref` (and `message.tenant`), and must
+# not raise: a failing receiver is logged, and the email's outcome is kept all the same.
+email_status_changed = Signal()
 
 
 class SmsDeliveryError(Exception):
@@ -126,13 +135,14 @@ def sms_send(
 # --- email ------------------------------------------------------------------------------------------
 
 
-def tenant_email_send(*, tenant: Tenant, to: str, template: str, context: dict) -> None:
+def tenant_email_send(*, tenant: Tenant, to: str, template: str, context: dict, ref: str = "") -> None:
     """Email `to` on behalf of `tenant`, recorded (and delivered) like every email.
 
     `<template>.txt` gives the subject (its first line) and the text, `<template>.html` the branded
     HTML alternative; both get `brand` and `primary_color`. The sender reads "<Brand> via Inkwell" at
     the platform's own address (mail is only trusted from domains we send for), and replies go to the
-    tenant's business email when it has one.
+    tenant's business email when it has one. `ref` names what the email is about ("contract:42" in
+    `tenant`'s schema) for `email_status_changed` receivers.
     """
     config = tenant.config
     context = {"brand": config.brand_name, "primary_color": config.primary_color, **context}
@@ -146,7 +156,7 @@ def tenant_email_send(*, tenant: Tenant, to: str, template: str, context: dict) 
         from_email=formataddr((f"{config.brand_name} via {platform or 'Inkwell'}", address)),
         to=[to],
         reply_to=[config.business_email] if config.business_email else None,
-        headers={TENANT_HEADER: tenant.schema_name},
+        headers={TENANT_HEADER: tenant.schema_name, **({REF_HEADER: ref} if ref else {})},
     )
     message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
     message.send()
@@ -178,6 +188,7 @@ class RecordingEmailBackend(BaseEmailBackend):
             html = _html_part(message)
             # Internal attribution only: the header never reaches the recipient.
             schema = message.extra_headers.pop(TENANT_HEADER, None)
+            ref = message.extra_headers.pop(REF_HEADER, "")
             tenant = Tenant.objects.filter(schema_name=schema).first() if schema else None
             for recipient in message.recipients():
                 # While queued, the kept copy is the only one a retry can send, so it is whole;
@@ -194,6 +205,7 @@ class RecordingEmailBackend(BaseEmailBackend):
                     html_body=html,
                     backend=transport.rsplit(".", 2)[-2] if transport else "outbox",
                     status=OutboundMessage.Status.QUEUED if transport else OutboundMessage.Status.STORED,
+                    ref=ref,
                 )
                 if transport:
                     self._queue(record)
@@ -218,6 +230,11 @@ def _email_finish(record: OutboundMessage, *, status: str, error: str) -> None:
     record.status, record.error = status, error
     record.body, record.html_body = _redact(record.body), _redact(record.html_body)
     record.save()
+    # send_robust: the email has gone out (or been given up) whatever a receiver does; raising here
+    # would roll its status back and have it sent again.
+    for receiver, result in email_status_changed.send_robust(sender=OutboundMessage, message=record):
+        if isinstance(result, Exception):
+            logger.error("Email %s: %r failed: %r", record.pk, receiver, result)
 
 
 def email_deliver(*, message_id: int, last_try: bool) -> bool:

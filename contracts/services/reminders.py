@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from contracts.models import Contract, ContractEvent, PortalSettings
 from contracts.services.events import Actor, contract_event_record
+from contracts.services.sealing import contracts_seal_requeue_due
 from contracts.services.status import contract_lock, contract_transition
 from contracts.services.timing import due_after_days, in_send_hours, tenant_zone
 from contracts.services.tracking import contracts_review_request_due
@@ -114,10 +115,11 @@ def _contract_remind(*, contract_id: int, days: list[int], now: dt.datetime, zon
 
 def contracts_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
     """The tenant's hourly contract housekeeping: expiry first (an expired contract gets no reminder),
-    then reminders and review requests."""
+    then reminders and review requests, and seals that stopped are queued again."""
     now = now or timezone.now()
     return {
         "expired": contracts_expire_due(now=now),
         "reminded": contracts_remind_due(now=now),
         "review_requested": contracts_review_request_due(now=now),
+        "seal_requeued": contracts_seal_requeue_due(now=now),
     }

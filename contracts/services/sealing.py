@@ -8,6 +8,7 @@ nothing the customer did can be lost by a failed seal.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 from io import BytesIO
@@ -15,14 +16,16 @@ from io import BytesIO
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
+from django.db.models import Count, Max, Q
+from django.utils import timezone
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
 from pyhanko.sign.signers import PdfSignatureMetadata, sign_pdf
 
-from contracts.models import Contract, Signature
+from contracts.models import Contract, ContractEvent, Signature
 from contracts.pdf import contract_pdf_render
 from contracts.services.certificate import seal_credentials
-from contracts.services.events import Actor
+from contracts.services.events import Actor, contract_event_record
 from contracts.services.status import contract_lock, contract_transition
 from inkwell.queue import enqueue_on_commit
 
@@ -128,3 +131,60 @@ def contract_seal_queue(sender, *, contract: Contract, **kwargs) -> None:
     from contracts.tasks import contract_seal as contract_seal_task
 
     enqueue_on_commit(contract_seal_task, contract_id=contract.pk)
+
+
+# --- Stuck seals (c-bench): re-queued by the hourly sweep ------------------------------------------
+# A seal queued at signing runs within seconds, so a contract still `signed` after this long had its
+# task lost (the broker was down at commit, or the message was dropped).
+SIGNED_STUCK_AFTER = dt.timedelta(minutes=15)
+# The task's own retries are over ~16 minutes after the first failure (backoff 30 s … 8 min, six
+# tries), so an hour after the last failed attempt nothing of the task is left to run.
+SEAL_FAILED_RETRY_AFTER = dt.timedelta(hours=1)
+# Each re-queue runs the task's full set of tries again; a failure that persists is retried ever
+# more rarely (1, 2, 4 … hours, then daily) so it doesn't fill the audit trail with six events an hour.
+SEAL_FAILED_RETRY_MAX = dt.timedelta(days=1)
+REQUEUED = "seal_requeued"
+
+
+def seal_requeue_wait(*, status: str, requeued: int) -> dt.timedelta:
+    """How long after its last attempt a contract in `status`, re-queued `requeued` times, is re-queued."""
+    if status == S.SIGNED:
+        return SIGNED_STUCK_AFTER
+    return min(SEAL_FAILED_RETRY_AFTER * 2 ** min(requeued, 10), SEAL_FAILED_RETRY_MAX)
+
+
+def contracts_seal_requeue_due(*, now: dt.datetime | None = None) -> int:
+    """Queue the seal again for contracts whose sealing stopped: `signed` for SIGNED_STUCK_AFTER, or
+    `seal_failed` with its last attempt SEAL_FAILED_RETRY_AFTER ago (doubling with each re-queue, up to
+    SEAL_FAILED_RETRY_MAX). Each re-queue is audited (`seal_requeued`) and counts as an attempt, so a
+    sweep that runs twice queues once. Returns how many were queued."""
+    now = now or timezone.now()
+    candidates = Contract.objects.filter(status__in=SEALABLE, signed_at__lte=now - SIGNED_STUCK_AFTER)
+    requeued = 0
+    for pk in candidates.values_list("pk", flat=True):
+        requeued += _contract_seal_requeue(contract_id=pk, now=now)
+    return requeued
+
+
+@transaction.atomic
+def _contract_seal_requeue(*, contract_id: int, now: dt.datetime) -> int:
+    contract = contract_lock(contract_id)
+    if contract.status not in SEALABLE:
+        return 0  # sealed since
+    attempts = ContractEvent.objects.filter(contract=contract).aggregate(
+        requeued=Count("pk", filter=Q(kind=REQUEUED)),
+        last=Max("created", filter=Q(kind__in=["seal_failed", REQUEUED])),
+    )
+    last = max(filter(None, [contract.signed_at, attempts["last"]]))
+    if now - last < seal_requeue_wait(status=contract.status, requeued=attempts["requeued"]):
+        return 0
+    contract_event_record(
+        contract=contract,
+        kind=REQUEUED,
+        actor=Actor.system(),
+        data={"status": contract.status, "requeue": attempts["requeued"] + 1},
+    )
+    from contracts.tasks import contract_seal as contract_seal_task
+
+    enqueue_on_commit(contract_seal_task, contract_id=contract.pk)
+    return 1

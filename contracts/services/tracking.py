@@ -26,6 +26,7 @@ from contracts.services.timing import due_after_days, in_send_hours, tenant_zone
 from contracts.signals import contract_signed
 from inkwell.errors import Conflict
 from inkwell.queue import enqueue_on_commit
+from tenants.messaging import email_status_changed
 from tenants.models import OutboundMessage
 from tenants.services.sms import sms_status_changed
 
@@ -279,25 +280,41 @@ def contracts_review_request_due(*, now: dt.datetime | None = None) -> int:
     return asked
 
 
-# --- SMS delivery reports ----------------------------------------------------------------------------
+# --- SMS and email delivery outcomes ----------------------------------------------------------------
 
 
-@receiver(sms_status_changed, dispatch_uid="contracts.tracking.sms_status")
-def _sms_status_to_audit_trail(sender, message: OutboundMessage, **kwargs) -> None:
-    """A delivery report for a message about a contract joins that contract's audit trail."""
+def _delivery_record(message: OutboundMessage, *, kind: str, actor_label: str) -> None:
+    """Add the outcome of a message about a contract (its `ref`) to that contract's audit trail, in
+    the message's tenant's schema, whatever schema the delivery runs in."""
     if not message.ref.startswith(REF_PREFIX) or message.tenant is None:
         return
     from django_tenants.utils import tenant_context
 
     contract_id = int(message.ref.removeprefix(REF_PREFIX))
-    delivered = message.status == OutboundMessage.Status.DELIVERED
     with tenant_context(message.tenant):
         contract = Contract.objects.filter(pk=contract_id).first()
         if contract is None:
             return
         contract_event_record(
             contract=contract,
-            kind="sms_delivered" if delivered else "sms_failed",
-            actor=Actor(type=ContractEvent.Actor.SYSTEM, label="Twilio"),
+            kind=kind,
+            actor=Actor(type=ContractEvent.Actor.SYSTEM, label=actor_label),
             data={"message": message.pk, "status": message.status, "error": message.error},
         )
+
+
+@receiver(sms_status_changed, dispatch_uid="contracts.tracking.sms_status")
+def _sms_status_to_audit_trail(sender, message: OutboundMessage, **kwargs) -> None:
+    """A delivery report for a message about a contract joins that contract's audit trail."""
+    delivered = message.status == OutboundMessage.Status.DELIVERED
+    _delivery_record(message, kind="sms_delivered" if delivered else "sms_failed", actor_label="Twilio")
+
+
+# c-bench (issue 15 §7): email outcomes, as SMS delivery reports above.
+@receiver(email_status_changed, dispatch_uid="contracts.tracking.email_status")
+def _email_status_to_audit_trail(sender, message: OutboundMessage, **kwargs) -> None:
+    """An email about a contract that ended sent or failed joins that contract's audit trail. In a
+    savepoint of its own: an error here must not abort the delivery's transaction."""
+    sent = message.status == OutboundMessage.Status.SENT
+    with transaction.atomic():
+        _delivery_record(message, kind="email_sent" if sent else "email_failed", actor_label="Email")
