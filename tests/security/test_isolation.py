@@ -7,7 +7,7 @@ from tenants.services.status import tenant_suspend
 from tests.conftest import client_for
 
 MEMBER_PAGES = ["/dashboard/", "/contracts/", "/contracts/new/", "/contracts/verify/"]
-OWNER_PAGES = ["/dashboard/settings/"]
+OWNER_PAGES = ["/dashboard/settings/", "/contracts/settings/"]
 API = ["/api/v1/me/", "/api/v1/config/", "/api/v1/dashboard/", "/api/v1/contracts/"]
 ALL = MEMBER_PAGES + OWNER_PAGES + API
 # Tenant URLs anyone may open: the public site, its theme, icon and logo, and signing in and out.
@@ -29,7 +29,7 @@ PRIVATE_URL_NAMES = {
     # API key management (POST-only, owners only: tests/contracts/test_apikeys.py)
     "contract_list", "contract_create", "contract_detail", "contract_send", "contract_void", "contract_pdf",
     "api_contracts", "api_contract", "api_contract_send", "api_contract_void", "apikey_create", "apikey_revoke",
-    "contract_verify",
+    "contract_verify", "contract_settings",
 }  # fmt: skip
 # c-track: POST-only, non-members and anonymous tried in tests/contracts/test_tracking.py.
 PRIVATE_URL_NAMES |= {"contract_milestone_post", "api_contract_milestones"}
