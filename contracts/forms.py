@@ -16,6 +16,7 @@ class ContractForm(forms.ModelForm):
     class Meta:
         model = Contract
         fields = INPUT_FIELDS
+        labels = {"vehicle_vin": "Vehicle VIN", "insurance_rate": "Insurance rate (% of declared value)"}
         widgets = {
             "pickup_from": forms.DateInput(attrs={"type": "date"}),
             "pickup_to": forms.DateInput(attrs={"type": "date"}),
