@@ -79,12 +79,12 @@ def lead_validate(*, data: dict) -> Lead:
             raise ValidationError({"phone": exc.messages}) from None
     if values.get("email"):
         values["email"] = values["email"].lower()
-    lead = Lead(**values)
-    lead.full_clean(exclude=["status"])
-    if not lead.phone and not lead.email:
+    if not values.get("phone") and not values.get("email"):
         raise ValidationError(
             {"phone": ValidationError("Give a phone number or an email.", code=MarketingErrorCode.NEEDS_CONTACT)}
         )
+    lead = Lead(**values)
+    lead.full_clean(exclude=["status"])
     return lead
 
 
