@@ -63,28 +63,30 @@ def lead_event_record(*, lead: Lead, kind: str, actor: Actor, note: str = "", **
 
 
 def lead_validate(*, data: dict) -> Lead:
-    """An unsaved Lead from `data`, or ValidationError with an error per field. The phone is
-    normalised to E.164 (Canadian numbers may be typed without +1)."""
-    unknown = sorted(set(data) - set(INPUT_FIELDS))
-    if unknown:
-        raise ValidationError({key: "This field can't be set." for key in unknown})
-    values = {key: value for key, value in data.items() if value is not None}
+    """An unsaved Lead from `data`, or one ValidationError listing every field at fault. The phone
+    is normalised to E.164 (Canadian numbers may be typed without +1), the email lower-cased."""
+    errors: dict[str, list] = {key: ["This field can't be set."] for key in sorted(set(data) - set(INPUT_FIELDS))}
+    values = {key: value for key, value in data.items() if key in INPUT_FIELDS and value is not None}
     for key in ("name", "phone", "email"):
         if isinstance(values.get(key), str):
             values[key] = values[key].strip()
     if values.get("phone"):
         try:
-            values["phone"] = normalize_phone(values["phone"])
+            values["phone"] = normalize_phone(str(values["phone"]))
         except ValidationError as exc:
-            raise ValidationError({"phone": exc.messages}) from None
-    if values.get("email"):
+            errors["phone"] = exc.error_list
+    if isinstance(values.get("email"), str):
         values["email"] = values["email"].lower()
     if not values.get("phone") and not values.get("email"):
-        raise ValidationError(
-            {"phone": ValidationError("Give a phone number or an email.", code=MarketingErrorCode.NEEDS_CONTACT)}
-        )
+        errors["phone"] = [ValidationError("Give a phone number or an email.", code=MarketingErrorCode.NEEDS_CONTACT)]
     lead = Lead(**values)
-    lead.full_clean(exclude=["status"])
+    try:
+        # Constraints are checked once the fields are sound; the one they hold is the check above.
+        lead.full_clean(exclude=["status", *errors], validate_constraints=False)
+    except ValidationError as exc:
+        errors.update(exc.error_dict)
+    if errors:
+        raise ValidationError(errors)
     return lead
 
 
