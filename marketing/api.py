@@ -67,7 +67,9 @@ class LeadPagination(PageNumberPagination):
 def _choice(request, name: str, choices) -> str:
     value = request.query_params.get(name, "")
     if value and value not in choices.values:
-        raise serializers.ValidationError({name: [f"Unknown {name}; use one of {', '.join(choices.values)}."]})
+        raise serializers.ValidationError(
+            {name: [f"Unknown {name}; use one of {', '.join(choices.values)}."]}
+        )
     return value
 
 

@@ -74,9 +74,7 @@ class Lead(models.Model):
         ]
         constraints = [
             # Someone we can't call or write back to is not a lead.
-            models.CheckConstraint(
-                condition=~models.Q(phone="", email=""), name="lead_has_phone_or_email"
-            ),
+            models.CheckConstraint(condition=~models.Q(phone="", email=""), name="lead_has_phone_or_email"),
             models.CheckConstraint(
                 condition=models.Q(status__in=["new", "contacted", "quoted", "won", "lost"]),
                 name="lead_status_known",

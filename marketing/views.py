@@ -69,7 +69,9 @@ def lead_list_view(request):
 def lead_detail_view(request, pk):
     lead = _with_choices(_lead_or_404(pk))
     return render(
-        request, "marketing/detail.html", {"lead": lead, "status_form": LeadStatusForm(initial={"status": lead.status})}
+        request,
+        "marketing/detail.html",
+        {"lead": lead, "status_form": LeadStatusForm(initial={"status": lead.status})},
     )
 
 
@@ -85,7 +87,10 @@ def lead_status_view(request, pk):
     inline = request.headers.get("HX-Request") == "true"
     if form.cleaned_data["status"] != lead.status:
         lead = lead_status_set(
-            lead=lead, status=form.cleaned_data["status"], note=form.cleaned_data["note"], actor=_actor(request)
+            lead=lead,
+            status=form.cleaned_data["status"],
+            note=form.cleaned_data["note"],
+            actor=_actor(request),
         )
         if not inline:
             messages.success(request, f"{lead.name} is now {lead.get_status_display().lower()}.")
@@ -105,7 +110,8 @@ def lead_export_view(request):
     _, leads = _filtered(request)
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse(
-        (writer.writerow(row) for row in leads_csv_rows(leads.iterator())), content_type="text/csv; charset=utf-8"
+        (writer.writerow(row) for row in leads_csv_rows(leads.iterator())),
+        content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="leads-{timezone.localdate():%Y-%m-%d}.csv"'
     response["Cache-Control"] = "private, no-store"

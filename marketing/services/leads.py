@@ -65,7 +65,9 @@ def lead_event_record(*, lead: Lead, kind: str, actor: Actor, note: str = "", **
 def lead_validate(*, data: dict) -> Lead:
     """An unsaved Lead from `data`, or one ValidationError listing every field at fault. The phone
     is normalised to E.164 (Canadian numbers may be typed without +1), the email lower-cased."""
-    errors: dict[str, list] = {key: ["This field can't be set."] for key in sorted(set(data) - set(INPUT_FIELDS))}
+    errors: dict[str, list] = {
+        key: ["This field can't be set."] for key in sorted(set(data) - set(INPUT_FIELDS))
+    }
     values = {key: value for key, value in data.items() if key in INPUT_FIELDS and value is not None}
     for key in ("name", "phone", "email"):
         if isinstance(values.get(key), str):
@@ -78,7 +80,9 @@ def lead_validate(*, data: dict) -> Lead:
     if isinstance(values.get("email"), str):
         values["email"] = values["email"].lower()
     if not values.get("phone") and not values.get("email"):
-        errors["phone"] = [ValidationError("Give a phone number or an email.", code=MarketingErrorCode.NEEDS_CONTACT)]
+        errors["phone"] = [
+            ValidationError("Give a phone number or an email.", code=MarketingErrorCode.NEEDS_CONTACT)
+        ]
     lead = Lead(**values)
     try:
         # Constraints are checked once the fields are sound; the one they hold is the check above.
@@ -127,7 +131,9 @@ def lead_save(*, lead: Lead, actor: Actor) -> tuple[Lead, bool]:
     and whether it is new. Only a new lead tells the owner (after commit)."""
     existing = lead_duplicate_of(phone=lead.phone, email=lead.email)
     if existing is not None:
-        lead_event_record(lead=existing, kind=LeadEvent.Kind.DUPLICATE, actor=actor, note=_duplicate_note(lead))
+        lead_event_record(
+            lead=existing, kind=LeadEvent.Kind.DUPLICATE, actor=actor, note=_duplicate_note(lead)
+        )
         Lead.objects.filter(pk=existing.pk).update(updated=timezone.now())
         return existing, False
     lead.save()
@@ -159,6 +165,11 @@ def lead_status_set(*, lead: Lead, status: str, actor: Actor, note: str = "") ->
     locked.status = status
     locked.save(update_fields=["status", "updated"])
     lead_event_record(
-        lead=locked, kind=LeadEvent.Kind.STATUS, actor=actor, note=note, from_status=previous, to_status=status
+        lead=locked,
+        kind=LeadEvent.Kind.STATUS,
+        actor=actor,
+        note=note,
+        from_status=previous,
+        to_status=status,
     )
     return locked

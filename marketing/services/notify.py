@@ -43,7 +43,9 @@ def lead_owner_notify(*, lead_id: int) -> bool:
             except SmsDeliveryError:
                 logger.warning("New-lead SMS to the owner of %s failed", tenant.schema_name)
         if owner.email:
-            tenant_email_send(tenant=tenant, to=owner.email, template="emails/leads/new", context=context, ref=ref)
+            tenant_email_send(
+                tenant=tenant, to=owner.email, template="emails/leads/new", context=context, ref=ref
+            )
     lead.owner_notified_at = timezone.now()
     lead.save(update_fields=["owner_notified_at"])
     return True

@@ -23,7 +23,12 @@ S = Lead.Status
 def test_create_normalises_and_records_history(alpha, make_lead):
     lead, created = make_lead(alpha)
     assert created
-    assert (lead.phone, lead.email, lead.status, lead.source) == ("+14165550188", "marco@example.com", "new", "form")
+    assert (lead.phone, lead.email, lead.status, lead.source) == (
+        "+14165550188",
+        "marco@example.com",
+        "new",
+        "form",
+    )
     with tenant_context(alpha.tenant):
         event = lead.events.get()
     assert (event.kind, event.actor_id, event.actor_label) == ("created", alpha.owner.pk, alpha.owner.email)
@@ -104,7 +109,9 @@ def test_members_are_not_notified(alpha, make_lead):
 
 def _move(world, lead, status):
     with tenant_context(world.tenant):
-        return lead_status_set(lead=lead, status=status, actor=Actor(type="owner", user=world.owner), note="n")
+        return lead_status_set(
+            lead=lead, status=status, actor=Actor(type="owner", user=world.owner), note="n"
+        )
 
 
 def test_status_moves_through_the_pipeline_with_history(alpha, make_lead):
