@@ -118,3 +118,15 @@ def test_a_member_of_both_tenants_never_sees_the_others_leads(alpha, beta, make_
     assert client.get(f"/leads/{lead.pk}/").status_code == 404
     assert client.post(f"/leads/{lead.pk}/status/", {"status": "lost"}).status_code == 404
     assert b"Beta Secret" not in b"".join(client.get("/leads/export.csv").streaming_content)
+
+
+def test_leads_are_not_behind_a_feature_toggle(alpha, make_lead):
+    # No TenantConfig.feature_leads: a business that switches every area off still gets its leads.
+    from tenants.features import TOGGLES, feature_for_path
+
+    assert feature_for_path("/leads/") is None and feature_for_path("/api/v1/leads/") is None
+    config = alpha.tenant.config
+    for toggle in TOGGLES:
+        setattr(config, toggle, False)
+    config.save()
+    assert client_for(alpha, user=alpha.member).get("/leads/").status_code == 200
