@@ -5,24 +5,11 @@ Landing pages arrive with the next slice of issue 16.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 
-from contracts.models import Contract
+# Id-only references to users, as the contract trail has them (see its docstring).
+from contracts.models import Contract, _user_reference
 from tenants.validators import validate_no_control_characters, validate_phone
-
-
-def _user_reference():
-    """An id-only reference to a (public) user, as contracts.models does: no constraint, no cascade,
-    so a person's removal never rewrites a tenant's history; `actor_label` keeps saying who it was."""
-    return models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
 
 
 class Lead(models.Model):

@@ -130,3 +130,29 @@ def test_leads_are_not_behind_a_feature_toggle(alpha, make_lead):
         setattr(config, toggle, False)
     config.save()
     assert client_for(alpha, user=alpha.member).get("/leads/").status_code == 200
+
+
+def test_import_row_limit_at_and_past_the_limit(alpha, monkeypatch):
+    from marketing.services import spreadsheet
+
+    monkeypatch.setattr(spreadsheet, "MAX_IMPORT_ROWS", 2)
+    rows = [f"Lead {n},,l{n}@example.com,,,\n" for n in range(3)]
+    too_many = _upload(alpha, HEADER + "".join(rows))
+    assert too_many.status_code == 400 and "Line 4: A file holds at most 2 leads" in too_many.content.decode()
+    assert _upload(alpha, HEADER + "".join(rows[:2])).status_code == 302
+
+
+def test_import_refuses_extra_cells_large_files_and_other_encodings(alpha, monkeypatch):
+    from marketing.forms import LeadImportForm
+
+    extra = _upload(alpha, HEADER + "A,,a@example.com,,,,surplus\n")
+    assert extra.status_code == 400 and "Line 2: This line has more cells" in extra.content.decode()
+    latin = SimpleUploadedFile("leads.csv", (HEADER + "Jos\xe9,,j@example.com,,,\n").encode("latin-1"))
+    assert (
+        "UTF-8"
+        in client_for(alpha, user=alpha.member).post("/leads/import/", {"file": latin}).content.decode()
+    )
+    monkeypatch.setattr(LeadImportForm, "MAX_BYTES", len(HEADER) + 10)
+    assert "2 MB or smaller" in _upload(alpha, HEADER + "A,,a@example.com,,,\n").content.decode()
+    with tenant_context(alpha.tenant):
+        assert not Lead.objects.exists()
