@@ -15,6 +15,9 @@ urlpatterns = [
     # c-api: contracts owner pages and API (before the catch-all api/v1/ include)
     path("contracts/", include("contracts.urls")),
     path("api/v1/contracts/", include("contracts.api_urls")),
+    # leads (issue 16 §3): owner pages and API (before the catch-all api/v1/ include)
+    path("leads/", include("marketing.urls")),
+    path("api/v1/leads/", include("marketing.api_urls")),
     path("api/v1/", include("dashboard.api_urls")),
     # Contract portal, customer side (issue 15 §4–5): the customer's personal link.
     path("c/", include("contracts.urls_customer")),

@@ -1,0 +1,132 @@
+"""The leads REST API (/api/v1/leads/): members signed in, or the tenant's API keys (a website's
+quote form, a CRM). Thin adapters over marketing.services; errors in inkwell/errors.py's shape."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.http import Http404
+from rest_framework import serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from contracts.api import api_actor
+from marketing.models import Lead, LeadEvent
+from marketing.selectors import lead_detail, lead_list
+from marketing.services.leads import lead_create, lead_status_set
+from tenants.permissions import IsTenantMemberOrApiKey
+
+OUTPUT_FIELDS = [
+    "id",
+    "name",
+    "phone",
+    "email",
+    "message",
+    "service_type",
+    "origin",
+    "destination",
+    "preferred_date",
+    "vehicle",
+    "source",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "landing_page",
+    "referrer",
+    "consent",
+    "status",
+    "created",
+    "updated",
+]
+
+
+class LeadEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LeadEvent
+        fields = ["kind", "actor_label", "from_status", "to_status", "note", "created"]
+
+
+class LeadSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Lead
+        fields = OUTPUT_FIELDS
+
+
+class LeadDetailSerializer(LeadSerializer):
+    events = LeadEventSerializer(many=True, read_only=True)
+
+    class Meta(LeadSerializer.Meta):
+        fields = [*OUTPUT_FIELDS, "events"]
+
+
+class LeadPagination(PageNumberPagination):
+    page_size = 50
+
+
+def _choice(request, name: str, choices) -> str:
+    value = request.query_params.get(name, "")
+    if value and value not in choices.values:
+        raise serializers.ValidationError(
+            {name: [f"Unknown {name}; use one of {', '.join(choices.values)}."]}
+        )
+    return value
+
+
+def _lead_or_404(pk: int) -> Lead:
+    try:
+        return lead_detail(pk=pk)
+    except Lead.DoesNotExist:
+        raise Http404 from None
+
+
+class LeadsApi(APIView):
+    permission_classes = [IsTenantMemberOrApiKey]
+
+    def get(self, request):
+        leads = lead_list(
+            search=request.query_params.get("q", ""),
+            status=_choice(request, "status", Lead.Status),
+            source=_choice(request, "source", Lead.Source),
+        )
+        paginator = LeadPagination()
+        page = paginator.paginate_queryset(leads, request, view=self)
+        return paginator.get_paginated_response(LeadSerializer(page, many=True).data)
+
+    def post(self, request):
+        # The service validates (one error per field); an API caller is `api` unless it says otherwise.
+        if not isinstance(request.data, Mapping):
+            raise serializers.ValidationError("Send one lead as an object.")
+        data = {"source": Lead.Source.API, **dict(request.data.items())}
+        lead, created = lead_create(data=data, actor=api_actor(request))
+        return Response(
+            LeadDetailSerializer(lead_detail(pk=lead.pk)).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class LeadApi(APIView):
+    permission_classes = [IsTenantMemberOrApiKey]
+
+    def get(self, request, pk):
+        return Response(LeadDetailSerializer(_lead_or_404(pk)).data)
+
+
+class StatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Lead.Status.choices)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class LeadStatusApi(APIView):
+    permission_classes = [IsTenantMemberOrApiKey]
+
+    def post(self, request, pk):
+        serializer = StatusSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        lead = lead_status_set(
+            lead=_lead_or_404(pk),
+            status=serializer.validated_data["status"],
+            note=serializer.validated_data.get("note", ""),
+            actor=api_actor(request),
+        )
+        return Response(LeadDetailSerializer(lead_detail(pk=lead.pk)).data)

@@ -1,0 +1,136 @@
+"""Owner pages for leads (/leads/): list with filters and inline status change, detail with its
+history, CSV export and import. Members of the business use them; writes go through the services."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from contracts.services.events import Actor
+from inkwell.errors import Conflict
+from marketing.forms import LeadFilterForm, LeadImportForm, LeadStatusForm
+from marketing.models import Lead
+from marketing.selectors import lead_detail, lead_list
+from marketing.services.leads import ALLOWED_TRANSITIONS, lead_status_set
+from marketing.services.spreadsheet import IMPORT_COLUMNS, LeadImportInvalid, leads_csv_rows, leads_import
+from tenants.permissions import member_required
+
+PAGE_SIZE = 50
+
+
+def _actor(request) -> Actor:
+    return Actor.from_request(request, type="owner")
+
+
+def _lead_or_404(pk: int) -> Lead:
+    try:
+        return lead_detail(pk=pk)
+    except Lead.DoesNotExist:
+        raise Http404("No such lead.") from None
+
+
+def _filtered(request):
+    form = LeadFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    leads = lead_list(
+        search=filters.get("q", ""), status=filters.get("status", ""), source=filters.get("source", "")
+    )
+    return form, leads
+
+
+def _with_choices(lead: Lead) -> Lead:
+    """The statuses the lead can move to, for its inline select (its own first)."""
+    lead.status_choices = [
+        (value, label)
+        for value, label in Lead.Status.choices
+        if value == lead.status or value in ALLOWED_TRANSITIONS[lead.status]
+    ]
+    return lead
+
+
+@member_required
+def lead_list_view(request):
+    form, leads = _filtered(request)
+    page = Paginator(leads, PAGE_SIZE).get_page(request.GET.get("page"))
+    for lead in page.object_list:
+        _with_choices(lead)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "marketing/list.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+@member_required
+def lead_detail_view(request, pk):
+    lead = _with_choices(_lead_or_404(pk))
+    return render(
+        request,
+        "marketing/detail.html",
+        {"lead": lead, "status_form": LeadStatusForm(initial={"status": lead.status})},
+    )
+
+
+@require_POST
+@member_required
+def lead_status_view(request, pk):
+    """Change a lead's status: from the detail page (redirects back) or inline in the list (HTMX:
+    answers the row)."""
+    lead = _lead_or_404(pk)
+    form = LeadStatusForm(request.POST)
+    if not form.is_valid():
+        raise Conflict("Choose one of the statuses offered.")
+    inline = request.headers.get("HX-Request") == "true"
+    if form.cleaned_data["status"] != lead.status:
+        lead = lead_status_set(
+            lead=lead,
+            status=form.cleaned_data["status"],
+            note=form.cleaned_data["note"],
+            actor=_actor(request),
+        )
+        if not inline:
+            messages.success(request, f"{lead.name} is now {lead.get_status_display().lower()}.")
+    if inline:
+        return render(request, "marketing/_row.html", {"lead": _with_choices(lead)})
+    return redirect("lead_detail", pk=lead.pk)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@member_required
+def lead_export_view(request):
+    """Every lead matching the list's filters, as CSV (streamed: no page size)."""
+    _, leads = _filtered(request)
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in leads_csv_rows(leads.iterator())),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="leads-{timezone.localdate():%Y-%m-%d}.csv"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def lead_import_view(request):
+    form = LeadImportForm(request.POST or None, request.FILES or None)
+    errors = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            created, merged = leads_import(text=form.cleaned_data["file"], actor=_actor(request))
+        except LeadImportInvalid as exc:
+            errors = exc.errors
+        else:
+            messages.success(request, f"Imported {created} new lead(s); {merged} matched an existing lead.")
+            return redirect("lead_list")
+    status = 400 if (errors or form.errors) else 200
+    context = {"form": form, "errors": errors, "columns": IMPORT_COLUMNS}
+    return render(request, "marketing/import.html", context, status=status)
