@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from contracts.api import api_actor
 from contracts.milestones import STEPS
 from contracts.models import Contract, Milestone
-from contracts.services.tracking import contract_milestone_advance, contract_milestone_correct
+from contracts.services.tracking import contract_milestone_move
 from tenants.permissions import IsTenantMemberOrApiKey
 
 
@@ -55,19 +55,7 @@ class ContractMilestonesApi(APIView):
         serializer = MilestoneMoveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        actor = api_actor(request)
-        if "step" in data:
-            milestone = contract_milestone_advance(
-                contract=contract,
-                step_key_or_index=data["step"],
-                actor=actor,
-                note=data["note"],
-                eta=data["eta"],
-            )
-        else:
-            milestone = contract_milestone_correct(
-                contract=contract, step=data["correct_to"], reason=data["reason"], actor=actor
-            )
+        milestone = contract_milestone_move(contract=contract, actor=api_actor(request), **data)
         return Response(
             {"contract": contract.pk, "milestone": milestone_json(milestone)}, status=status.HTTP_201_CREATED
         )
