@@ -34,7 +34,7 @@ from contracts.services.signing import (
 from contracts.signals import contract_signed
 from inkwell.errors import Conflict, DomainError, RateLimited
 from tenants.models import OutboundMessage
-from tests.conftest import client_for
+from tests.conftest import client_for, on_own_connection
 from tests.contracts.conftest import CONTRACT_DATA, texted_link
 
 PHONE = CONTRACT_DATA["customer_phone"]
@@ -257,27 +257,6 @@ def test_the_signature_image_must_be_a_real_png_of_bounded_size():
 
 
 # --- Two customers' phones pressing "Sign" at once --------------------------------------------------
-
-
-def on_own_connection(work):
-    """Run `work()` on a thread of its own, so on a database connection of its own (committing as it
-    goes, outside the test's rolled-back transaction), and return its result."""
-    result = []
-
-    def run():
-        try:
-            result.append(work())
-        except Exception as exc:
-            result.append(exc)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if isinstance(result[0], Exception):
-        raise result[0]
-    return result[0]
 
 
 @pytest.fixture
