@@ -24,11 +24,7 @@ from contracts.selectors import contract_detail, contract_list
 from contracts.services.contracts import contract_create, contract_send, contract_void
 from contracts.services.events import Actor
 from contracts.services.status import ALLOWED_TRANSITIONS
-from contracts.services.tracking import (
-    contract_milestone_advance,
-    contract_milestone_correct,
-    contract_timeline,
-)
+from contracts.services.tracking import contract_milestone_move, contract_timeline
 from contracts.templatetags.tracking import milestone_choices
 from contracts.views_tracking import MilestoneForm
 from inkwell.errors import DomainError
@@ -104,22 +100,13 @@ def _contract_action(request, contract: Contract, actor: Actor) -> str:
         form = MilestoneForm(request.POST)
         if not form.is_valid():
             raise ValidationError([m for messages in form.errors.values() for m in messages])
-        data = form.cleaned_data
+        # The form takes exactly one of step / correct_to; the button pressed says which is meant.
+        data = {**form.cleaned_data, **({"correct_to": ""} if action == "advance" else {"step": ""})}
+        milestone = contract_milestone_move(contract=contract, actor=actor, **data)
+        label = STEPS[milestone.step].label
         if action == "advance":
-            milestone = contract_milestone_advance(
-                contract=contract,
-                step_key_or_index=data["step"],
-                actor=actor,
-                note=data["note"],
-                eta=data["eta"],
-            )
-            return (
-                f"{contract.reference}: “{STEPS[milestone.step].label}” reached; the customer is being told."
-            )
-        milestone = contract_milestone_correct(
-            contract=contract, step=data["correct_to"], reason=data["reason"], actor=actor
-        )
-        return f"{contract.reference}: corrected back to “{STEPS[milestone.step].label}”."
+            return f"{contract.reference}: “{label}” reached; the customer is being told."
+        return f"{contract.reference}: corrected back to “{label}”."
     if action == "send":
         verb = (
             "sent"

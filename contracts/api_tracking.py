@@ -7,10 +7,11 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from contracts.api import api_actor
 from contracts.milestones import STEPS
-from contracts.models import Contract, ContractEvent, Milestone
-from contracts.services.events import Actor
-from contracts.services.tracking import contract_milestone_advance, contract_milestone_correct
+from contracts.models import Contract, Milestone
+from contracts.services.tracking import contract_milestone_move
+from tenants.permissions import IsTenantMemberOrApiKey
 
 
 class MilestoneMoveSerializer(serializers.Serializer):
@@ -45,24 +46,16 @@ def milestone_json(milestone: Milestone) -> dict:
 
 
 class ContractMilestonesApi(APIView):
+    # Like the rest of /api/v1/contracts/: the tenant's API keys too (a dispatch system moving its
+    # shipments), audited as the key.
+    permission_classes = [IsTenantMemberOrApiKey]
+
     def post(self, request, pk: int):
         contract = get_object_or_404(Contract, pk=pk)
         serializer = MilestoneMoveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        actor = Actor.from_request(request, type=ContractEvent.Actor.OWNER)
-        if "step" in data:
-            milestone = contract_milestone_advance(
-                contract=contract,
-                step_key_or_index=data["step"],
-                actor=actor,
-                note=data["note"],
-                eta=data["eta"],
-            )
-        else:
-            milestone = contract_milestone_correct(
-                contract=contract, step=data["correct_to"], reason=data["reason"], actor=actor
-            )
+        milestone = contract_milestone_move(contract=contract, actor=api_actor(request), **data)
         return Response(
             {"contract": contract.pk, "milestone": milestone_json(milestone)}, status=status.HTTP_201_CREATED
         )

@@ -4,6 +4,7 @@ from django import forms
 
 from contracts.api import INPUT_FIELDS
 from contracts.models import Contract, PortalSettings
+from contracts.services.settings import PORTAL_FIELDS
 from contracts.validators import validate_contract_fields
 from tenants.validators import normalize_phone
 
@@ -68,7 +69,7 @@ class PortalSettingsForm(forms.ModelForm):
 
     class Meta:
         model = PortalSettings
-        fields = ["link_ttl_days", "require_sms_code", "reminder_days", "review_url", "reference_prefix"]
+        fields = list(PORTAL_FIELDS)
         labels = {
             "link_ttl_days": "Days a customer's link stays valid for signing",
             "require_sms_code": "Ask customers for a code texted to them before they sign",

@@ -60,6 +60,7 @@ class _ContractFetcher(URLFetcher):
 
 
 def contract_pdf_context(*, contract: Contract) -> dict:
+    """The template context of the contract's PDF: the contract, the tenant's branding, the signature."""
     signature = getattr(contract, "signature", None)
     image = bytes(signature.image_png) if signature is not None and signature.image_png else b""
     config = connection.tenant.config

@@ -111,14 +111,12 @@ def contract_pdf_view(request, pk):
     contract = _contract_or_404(pk)
     if not contract.sealed_pdf:
         raise Http404("This contract has no sealed PDF yet.")
-    response = FileResponse(
+    return FileResponse(  # not cached: PRIVATE_PREFIXES (inkwell/headers.py) holds /contracts/
         contract.sealed_pdf.open("rb"),
         as_attachment=True,
         filename=f"{contract.reference}.pdf",
         content_type="application/pdf",
     )
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @require_http_methods(["GET", "POST"])

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from contracts.models import Contract, ContractEvent
 from contracts.services.events import Actor
-from contracts.services.tracking import contract_milestone_advance, contract_milestone_correct
+from contracts.services.tracking import contract_milestone_move
 from inkwell.errors import DomainError
 from tenants.permissions import member_required
 
@@ -39,21 +39,9 @@ def contract_milestone_post(request, pk: int):
     form = MilestoneForm(request.POST)
     errors: list[str] = []
     if form.is_valid():
-        data = form.cleaned_data
         actor = Actor.from_request(request, type=ContractEvent.Actor.OWNER)
         try:
-            if data["step"]:
-                contract_milestone_advance(
-                    contract=contract,
-                    step_key_or_index=data["step"],
-                    actor=actor,
-                    note=data["note"],
-                    eta=data["eta"],
-                )
-            else:
-                contract_milestone_correct(
-                    contract=contract, step=data["correct_to"], reason=data["reason"], actor=actor
-                )
+            contract_milestone_move(contract=contract, actor=actor, **form.cleaned_data)
         except DomainError as exc:
             errors = [exc.message]
         except ValidationError as exc:

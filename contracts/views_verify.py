@@ -30,7 +30,7 @@ def contract_verify_view(request):
     result = contract = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data["pdf"].read()
-        result = contract_pdf_verify(data)
+        result = contract_pdf_verify(data=data)
         if result.ok:
             # The seal is the deployment's; say whether the contract is also one of this business's.
             contract = Contract.objects.filter(

@@ -2,7 +2,8 @@
 
 # Pages and API answers with a signed-in person's business data: never kept by a browser's or a
 # proxy's cache, so the back button after signing out or a shared machine shows nothing.
-PRIVATE_PREFIXES = ("/dashboard/", "/api/")
+# The contracts area's owner pages list customers' names, phones and the audit trail's IP addresses.
+PRIVATE_PREFIXES = ("/dashboard/", "/api/", "/contracts/")
 
 
 class PrivateNoStoreMiddleware:

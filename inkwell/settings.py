@@ -430,11 +430,16 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "filters": {"request_host": {"()": "inkwell.log.RequestHostFilter"}},
+    "filters": {
+        "request_host": {"()": "inkwell.log.RequestHostFilter"},
+        "secret_links": {"()": "inkwell.log.SecretLinkFilter"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("INKWELL_LOG_LEVEL", "INFO")},
     "loggers": {
-        "django.request": {"filters": ["request_host"]},
+        "django.request": {"filters": ["secret_links", "request_host"]},
+        # uvicorn's access lines (it then logs through the root handler, in this format).
+        "uvicorn.access": {"filters": ["secret_links"]},
         "django.db.backends": {"level": "WARNING"},
         "pgserver": {"level": "WARNING"},
         "axes": {"level": "WARNING"},  # failures and lockouts, not a line for every sign-in

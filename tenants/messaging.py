@@ -12,7 +12,6 @@ marked failed. Plain-text templates (email text, SMS) are rendered with `render_
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from datetime import timedelta
 from email.utils import formataddr, parseaddr
@@ -29,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inkwell.errors import ServiceUnavailable
+from inkwell.log import REDACTED, secret_links_redact
 from inkwell.queue import enqueue_on_commit
 from tenants.models import OutboundMessage, SmsOptOut, Tenant
 
@@ -40,8 +40,6 @@ TENANT_HEADER = "X-Inkwell-Tenant"
 REF_HEADER = "X-Inkwell-Ref"
 # Once a message has really been delivered, the copy we keep must not be a working credential.
 # Links that are credentials: sign-in links and customers' contract links (/c/<token>/).
-SECRET_LINK_RE = re.compile(r"(/sign-in/link/|/c/)[\w-]{20,}/")
-REDACTED = "[redacted]"
 # Longer than a whole retry schedule (1 + 2 + 4 + 8 minutes): an email still queued after this long
 # since its last try has no task coming (the broker was down when it was queued, or lost the task).
 EMAIL_STALE_AFTER = timedelta(minutes=30)
@@ -162,10 +160,6 @@ def tenant_email_send(*, tenant: Tenant, to: str, template: str, context: dict, 
     message.send()
 
 
-def _redact(text: str) -> str:
-    return SECRET_LINK_RE.sub(lambda match: f"{match.group(1)}{REDACTED}/", text)
-
-
 def _html_part(message) -> str:
     """The HTML alternative, if any. Anything else (attachments, other parts) can't be kept for a
     retry yet, so it is refused loudly rather than dropped."""
@@ -228,7 +222,7 @@ class RecordingEmailBackend(BaseEmailBackend):
 
 def _email_finish(record: OutboundMessage, *, status: str, error: str) -> None:
     record.status, record.error = status, error
-    record.body, record.html_body = _redact(record.body), _redact(record.html_body)
+    record.body, record.html_body = secret_links_redact(record.body), secret_links_redact(record.html_body)
     record.save()
     # send_robust: the email has gone out (or been given up) whatever a receiver does; raising here
     # would roll its status back and have it sent again.

@@ -69,12 +69,14 @@ def theme_css(request):
 
 def media(request, path):
     """Uploaded files from the local media folder. A tenant host serves only that tenant's own files;
-    the public host serves them to staff (admin previews). Deployments that keep media in object
+    the public host serves tenants' files to staff (admin previews). Deployments that keep media in object
     storage point MEDIA_URL there and never link these URLs."""
     path = posixpath.normpath(path)  # what serve() will open: "tenants/1/../2/x" is "tenants/2/x"
     if request.tenant.is_public:
-        # Whom the admin would let in (its second factor included), not merely a staff account.
-        allowed = admin.site.has_permission(request)
+        # Whom the admin would let in (its second factor included), not merely a staff account; and
+        # only tenants' uploads (logos): signed contracts (contracts/<schema>/) hold customers' data
+        # and are served only through their own views, never as plain media.
+        allowed = path.startswith("tenants/") and admin.site.has_permission(request)
     else:
         allowed = path.startswith(f"tenants/{request.tenant.pk}/")
     if not allowed or path.startswith(("..", "/")):

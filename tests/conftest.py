@@ -6,6 +6,7 @@ other's writes, including the schemas and tenants they create.
 """
 
 import os
+import threading
 from dataclasses import dataclass
 
 import pytest
@@ -152,3 +153,24 @@ def settings_form(world: TenantWorld, **changes) -> dict:
     from tenants.models import TenantConfig
 
     return {**form_data(TenantConfigForm(instance=TenantConfig.objects.get(pk=world.tenant.pk))), **changes}
+
+
+def on_own_connection(work):
+    """Run `work()` on a thread of its own, so on a database connection of its own (committing as it
+    goes, outside the test's rolled-back transaction), and return its result."""
+    result = []
+
+    def run():
+        try:
+            result.append(work())
+        except Exception as exc:
+            result.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if isinstance(result[0], Exception):
+        raise result[0]
+    return result[0]

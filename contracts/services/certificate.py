@@ -39,6 +39,7 @@ class SealCredentials:
 
 
 def certificate_fingerprint(certificate: asn1_x509.Certificate) -> str:
+    """The SHA-256 of the certificate's DER: how a seal's signer is matched to this deployment's."""
     return hashlib.sha256(certificate.dump()).hexdigest()
 
 

@@ -28,6 +28,7 @@ class ContractLinkUnknown(Exception):
 
 
 def link_digest(token: str) -> str:
+    """What is stored of a link's token (and looked up by): its SHA-256."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -45,11 +46,6 @@ def contract_link_issue(*, contract: Contract, expires_at: datetime | None = Non
     )
     contract.save(update_fields=["link_digest", "link_expires_at", "updated"])
     return token
-
-
-def contract_link_revoke(*, contract: Contract) -> None:
-    contract.link_digest = None
-    contract.save(update_fields=["link_digest", "updated"])
 
 
 def contract_by_link(token: str) -> Contract:

@@ -39,6 +39,7 @@ class ContractSealFailed(Exception):
 
 
 def sha256_hex(data: bytes) -> str:
+    """The SHA-256 of a PDF as stored on the contract (unsealed_sha256, sealed_sha256)."""
     return hashlib.sha256(data).hexdigest()
 
 

@@ -104,6 +104,8 @@ def contract_document_text(contract: Contract) -> str:
 
 
 def contract_document_sha256(contract: Contract) -> str:
+    """The SHA-256 of the document the customer is shown, recorded with the signature; a sign form
+    posted with another value is for a document that changed since."""
     return hashlib.sha256(contract_document_text(contract).encode()).hexdigest()
 
 

@@ -19,6 +19,7 @@ def tenant_zone() -> ZoneInfo:
 
 
 def in_send_hours(now: datetime, zone: ZoneInfo) -> bool:
+    """Whether `now` is within the hours messages may go out, local to `zone`."""
     return SEND_FROM <= now.astimezone(zone).time() < SEND_UNTIL
 
 

@@ -157,6 +157,26 @@ def contract_milestone_correct(
     return milestone
 
 
+def contract_milestone_move(
+    *,
+    contract: Contract,
+    actor: Actor,
+    step: int | str = "",
+    note: str = "",
+    eta: dt.date | None = None,
+    correct_to: int | str = "",
+    reason: str = "",
+) -> Milestone:
+    """What the owner's form, the admin and the API ask for: `step` moves forward to it
+    (`contract_milestone_advance`), otherwise `correct_to` moves back to it with a `reason`
+    (`contract_milestone_correct`). Raises as those do."""
+    if step != "":
+        return contract_milestone_advance(
+            contract=contract, step_key_or_index=step, actor=actor, note=note, eta=eta
+        )
+    return contract_milestone_correct(contract=contract, step=correct_to, reason=reason, actor=actor)
+
+
 @receiver(contract_signed, dispatch_uid="contracts.tracking.start")
 def _tracking_start(sender, contract: Contract, **kwargs) -> None:
     """Signing is the first step of the timeline: it is reached in the signing's own transaction, so

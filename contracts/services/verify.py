@@ -40,7 +40,7 @@ def _reference(reader: PdfFileReader) -> str | None:
     return str(subject) if subject else None
 
 
-def contract_pdf_verify(data: bytes) -> VerifyResult:
+def contract_pdf_verify(*, data: bytes) -> VerifyResult:
     """The verdict on `data`: ok only for an intact contract PDF sealed by this deployment.
 
     Call it outside a running event loop (it runs pyHanko's validation in one of its own).

@@ -4,8 +4,10 @@ import re
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django_tenants.utils import tenant_context
 
+from contracts import tasks
 from contracts.models import Contract
 from contracts.services.contracts import contract_create
 from contracts.services.events import Actor
@@ -94,3 +96,15 @@ def texted_link(phone: str) -> str:
     """The token of the last contract link texted to `phone` (from the outbox)."""
     body = OutboundMessage.objects.filter(channel="sms", to=phone).latest("pk").body
     return re.search(r"/c/([\w-]+)/", body).group(1)
+
+
+@pytest.fixture
+def sweep(django_capture_on_commit_callbacks):
+    """sweep(when): what beat does at `when` — the hourly fan-out to every tenant, run inline; returns
+    the tenants' results."""
+
+    def run(when):
+        with time_machine.travel(when, tick=False), django_capture_on_commit_callbacks(execute=True):
+            return tasks.contracts_sweep_all.apply().get()
+
+    return run

@@ -8,7 +8,6 @@ import pytest
 import time_machine
 from django_tenants.utils import tenant_context
 
-from contracts import tasks
 from contracts.models import Contract, ContractEvent, PortalSettings
 from contracts.services.contracts import contract_void
 from contracts.services.events import Actor
@@ -39,17 +38,6 @@ def sent_at(make_contract, send):
             return send(world, make_contract(world, **fields))
 
     return make
-
-
-@pytest.fixture
-def sweep(django_capture_on_commit_callbacks):
-    """sweep(when): what beat does at `when` — the fan-out to every tenant, run inline."""
-
-    def run(when):
-        with time_machine.travel(when, tick=False), django_capture_on_commit_callbacks(execute=True):
-            return tasks.contracts_sweep_all.apply().get()
-
-    return run
 
 
 def reminders(phone=PHONE):

@@ -36,17 +36,6 @@ def signed(make_contract, send, django_capture_on_commit_callbacks):
 
 
 @pytest.fixture
-def sweep(django_capture_on_commit_callbacks):
-    """sweep(when): beat's hourly fan-out at `when`, run inline; returns the tenants' results."""
-
-    def run(when):
-        with time_machine.travel(when, tick=False), django_capture_on_commit_callbacks(execute=True):
-            return tasks.contracts_sweep_all.apply().get()
-
-    return run
-
-
-@pytest.fixture
 def queued(monkeypatch):
     """The seal tasks queued, as (contract id, schema), instead of running them."""
     calls = []

@@ -62,7 +62,7 @@ def test_a_signature_is_sealed_into_a_stored_pdf(
         sealed = contract.events.get(kind="sealed")
         assert sealed.actor_type == "system" and sealed.data["sealed_sha256"] == contract.sealed_sha256
         assert sealed.data["certificate_sha256"] == certificate.seal_credentials().fingerprint
-    assert contract_pdf_verify(data).ok
+    assert contract_pdf_verify(data=data).ok
     # Sealing again changes nothing: the same file, one "sealed" event.
     with tenant_context(alpha.tenant):
         assert contract_seal(contract_id=contract.pk) is False

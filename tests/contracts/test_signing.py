@@ -34,7 +34,7 @@ from contracts.services.signing import (
 from contracts.signals import contract_signed
 from inkwell.errors import Conflict, DomainError, RateLimited
 from tenants.models import OutboundMessage
-from tests.conftest import client_for
+from tests.conftest import client_for, on_own_connection
 from tests.contracts.conftest import CONTRACT_DATA, texted_link
 
 PHONE = CONTRACT_DATA["customer_phone"]
@@ -180,6 +180,22 @@ def test_an_incomplete_form_is_a_400_and_stores_nothing(alpha, opened, overrides
         assert not ContractEvent.objects.filter(contract=contract, kind="signed").exists()
 
 
+def test_log_lines_never_carry_a_working_link(alpha, opened, caplog):
+    import logging
+
+    contract, token = opened
+    with caplog.at_level(logging.INFO):
+        assert client_for(alpha).post(f"/c/{token}/sign/", form(alpha, token, consent="")).status_code == 400
+        # What uvicorn writes for every request when its access log is on.
+        logging.getLogger("uvicorn.access").info(
+            '%s - "%s %s HTTP/%s" %d', "203.0.113.9:5000", "GET", f"/c/{token}/contract.pdf", "1.1", 200
+        )
+    lines = [record.getMessage() for record in caplog.records]
+    assert "Bad Request: /c/[redacted]/sign/ on alpha.localhost" in lines
+    assert '203.0.113.9:5000 - "GET /c/[redacted]/contract.pdf HTTP/1.1" 200' in lines
+    assert not [line for line in lines if token in line]
+
+
 @pytest.mark.parametrize(
     "overrides, field", [({"consent": False}, "consent"), ({"signer_name": " \t"}, "signer_name")]
 )
@@ -241,27 +257,6 @@ def test_the_signature_image_must_be_a_real_png_of_bounded_size():
 
 
 # --- Two customers' phones pressing "Sign" at once --------------------------------------------------
-
-
-def on_own_connection(work):
-    """Run `work()` on a thread of its own, so on a database connection of its own (committing as it
-    goes, outside the test's rolled-back transaction), and return its result."""
-    result = []
-
-    def run():
-        try:
-            result.append(work())
-        except Exception as exc:
-            result.append(exc)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if isinstance(result[0], Exception):
-        raise result[0]
-    return result[0]
 
 
 @pytest.fixture

@@ -215,6 +215,20 @@ def test_api_moves_one_step_and_answers_409_naming_the_next(
     )
 
 
+def test_an_api_key_moves_a_step_audited_as_the_key(alpha, signed):
+    from tenants.services.apikeys import apikey_create
+
+    contract = signed(alpha)
+    key = apikey_create(tenant=alpha.tenant, label="Dispatch", actor=alpha.owner).key
+    api = client_for(alpha, HTTP_AUTHORIZATION=f"Api-Key {key}")
+    url = f"/api/v1/contracts/{contract.pk}/milestones/"
+    response = api.post(url, {"step": "documents"}, content_type="application/json")
+    assert response.status_code == 201, response.content
+    with tenant_context(alpha.tenant):
+        event = ContractEvent.objects.filter(contract=contract).latest("pk")
+    assert (event.actor_type, event.actor_label) == ("api", "api-key:Dispatch")
+
+
 def test_api_refuses_ambiguous_or_unknown_bodies_storing_nothing(alpha, signed):
     contract = signed(alpha)
     api = client_for(alpha, alpha.owner)

@@ -27,7 +27,7 @@ def pdf(django_db_setup, django_db_blocker):
 
 
 def test_a_sealed_contract_verifies(pdf):
-    result = contract_pdf_verify(pdf.sealed)
+    result = contract_pdf_verify(data=pdf.sealed)
     assert result.ok and result.reference == pdf.reference
     assert "Intact" in result.reason
 
@@ -36,13 +36,13 @@ def test_one_flipped_byte_fails(pdf):
     data = bytearray(pdf.sealed)
     at = data.index(b"stream\n") + 40  # inside the first page's content, well within the signed bytes
     data[at] ^= 0x01
-    result = contract_pdf_verify(bytes(data))
+    result = contract_pdf_verify(data=bytes(data))
     assert not result.ok and "changed" in result.reason
 
 
 def test_bytes_appended_after_the_end_fail(pdf):
     assert pdf.sealed.rstrip().endswith(b"%%EOF")
-    result = contract_pdf_verify(pdf.sealed + b"\n% a note added later\n")
+    result = contract_pdf_verify(data=pdf.sealed + b"\n% a note added later\n")
     assert not result.ok and result.reason == "Something was added to the PDF after it was sealed."
 
 
@@ -62,7 +62,7 @@ def test_a_page_added_by_an_incremental_update_fails(pdf):
     writer.insert_page(page)
     out = BytesIO()
     writer.write(out)
-    result = contract_pdf_verify(out.getvalue())
+    result = contract_pdf_verify(data=out.getvalue())
     assert not result.ok and "page added" in result.reason
 
 
@@ -74,7 +74,7 @@ def test_a_pdf_validly_sealed_by_another_certificate_fails(pdf, tmp_path):
         certify=True, docmdp_permissions=MDPPerm.NO_CHANGES,
     )  # fmt: skip
     forged = sign_pdf(IncrementalPdfFileWriter(BytesIO(pdf.unsealed)), meta, signer=other.signer).getvalue()
-    result = contract_pdf_verify(forged)
+    result = contract_pdf_verify(data=forged)
     assert not result.ok and result.reason == "This PDF was not sealed by this deployment."
 
 
@@ -83,13 +83,15 @@ def test_the_signer_certificate_must_be_this_deployments_exactly(pdf, monkeypatc
     # the fingerprint comparison alone must refuse it.
     ours = certificate.seal_credentials()
     monkeypatch.setattr(verify, "seal_credentials", lambda: dataclasses.replace(ours, fingerprint="0" * 64))
-    result = contract_pdf_verify(pdf.sealed)
+    result = contract_pdf_verify(data=pdf.sealed)
     assert not result.ok and result.reason == "This PDF was not sealed by this deployment."
 
 
 def test_an_unsealed_pdf_and_a_non_pdf_fail(pdf):
-    assert contract_pdf_verify(pdf.unsealed).reason == "This PDF has no seal: it is not a sealed contract."
-    assert contract_pdf_verify(b"hello").reason == "This is not a PDF file that can be read."
+    assert (
+        contract_pdf_verify(data=pdf.unsealed).reason == "This PDF has no seal: it is not a sealed contract."
+    )
+    assert contract_pdf_verify(data=b"hello").reason == "This is not a PDF file that can be read."
 
 
 def test_the_command_prints_the_verdict_and_exits_non_zero_when_not_intact(pdf, tmp_path, capsys):

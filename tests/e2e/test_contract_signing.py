@@ -3,13 +3,11 @@
 Screenshots of each stage are kept under tests/e2e/artifacts/ (ignored by git) for a person to look at.
 """
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django_tenants.utils import tenant_context
 from playwright.sync_api import expect
 
@@ -17,33 +15,13 @@ from contracts.models import Contract, Signature
 from contracts.services.contracts import contract_create, contract_send
 from contracts.services.events import Actor
 from contracts.services.verify import contract_pdf_verify
+from tests.conftest import on_own_connection
 from tests.contracts.conftest import texted_link
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CUSTOMER_PHONE = "+14165550888"
-
-
-def committed(work):
-    """Run `work()` on its own connection so the live server sees what it writes (the test's own
-    connection sits in a transaction that is rolled back)."""
-    result = []
-
-    def run():
-        try:
-            result.append(work())
-        except Exception as exc:
-            result.append(exc)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if isinstance(result[0], Exception):
-        raise result[0]
-    return result[0]
 
 
 def create_and_send(site) -> Contract:
@@ -67,7 +45,7 @@ def create_and_send(site) -> Contract:
             )
             return contract_send(contract=contract, actor=owner)
 
-    return committed(work)
+    return on_own_connection(work)
 
 
 def test_a_customer_signs_on_a_phone_and_sees_the_tracking_page(page, site):
@@ -109,13 +87,13 @@ def test_a_customer_signs_on_a_phone_and_sees_the_tracking_page(page, site):
     assert download.value.suggested_filename == f"{contract.reference}.pdf"
     # Off Playwright's thread: its event loop would stop pyHanko's own asyncio.run().
     with ThreadPoolExecutor(max_workers=1) as pool:
-        assert pool.submit(contract_pdf_verify, pdf).result().ok
+        assert pool.submit(contract_pdf_verify, data=pdf).result().ok
 
     def signature():
         with tenant_context(site.tenant):
             return Signature.objects.get(contract_id=contract.pk)
 
-    signed = committed(signature)
+    signed = on_own_connection(signature)
     assert signed.signer_name == "Ada Client"
     assert bytes(signed.image_png).startswith(b"\x89PNG")  # the drawing, not the typed name alone
     assert violations == []

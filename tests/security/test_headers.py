@@ -83,7 +83,17 @@ def test_htmx_does_not_inject_its_indicator_style(alpha):
     assert '"includeIndicatorStyles": false' in html
 
 
-@pytest.mark.parametrize("path", ["/dashboard/", "/dashboard/settings/", "/api/v1/me/", "/api/v1/config/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/dashboard/",
+        "/dashboard/settings/",
+        "/api/v1/me/",
+        "/api/v1/config/",
+        "/contracts/",
+        "/contracts/new/",
+    ],
+)
 def test_private_answers_are_never_cached(alpha, path):
     response = client_for(alpha, user=alpha.owner).get(path)
     assert response.status_code == 200

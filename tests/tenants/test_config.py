@@ -243,3 +243,8 @@ def test_the_public_host_serves_tenant_files_only_to_staff_who_passed_the_admin_
     session.save()
     assert client.get("/admin/").status_code == 200
     assert client.get(url).status_code == 200
+    # A sealed contract is customers' data, served only through its link or the owner's dashboard.
+    sealed = media_root / "contracts/t_alpha/SC-2026-0001-x.pdf"
+    sealed.parent.mkdir(parents=True)
+    sealed.write_bytes(b"%PDF-1.7 sealed")
+    assert client.get("/media/contracts/t_alpha/SC-2026-0001-x.pdf").status_code == 404

@@ -19,7 +19,7 @@ class Command(BaseCommand):
             data = pdf.read_bytes()
         except OSError as exc:
             raise CommandError(f"Cannot read {pdf}: {exc.strerror}") from exc
-        result = contract_pdf_verify(data)
+        result = contract_pdf_verify(data=data)
         self.stdout.write(f"{'INTACT' if result.ok else 'NOT INTACT'}: {result.reason}")
         if not result.ok:
             sys.exit(1)
