@@ -14,31 +14,10 @@ from rest_framework.views import APIView
 from contracts.api import api_actor
 from marketing.models import Lead, LeadEvent
 from marketing.selectors import lead_detail, lead_list
-from marketing.services.leads import lead_create, lead_status_set
+from marketing.services.leads import INPUT_FIELDS, lead_create, lead_status_set
 from tenants.permissions import IsTenantMemberOrApiKey
 
-OUTPUT_FIELDS = [
-    "id",
-    "name",
-    "phone",
-    "email",
-    "message",
-    "service_type",
-    "origin",
-    "destination",
-    "preferred_date",
-    "vehicle",
-    "source",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "landing_page",
-    "referrer",
-    "consent",
-    "status",
-    "created",
-    "updated",
-]
+OUTPUT_FIELDS = ["id", *INPUT_FIELDS, "status", "created", "updated"]
 
 
 class LeadEventSerializer(serializers.ModelSerializer):
