@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from contracts.api import api_actor
+from contracts.error_codes import ContractErrorCode
 from contracts.milestones import STEPS
 from contracts.models import Contract, Milestone
 from contracts.services.tracking import contract_milestone_move
@@ -27,7 +28,7 @@ class MilestoneMoveSerializer(serializers.Serializer):
         if ("step" in attrs) == ("correct_to" in attrs):
             raise serializers.ValidationError(
                 "Send either step (to move forward) or correct_to with a reason (to move back).",
-                code="step_or_correction",
+                code=ContractErrorCode.STEP_OR_CORRECTION,
             )
         return attrs
 

@@ -3,6 +3,7 @@
 from django import forms
 
 from contracts.api import INPUT_FIELDS
+from contracts.error_codes import ContractErrorCode
 from contracts.models import Contract, PortalSettings
 from contracts.services.settings import PORTAL_FIELDS
 from contracts.validators import validate_contract_fields
@@ -91,7 +92,7 @@ class PortalSettingsForm(forms.ModelForm):
             )
         days = sorted({int(p) for p in parts})
         if len(days) > 3:
-            raise forms.ValidationError("At most three reminders.", code="too_many_reminders")
+            raise forms.ValidationError("At most three reminders.", code=ContractErrorCode.TOO_MANY_REMINDERS)
         return days
 
     def clean_reference_prefix(self) -> str:

@@ -42,11 +42,12 @@ def validate_contract_fields(data: dict) -> None:
     errors = {}
     if not data.get("customer_email") and not data.get("customer_phone"):
         message = "Give the customer's email or mobile number, so the contract can reach them."
-        errors["customer_phone"] = ValidationError(message, code="customer_unreachable")
+        errors["customer_phone"] = ValidationError(message, code=ContractErrorCode.CUSTOMER_UNREACHABLE)
     pickup_from, pickup_to = data.get("pickup_from"), data.get("pickup_to")
     if pickup_from and pickup_to and pickup_to < pickup_from:
         errors["pickup_to"] = ValidationError(
-            "The pickup window must end on or after its first day.", code="pickup_window_reversed"
+            "The pickup window must end on or after its first day.",
+            code=ContractErrorCode.PICKUP_WINDOW_REVERSED,
         )
     if errors:
         raise ValidationError(errors)

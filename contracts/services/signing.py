@@ -135,14 +135,18 @@ def signature_png_from_data_url(value: str) -> bytes:
     if not value:
         return b""
     if not value.startswith(PNG_DATA_URL):
-        raise ValidationError("The drawn signature must be a PNG image.", code="invalid_signature")
+        raise ValidationError(
+            "The drawn signature must be a PNG image.", code=ContractErrorCode.INVALID_SIGNATURE
+        )
     # base64 is 4/3 the size: refuse before decoding anything oversized.
     if len(value) - len(PNG_DATA_URL) > SIGNATURE_MAX_BYTES * 4 // 3 + 4:
-        raise ValidationError("The drawn signature is too large.", code="signature_too_large")
+        raise ValidationError("The drawn signature is too large.", code=ContractErrorCode.SIGNATURE_TOO_LARGE)
     try:
         data = base64.b64decode(value[len(PNG_DATA_URL) :], validate=True)
     except (binascii.Error, ValueError):
-        raise ValidationError("The drawn signature could not be read.", code="invalid_signature") from None
+        raise ValidationError(
+            "The drawn signature could not be read.", code=ContractErrorCode.INVALID_SIGNATURE
+        ) from None
     signature_png_check(data)
     return data
 
@@ -150,9 +154,11 @@ def signature_png_from_data_url(value: str) -> bytes:
 def signature_png_check(data: bytes) -> None:
     """Refuse anything but a real PNG (magic bytes and a full decode) with some ink on it."""
     if len(data) > SIGNATURE_MAX_BYTES:
-        raise ValidationError("The drawn signature is too large.", code="signature_too_large")
+        raise ValidationError("The drawn signature is too large.", code=ContractErrorCode.SIGNATURE_TOO_LARGE)
     if not data.startswith(PNG_MAGIC):
-        raise ValidationError("The drawn signature must be a PNG image.", code="invalid_signature")
+        raise ValidationError(
+            "The drawn signature must be a PNG image.", code=ContractErrorCode.INVALID_SIGNATURE
+        )
     try:
         # verify() walks every chunk and its checksum: a truncated or corrupt file fails here even where
         # another library (WeasyPrint) has told Pillow to accept truncated images process-wide.
@@ -160,13 +166,17 @@ def signature_png_check(data: bytes) -> None:
             image.verify()
         with Image.open(io.BytesIO(data)) as image:
             if image.format != "PNG" or image.width * image.height > SIGNATURE_MAX_PIXELS:
-                raise ValidationError("The drawn signature is not a usable image.", code="invalid_signature")
+                raise ValidationError(
+                    "The drawn signature is not a usable image.", code=ContractErrorCode.INVALID_SIGNATURE
+                )
             image.load()  # decodes every pixel
             blank = image.convert("RGBA").getchannel("A").getbbox() is None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ValidationError("The drawn signature could not be read.", code="invalid_signature") from None
+        raise ValidationError(
+            "The drawn signature could not be read.", code=ContractErrorCode.INVALID_SIGNATURE
+        ) from None
     if blank:
-        raise ValidationError("The drawn signature is empty.", code="signature_empty")
+        raise ValidationError("The drawn signature is empty.", code=ContractErrorCode.SIGNATURE_EMPTY)
 
 
 # --- The optional SMS code --------------------------------------------------------------------------
@@ -187,7 +197,9 @@ def contract_code_send(*, contract: Contract, actor: Actor) -> str:
     """Text a 6-digit signing code to the customer's phone and return the challenge the browser keeps
     (in its session). A new code replaces any earlier one for this browser only."""
     if not contract.customer_phone:
-        raise DomainError("This contract has no phone number to text a code to.", code="no_phone")
+        raise DomainError(
+            "This contract has no phone number to text a code to.", code=ContractErrorCode.NO_PHONE
+        )
     if contract.status not in SIGNABLE:
         raise Conflict("This contract can no longer be signed.", code=ContractErrorCode.ALREADY_SIGNED)
     # Whoever holds the link could otherwise text the customer's phone without end.
@@ -220,7 +232,9 @@ def contract_code_send(*, contract: Contract, actor: Actor) -> str:
             secret=code,
         )
     except SmsDeliveryError:
-        raise DomainError("We couldn't text the code. Try again in a minute.", code="sms_failed") from None
+        raise DomainError(
+            "We couldn't text the code. Try again in a minute.", code=ContractErrorCode.SMS_FAILED
+        ) from None
     contract_event_record(contract=contract, kind="code_sent", actor=actor)
     return challenge
 
@@ -229,7 +243,7 @@ def contract_code_verify(*, contract: Contract, challenge: str, code: str, actor
     """Check the code typed in this browser. The fifth wrong try, or the code's expiry, burns it."""
     code = (code or "").strip().replace(" ", "")
     if not (code.isdigit() and len(code) == 6):
-        raise ValidationError("Enter the 6 digits from the SMS.", code="invalid_code")
+        raise ValidationError("Enter the 6 digits from the SMS.", code=ContractErrorCode.INVALID_CODE)
     with transaction.atomic():
         found = (
             SigningCode.objects.select_for_update()
