@@ -33,7 +33,7 @@ from tenants.models import Tenant
 LATEST = 50
 
 
-# --- c-api: a tenant's contracts, listed and created from the Tenant admin --------------------------
+# --- a tenant's contracts, listed and created from the Tenant admin --------------------------
 def tenant_contract_urls(model_admin) -> list:
     """URLs the TenantAdmin mounts under /admin/tenants/tenant/."""
     return [
@@ -44,7 +44,7 @@ def tenant_contract_urls(model_admin) -> list:
             ),
             name="tenants_tenant_contracts",
         ),
-        # c-admin: one contract, its tracking and its audit trail
+        # one contract, its tracking and its audit trail
         path(
             "<int:pk>/contracts/<int:contract_id>/",
             model_admin.admin_site.admin_view(
@@ -91,7 +91,7 @@ def tenant_contracts_view(model_admin, request, pk):
     )
 
 
-# --- c-admin: one contract of a tenant — summary, tracking, audit trail, and staff's moves ----------
+# --- one contract of a tenant — summary, tracking, audit trail, and staff's moves ----------
 def _contract_action(request, contract: Contract, actor: Actor) -> str:
     """Apply the POSTed action to `contract` through its service; returns what to tell staff.
     Raises DomainError (e.g. a 409 for an illegal step) or ValidationError."""

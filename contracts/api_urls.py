@@ -5,7 +5,7 @@ from django.urls import path
 from contracts import api
 
 urlpatterns = [
-    # c-api: create, list, detail, send, void
+    # create, list, detail, send, void
     path("", api.ContractsApi.as_view(), name="api_contracts"),
     path("<int:pk>/", api.ContractApi.as_view(), name="api_contract"),
     path("<int:pk>/send/", api.ContractSendApi.as_view(), name="api_contract_send"),

@@ -6,10 +6,10 @@ class ContractsConfig(AppConfig):
     verbose_name = "Contracts, signing and tracking"
 
     def ready(self):
-        # c-track (issue 15 §8, §10): tracking starts on signing; SMS delivery reports reach the audit trail.
+        # tracking starts on signing; SMS delivery reports reach the audit trail.
         from contracts.services import tracking  # noqa: F401
         from contracts.services.sealing import contract_seal_queue
         from contracts.signals import contract_signed
 
-        # c-seal: a signature is sealed into the PDF by the worker once it has committed.
+        # a signature is sealed into the PDF by the worker once it has committed.
         contract_signed.connect(contract_seal_queue, dispatch_uid="contracts.sealing")

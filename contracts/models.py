@@ -300,7 +300,7 @@ class Milestone(models.Model):
         return f"{self.contract_id}: step {self.step}"
 
 
-# --- Customer portal (issue 15 §5): the optional SMS code before signing -----------------------------
+# --- Customer portal: the optional SMS code before signing -----------------------------
 
 
 class SigningCode(models.Model):

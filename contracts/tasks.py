@@ -11,7 +11,7 @@ def contract_link_deliver(*, contract_id: int, send_event_id: int) -> bool:
     return contracts.contract_link_deliver(contract_id=contract_id, send_event_id=send_event_id)
 
 
-# --- c-track (issue 15 §8–9): milestones, reminders, expiry, review requests ----------------------
+# --- milestones, reminders, expiry, review requests ----------------------
 
 
 @shared_task(acks_late=True)
@@ -36,7 +36,7 @@ def contracts_sweep_all() -> int:
     return for_each_tenant(contracts_sweep)
 
 
-# --- Sealed PDF (issue 15, c-seal) -------------------------------------------------------------------
+# --- Sealed PDF -------------------------------------------------------------------
 @shared_task(
     bind=True,
     acks_late=True,

@@ -220,9 +220,7 @@ CONTENT_SECURITY_POLICY = {
 # largest anyone sends is a 2 MB logo with the settings form around it.
 REQUEST_BODY_MAX_BYTES = 2 * 1024 * 1024 + 256 * 1024
 # Pages that take a bigger upload, with their own limit (the form checks the file's own size).
-REQUEST_BODY_LARGER = {
-    "/contracts/verify/": 10 * 1024 * 1024 + 256 * 1024
-}  # c-seal: a contract PDF to verify
+REQUEST_BODY_LARGER = {"/contracts/verify/": 10 * 1024 * 1024 + 256 * 1024}  # a contract PDF to verify
 if SECURE:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # Plain http is redirected to https (/healthz still answers first, for load balancer probes).
@@ -375,7 +373,7 @@ CELERY_BEAT_SCHEDULE = {
     "signin-tokens-purge": {"task": "tenants.tasks.signin_tokens_purge", "schedule": 3600.0},
     "sessions-clear": {"task": "tenants.tasks.sessions_clear", "schedule": 86400.0},
     "emails-requeue-stale": {"task": "tenants.tasks.emails_requeue_stale", "schedule": 600.0},
-    # c-track (issue 15 §8–9): per tenant, hourly: expiry, reminders, review requests (local time).
+    # per tenant, hourly: expiry, reminders, review requests (local time).
     "contracts-sweep": {"task": "contracts.tasks.contracts_sweep_all", "schedule": 3600.0},
 }
 CELERY_TIMEZONE = "UTC"
@@ -414,7 +412,7 @@ warnings.filterwarnings("ignore", message="No directory at", category=UserWarnin
 MEDIA_URL = "/media/"
 MEDIA_ROOT = BASE_DIR / os.environ.get("INKWELL_MEDIA_DIR", ".inkwell/media")
 
-# --- Contract seal (issue 15, sealed PDF) ----------------------------------------------------------
+# --- Contract seal ----------------------------------------------------------
 # The certificate and key that seal signed contracts (PEM; the key optionally encrypted). Unset, a
 # self-signed EC P-256 pair is generated on first use under the state directory and kept there: every
 # sealed PDF stays verifiable only as long as that pair is kept, so production configures its own.

@@ -14,7 +14,7 @@ urlpatterns = [
     path("find-workspace/", views.workspace_find, name="workspace_find"),
     path("admin/", admin.site.urls),
     re_path(r"^media/(?P<path>.+)$", tenant_views.media, name="media"),
-    # c-track (issue 15 §10): Twilio's delivery reports and inbound SMS.
+    # Twilio's delivery reports and inbound SMS.
     path("webhooks/twilio/status/", tenant_webhooks.twilio_status, name="twilio_status"),
     path("webhooks/twilio/inbound/", tenant_webhooks.twilio_inbound, name="twilio_inbound"),
 ]

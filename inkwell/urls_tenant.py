@@ -12,17 +12,17 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("sign-in/", include("tenants.urls")),
     path("dashboard/", include("dashboard.urls")),
-    # c-api: contracts owner pages and API (before the catch-all api/v1/ include)
+    # contracts owner pages and API (before the catch-all api/v1/ include)
     path("contracts/", include("contracts.urls")),
     path("api/v1/contracts/", include("contracts.api_urls")),
-    # leads (issue 16 §3): owner pages and API (before the catch-all api/v1/ include)
+    # leads: owner pages and API (before the catch-all api/v1/ include)
     path("leads/", include("marketing.urls")),
     path("api/v1/leads/", include("marketing.api_urls")),
     path("api/v1/", include("dashboard.api_urls")),
-    # Contract portal, customer side (issue 15 §4–5): the customer's personal link.
+    # Contract portal, customer side: the customer's personal link.
     path("c/", include("contracts.urls_customer")),
     re_path(r"^media/(?P<path>.+)$", tenant_views.media, name="media"),
-    # c-track (issue 15 §8): moving a shipment's milestones, from the contract page and the API.
+    # moving a shipment's milestones, from the contract page and the API.
     path(
         "contracts/<int:pk>/milestones/",
         views_tracking.contract_milestone_post,

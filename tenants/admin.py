@@ -181,7 +181,7 @@ class TenantAdmin(admin.ModelAdmin):
                 "top-up-spares/", self.admin_site.admin_view(self.top_up_view), name="tenants_tenant_top_up"
             ),
             path("<int:pk>/data/", self.admin_site.admin_view(self.data_view), name="tenants_tenant_data"),
-            *tenant_contract_urls(self),  # c-api: contracts, inside the tenant's schema
+            *tenant_contract_urls(self),  # contracts, inside the tenant's schema
         ] + super().get_urls()
 
     def add_view(self, request, form_url="", extra_context=None):
@@ -289,7 +289,7 @@ class OutboundMessageAdmin(admin.ModelAdmin):
         return False  # the delivery log is kept whole
 
 
-# c-track (issue 15 §10): who texted STOP. Read-only: only the person, by texting START, undoes it.
+# who texted STOP. Read-only: only the person, by texting START, undoes it.
 @admin.register(SmsOptOut)
 class SmsOptOutAdmin(admin.ModelAdmin):
     list_display = ["phone", "keyword", "created"]

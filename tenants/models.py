@@ -295,7 +295,7 @@ class OutboundMessage(models.Model):
         QUEUED = "queued", "Queued (being delivered)"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
-        # c-track (issue 15 §10): what the provider's status callback reports, and refusals.
+        # what the provider's status callback reports, and refusals.
         DELIVERED = "delivered", "Delivered (confirmed by the provider)"
         UNDELIVERED = "undelivered", "Undelivered (the carrier gave up)"
         SKIPPED = "skipped", "Skipped (the number opted out)"

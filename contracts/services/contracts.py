@@ -129,7 +129,7 @@ def contract_link_deliver(*, contract_id: int, send_event_id: int) -> bool:
     already = ContractEvent.objects.filter(contract=contract, kind="link_delivered", data__send=send_event_id)
     if already.exists() or contract.events.filter(kind__in=["sent", "resent"], pk__gt=send_event_id).exists():
         return False  # delivered already, or a newer send supersedes this one
-    # c-track (issue 15 §9): a reminder (see contracts/services/reminders.py) is a fresh link that
+    # a reminder (see contracts/services/reminders.py) is a fresh link that
     # keeps the deadline of the link it replaces.
     reminder = contract.events.filter(pk=send_event_id, kind="reminded").exists()
     token = contract_link_issue(contract=contract, expires_at=contract.link_expires_at if reminder else None)

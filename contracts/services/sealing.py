@@ -134,7 +134,7 @@ def contract_seal_queue(sender, *, contract: Contract, **kwargs) -> None:
     enqueue_on_commit(contract_seal_task, contract_id=contract.pk)
 
 
-# --- Stuck seals (c-bench): re-queued by the hourly sweep ------------------------------------------
+# --- Stuck seals: re-queued by the hourly sweep ------------------------------------------
 # A seal queued at signing runs within seconds, so a contract still `signed` after this long had its
 # task lost (the broker was down at commit, or the message was dropped).
 SIGNED_STUCK_AFTER = dt.timedelta(minutes=15)

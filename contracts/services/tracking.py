@@ -330,7 +330,7 @@ def _sms_status_to_audit_trail(sender, message: OutboundMessage, **kwargs) -> No
     _delivery_record(message, kind="sms_delivered" if delivered else "sms_failed", actor_label="Twilio")
 
 
-# c-bench (issue 15 §7): email outcomes, as SMS delivery reports above.
+# email outcomes, as SMS delivery reports above.
 @receiver(email_status_changed, dispatch_uid="contracts.tracking.email_status")
 def _email_status_to_audit_trail(sender, message: OutboundMessage, **kwargs) -> None:
     """An email about a contract that ended sent or failed joins that contract's audit trail. In a

@@ -70,7 +70,7 @@ def test_view_only_staff_see_but_cannot_create(alpha, method):
         assert not Contract.objects.exists()
 
 
-# --- c-admin: one contract's page — tracking, resend and void by staff ------------------------------
+# --- one contract's page — tracking, resend and void by staff ------------------------------
 
 
 def detail_url(world, contract):

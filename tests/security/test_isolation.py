@@ -7,7 +7,7 @@ from tenants.services.status import tenant_suspend
 from tests.conftest import client_for
 
 MEMBER_PAGES = ["/dashboard/", "/contracts/", "/contracts/new/", "/contracts/verify/"]
-MEMBER_PAGES += ["/leads/", "/leads/import/", "/leads/export.csv"]  # leads (issue 16 §3)
+MEMBER_PAGES += ["/leads/", "/leads/import/", "/leads/export.csv"]  # leads
 OWNER_PAGES = ["/dashboard/settings/", "/contracts/settings/"]
 API = ["/api/v1/me/", "/api/v1/config/", "/api/v1/dashboard/", "/api/v1/contracts/", "/api/v1/leads/"]
 ALL = MEMBER_PAGES + OWNER_PAGES + API
@@ -26,15 +26,15 @@ PUBLIC_URL_NAMES = {
 # Private URLs covered by the tests below (POST-only ones have their own test).
 PRIVATE_URL_NAMES = {
     "dashboard", "dashboard_settings", "api_me", "api_config", "api_dashboard", "signout_everywhere",
-    # c-api: contract pages and API (the ones with an id are tried across tenants in tests/contracts),
+    # contract pages and API (the ones with an id are tried across tenants in tests/contracts),
     # API key management (POST-only, owners only: tests/contracts/test_apikeys.py)
     "contract_list", "contract_create", "contract_detail", "contract_send", "contract_void", "contract_pdf",
     "api_contracts", "api_contract", "api_contract_send", "api_contract_void", "apikey_create", "apikey_revoke",
     "contract_verify", "contract_settings",
 }  # fmt: skip
-# c-track: POST-only, non-members and anonymous tried in tests/contracts/test_tracking.py.
+# POST-only, non-members and anonymous tried in tests/contracts/test_tracking.py.
 PRIVATE_URL_NAMES |= {"contract_milestone_post", "api_contract_milestones"}
-# leads (issue 16 §3): the ones with an id are tried by a member of both tenants in tests/marketing.
+# leads: the ones with an id are tried by a member of both tenants in tests/marketing.
 PRIVATE_URL_NAMES |= {"lead_list", "lead_export", "lead_import", "lead_detail", "lead_status"}
 PRIVATE_URL_NAMES |= {"api_leads", "api_lead", "api_lead_status"}
 # Contract portal, customer side: open to whoever holds the link's token. Wrong, rotated, revoked,

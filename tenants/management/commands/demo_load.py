@@ -49,9 +49,9 @@ class Command(BaseCommand):
                 },
                 actor=None,
             )
-        with tenant_context(result.tenant):  # c-api: demo contracts at every stage
+        with tenant_context(result.tenant):  # demo contracts at every stage
             contracts_made = contracts_demo_load(owner=result.owner)
-        with tenant_context(result.tenant):  # leads (issue 16 §3): quote requests at each stage
+        with tenant_context(result.tenant):  # leads: quote requests at each stage
             leads_made = leads_demo_load(owner=result.owner)
         password = self._staff_password()
         link = signin_link_issue(tenant=result.tenant, user=result.owner)
