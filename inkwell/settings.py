@@ -243,6 +243,8 @@ FIELD_ENCRYPTION_KEYS = [
 # --- Sign-in ------------------------------------------------------------------------------------
 SIGNIN_LINK_TTL = timedelta(minutes=15)
 # Welcome and invitation links: the new owner may open the email the next day or after a weekend.
+# quote form: the least time between showing the form and sending it (spam defence)
+LEAD_FORM_MIN_SECONDS = int(os.environ.get("INKWELL_LEAD_FORM_MIN_SECONDS", "3"))
 SIGNIN_WELCOME_TTL = timedelta(days=int(os.environ.get("INKWELL_WELCOME_LINK_DAYS", "7")))
 SIGNIN_CODE_TTL = timedelta(minutes=10)
 SIGNIN_CODE_MAX_ATTEMPTS = 5

@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 
 from contracts import api_tracking, views_tracking
 from inkwell import views
+from marketing import views as marketing_views
 from tenants import views as tenant_views
 
 urlpatterns = [
@@ -18,6 +19,8 @@ urlpatterns = [
     # leads: owner pages and API (before the catch-all api/v1/ include)
     path("leads/", include("marketing.urls")),
     path("api/v1/leads/", include("marketing.api_urls")),
+    # the public quote form on the home page posts here
+    path("quote/", marketing_views.quote_submit_view, name="quote_submit"),
     path("api/v1/", include("dashboard.api_urls")),
     # Contract portal, customer side: the customer's personal link.
     path("c/", include("contracts.urls_customer")),

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django import forms
 
 from marketing.models import Lead
@@ -27,3 +29,36 @@ class LeadImportForm(forms.Form):
             return upload.read().decode("utf-8-sig")
         except UnicodeDecodeError:
             raise forms.ValidationError("Save the file as CSV with UTF-8 encoding.") from None
+
+
+class QuoteForm(forms.Form):
+    """The public quote form on the tenant's home page. Its hidden fields carry where the visitor
+    came from and the spam checks' honeypot and "shown at" stamp; lead_create validates the rest."""
+
+    name = forms.CharField(max_length=150)
+    phone = forms.CharField(max_length=30, required=False, widget=forms.TextInput(attrs={"type": "tel"}))
+    email = forms.EmailField(required=False)
+    service_type = forms.ChoiceField(
+        label="Service", choices=[("", "Choose a service"), *Lead.ServiceType.choices], required=False
+    )
+    origin = forms.CharField(label="From", max_length=200, required=False)
+    destination = forms.CharField(label="To", max_length=200, required=False)
+    preferred_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    vehicle = forms.CharField(max_length=120, required=False)
+    message = forms.CharField(max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    consent = forms.BooleanField(label="You may contact me about this request")
+    utm_source = forms.CharField(max_length=100, required=False, widget=forms.HiddenInput)
+    utm_medium = forms.CharField(max_length=100, required=False, widget=forms.HiddenInput)
+    utm_campaign = forms.CharField(max_length=100, required=False, widget=forms.HiddenInput)
+    landing_page = forms.CharField(max_length=500, required=False, widget=forms.HiddenInput)
+    referrer = forms.CharField(max_length=500, required=False, widget=forms.HiddenInput)
+
+    @classmethod
+    def shown(cls, request) -> QuoteForm:
+        """A blank form for `request`'s page: its UTM tags, address and referrer go in hidden fields."""
+        initial = {
+            key: request.GET.get(key, "")[:100] for key in ("utm_source", "utm_medium", "utm_campaign")
+        }
+        initial["landing_page"] = request.get_full_path()[:500]
+        initial["referrer"] = request.META.get("HTTP_REFERER", "")[:500]
+        return cls(initial=initial)

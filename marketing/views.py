@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -13,11 +14,19 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from contracts.services.events import Actor
-from inkwell.errors import Conflict
-from marketing.forms import LeadFilterForm, LeadImportForm, LeadStatusForm
+from inkwell.errors import Conflict, RateLimited
+from inkwell.ratelimit import client_address
+from marketing.forms import LeadFilterForm, LeadImportForm, LeadStatusForm, QuoteForm
 from marketing.models import Lead
 from marketing.selectors import lead_detail, lead_list
-from marketing.services.leads import ALLOWED_TRANSITIONS, lead_status_set
+from marketing.services.leads import ALLOWED_TRANSITIONS, lead_create, lead_status_set
+from marketing.services.spam import (
+    HONEYPOT_FIELD,
+    STAMP_FIELD,
+    SpamRejected,
+    form_stamp_issue,
+    submission_check,
+)
 from marketing.services.spreadsheet import IMPORT_COLUMNS, LeadImportInvalid, leads_csv_rows, leads_import
 from tenants.permissions import member_required
 
@@ -134,3 +143,56 @@ def lead_import_view(request):
     status = 400 if (errors or form.errors) else 200
     context = {"form": form, "errors": errors, "columns": IMPORT_COLUMNS}
     return render(request, "marketing/import.html", context, status=status)
+
+
+# --- The public quote form (on the tenant's home page, posted to /quote/) -----------------------------
+
+
+def quote_form_context(request, *, form: QuoteForm | None = None, stamp: str = "", error: str = "") -> dict:
+    """What tenants/site_home.html needs to show the quote form: a blank one, or `form` sent back."""
+    return {
+        "quote_form": form or QuoteForm.shown(request),
+        "quote_stamp": stamp or form_stamp_issue(),
+        "quote_stamp_field": STAMP_FIELD,
+        "quote_honeypot_field": HONEYPOT_FIELD,
+        "quote_error": error,
+    }
+
+
+def _quote_refused(request, form, *, stamp: str = "", error: str = "", status: int = 400):
+    context = quote_form_context(request, form=form, stamp=stamp, error=error)
+    return render(request, "tenants/site_home.html", context, status=status)
+
+
+@require_POST
+def quote_submit_view(request):
+    """A visitor asks for a quote: spam checks first (nothing is stored when they refuse), then the
+    lead pipeline, which merges duplicates and tells the owner about a new lead."""
+    form = QuoteForm(request.POST)
+    try:
+        submission_check(data=request.POST, ip=client_address(request))
+    except RateLimited as exc:
+        response = _quote_refused(request, form, error=exc.message, status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    except SpamRejected as exc:
+        # An expired or forged stamp gets a fresh one; a quick sender keeps theirs, time runs on.
+        keep = exc.code not in ("form_stamp", "form_stale")
+        return _quote_refused(
+            request, form, stamp=request.POST.get(STAMP_FIELD, "") if keep else "", error=exc.message
+        )
+    if not form.is_valid():
+        return _quote_refused(request, form, stamp=request.POST.get(STAMP_FIELD, ""))
+    actor = Actor(
+        type="customer",
+        label="quote form",
+        ip=client_address(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+    )
+    try:
+        lead_create(data={**form.cleaned_data, "source": Lead.Source.FORM}, actor=actor)
+    except ValidationError as exc:
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+        return _quote_refused(request, form, stamp=request.POST.get(STAMP_FIELD, ""))
+    return render(request, "marketing/quote_thanks.html", {"name": form.cleaned_data["name"]})

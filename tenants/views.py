@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.static import serve
 
 from inkwell.ratelimit import client_address
+from marketing.views import quote_form_context
 from tenants.features import area_is_on
 from tenants.forms import CodeForm, EmailForm, PhoneForm
 from tenants.middleware import SESSION_TENANT_KEY
@@ -59,7 +60,7 @@ def _sign_in(request, user) -> str:
 
 
 def site_home(request):
-    return render(request, "tenants/site_home.html")
+    return render(request, "tenants/site_home.html", quote_form_context(request))
 
 
 @cache_control(max_age=300)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.core import signing
 
 from inkwell.errors import DomainError
@@ -14,7 +15,6 @@ from inkwell.ratelimit import address_bucket, rate_limit
 HONEYPOT_FIELD = "website"  # hidden from people by CSS; bots fill every field they find
 STAMP_FIELD = "form_stamp"
 STAMP_SALT = "marketing.lead-form"
-MIN_SECONDS = 3  # nobody types a quote request faster; scripts post at once
 MAX_AGE = 24 * 3600  # an older page is reloaded, not trusted
 PER_IP_LIMIT = (5, 3600)  # submissions per client address (IPv6 /64) per window of seconds
 RATE_MESSAGE = "We have received several requests from your network; please call us or try again later."
@@ -47,5 +47,6 @@ def submission_check(*, data, ip: str | None, now: float | None = None) -> None:
     elapsed = (now if now is not None else time.time()) - shown_at
     if elapsed > MAX_AGE:
         raise SpamRejected("This form has expired; reload the page and try again.", code="form_stale")
-    if elapsed < MIN_SECONDS:
+    # settings.LEAD_FORM_MIN_SECONDS: nobody types a quote request faster; scripts post at once.
+    if elapsed < settings.LEAD_FORM_MIN_SECONDS:
         raise SpamRejected("That was quick! Check your details and send the form again.", code="too_fast")

@@ -1,12 +1,12 @@
 """The quote forms' spam checks: honeypot, time to submit (at and one past each limit), per-IP limit."""
 
 import pytest
+from django.conf import settings
 
 from inkwell.errors import RateLimited
 from marketing.services.spam import (
     HONEYPOT_FIELD,
     MAX_AGE,
-    MIN_SECONDS,
     PER_IP_LIMIT,
     STAMP_FIELD,
     SpamRejected,
@@ -22,7 +22,13 @@ def _data(**extra):
 
 
 @pytest.mark.parametrize(
-    "elapsed, ok", [(MIN_SECONDS, True), (MIN_SECONDS - 1, False), (MAX_AGE, True), (MAX_AGE + 1, False)]
+    "elapsed, ok",
+    [
+        (settings.LEAD_FORM_MIN_SECONDS, True),
+        (settings.LEAD_FORM_MIN_SECONDS - 1, False),
+        (MAX_AGE, True),
+        (MAX_AGE + 1, False),
+    ],
 )
 def test_time_to_submit(elapsed, ok):
     if ok:

@@ -22,6 +22,7 @@ PUBLIC_URL_NAMES = {
     "signin_code",
     "signin_code_verify",
     "signout",
+    "quote_submit",  # the home page's quote form: tests/marketing/test_quote_form.py
 }
 # Private URLs covered by the tests below (POST-only ones have their own test).
 PRIVATE_URL_NAMES = {
