@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -20,7 +19,7 @@ from django_tenants.utils import tenant_context
 from contracts.forms import ContractForm, VoidForm
 from contracts.milestones import STEPS
 from contracts.models import Contract
-from contracts.selectors import contract_detail, contract_list
+from contracts.selectors import contract_detail_or_404, contract_list
 from contracts.services.contracts import contract_create, contract_send, contract_void
 from contracts.services.events import Actor
 from contracts.services.status import ALLOWED_TRANSITIONS
@@ -126,10 +125,7 @@ def _contract_action(request, contract: Contract, actor: Actor) -> str:
 def tenant_contract_view(model_admin, request, pk, contract_id):
     tenant = _tenant_or_404(model_admin, request, pk)
     with tenant_context(tenant):
-        try:
-            contract = contract_detail(pk=contract_id)
-        except Contract.DoesNotExist:
-            raise Http404("No such contract in this tenant.") from None
+        contract = contract_detail_or_404(pk=contract_id)
         if request.method == "POST":
             actor = Actor.from_request(request, type="staff")
             try:

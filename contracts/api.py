@@ -7,7 +7,6 @@ of the business. Thin adapters over contracts.services; errors answer in inkwell
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
 from rest_framework import serializers, status
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.fields import get_error_detail
@@ -17,7 +16,7 @@ from rest_framework.views import APIView
 
 from contracts.milestones import STEPS
 from contracts.models import Contract, ContractEvent, Milestone
-from contracts.selectors import contract_detail, contract_list
+from contracts.selectors import contract_detail, contract_detail_or_404, contract_list
 from contracts.services.contracts import contract_create, contract_send, contract_void
 from contracts.services.events import Actor
 from contracts.validators import validate_contract_fields
@@ -185,18 +184,11 @@ class ContractsApi(APIView):
         )
 
 
-def _contract_or_404(pk: int) -> Contract:
-    try:
-        return contract_detail(pk=pk)
-    except Contract.DoesNotExist:
-        raise Http404 from None
-
-
 class ContractApi(APIView):
     permission_classes = [IsTenantMemberOrApiKey]
 
     def get(self, request, pk):
-        contract = _contract_or_404(pk)
+        contract = contract_detail_or_404(pk=pk)
         return Response(ContractDetailSerializer(contract).data)
 
 
@@ -206,7 +198,7 @@ class ContractSendApi(APIView):
     permission_classes = [IsTenantMemberOrApiKey]
 
     def post(self, request, pk):
-        contract = contract_send(contract=_contract_or_404(pk), actor=api_actor(request))
+        contract = contract_send(contract=contract_detail_or_404(pk=pk), actor=api_actor(request))
         return Response(ContractDetailSerializer(contract_detail(pk=contract.pk)).data)
 
 
@@ -221,7 +213,7 @@ class ContractVoidApi(APIView):
         serializer = VoidSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         contract = contract_void(
-            contract=_contract_or_404(pk),
+            contract=contract_detail_or_404(pk=pk),
             actor=api_actor(request),
             reason=serializer.validated_data.get("reason", ""),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
 
 from contracts.models import Contract, ContractEvent, Milestone
 
@@ -26,14 +27,19 @@ def contract_list(*, search: str = "", status: str = "", milestone: int | None =
     return contracts
 
 
+def _contracts_in_detail() -> QuerySet[Contract]:
+    return Contract.objects.select_related("template").prefetch_related(
+        Prefetch("events", queryset=ContractEvent.objects.order_by("created", "pk")),
+        Prefetch("milestones", queryset=Milestone.objects.order_by("created", "pk")),
+    )
+
+
 def contract_detail(*, pk: int) -> Contract:
     """One contract with its terms version, audit trail and milestones (three queries).
     Raises Contract.DoesNotExist."""
-    return (
-        Contract.objects.select_related("template")
-        .prefetch_related(
-            Prefetch("events", queryset=ContractEvent.objects.order_by("created", "pk")),
-            Prefetch("milestones", queryset=Milestone.objects.order_by("created", "pk")),
-        )
-        .get(pk=pk)
-    )
+    return _contracts_in_detail().get(pk=pk)
+
+
+def contract_detail_or_404(*, pk: int) -> Contract:
+    """contract_detail for the pages, API and admin: a contract this schema doesn't have is a 404."""
+    return get_object_or_404(_contracts_in_detail(), pk=pk)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from contracts.forms import ContractFilterForm, ContractForm, PortalSettingsForm, TermsForm, VoidForm
 from contracts.milestones import STEPS
 from contracts.models import Contract, PortalSettings
-from contracts.selectors import contract_detail, contract_list
+from contracts.selectors import contract_detail_or_404, contract_list
 from contracts.services.contracts import (
     contract_create,
     contract_send,
@@ -30,13 +30,6 @@ S = Contract.Status
 
 def _actor(request) -> Actor:
     return Actor.from_request(request, type="owner")
-
-
-def _contract_or_404(pk: int) -> Contract:
-    try:
-        return contract_detail(pk=pk)
-    except Contract.DoesNotExist:
-        raise Http404("No such contract.") from None
 
 
 @member_required
@@ -74,7 +67,7 @@ def contract_create_view(request):
 
 @member_required
 def contract_detail_view(request, pk):
-    contract = _contract_or_404(pk)
+    contract = contract_detail_or_404(pk=pk)
     allowed = ALLOWED_TRANSITIONS[contract.status]
     context = {
         "contract": contract,
@@ -88,7 +81,7 @@ def contract_detail_view(request, pk):
 @require_POST
 @member_required
 def contract_send_view(request, pk):
-    contract = _contract_or_404(pk)
+    contract = contract_detail_or_404(pk=pk)
     verb = "sent" if contract.status == S.DRAFT else "resent (the previous link no longer works)"
     contract = contract_send(contract=contract, actor=_actor(request))
     messages.success(request, f"Contract {contract.reference} {verb}.")
@@ -100,7 +93,7 @@ def contract_send_view(request, pk):
 def contract_void_view(request, pk):
     form = VoidForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    contract = contract_void(contract=_contract_or_404(pk), actor=_actor(request), reason=reason)
+    contract = contract_void(contract=contract_detail_or_404(pk=pk), actor=_actor(request), reason=reason)
     messages.success(request, f"Contract {contract.reference} voided; its link no longer works.")
     return redirect("contract_detail", pk=contract.pk)
 
@@ -108,7 +101,7 @@ def contract_void_view(request, pk):
 @member_required
 def contract_pdf_view(request, pk):
     """The sealed PDF, to members only (never a public media URL)."""
-    contract = _contract_or_404(pk)
+    contract = contract_detail_or_404(pk=pk)
     if not contract.sealed_pdf:
         raise Http404("This contract has no sealed PDF yet.")
     return FileResponse(  # not cached: PRIVATE_PREFIXES (inkwell/headers.py) holds /contracts/

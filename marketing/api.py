@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from django.http import Http404
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -13,7 +12,7 @@ from rest_framework.views import APIView
 
 from contracts.api import api_actor
 from marketing.models import Lead, LeadEvent
-from marketing.selectors import lead_detail, lead_list
+from marketing.selectors import lead_detail, lead_detail_or_404, lead_list
 from marketing.services.leads import INPUT_FIELDS, lead_create, lead_status_set
 from tenants.permissions import IsTenantMemberOrApiKey
 
@@ -52,13 +51,6 @@ def _choice(request, name: str, choices) -> str:
     return value
 
 
-def _lead_or_404(pk: int) -> Lead:
-    try:
-        return lead_detail(pk=pk)
-    except Lead.DoesNotExist:
-        raise Http404 from None
-
-
 class LeadsApi(APIView):
     permission_classes = [IsTenantMemberOrApiKey]
 
@@ -88,7 +80,7 @@ class LeadApi(APIView):
     permission_classes = [IsTenantMemberOrApiKey]
 
     def get(self, request, pk):
-        return Response(LeadDetailSerializer(_lead_or_404(pk)).data)
+        return Response(LeadDetailSerializer(lead_detail_or_404(pk=pk)).data)
 
 
 class StatusSerializer(serializers.Serializer):
@@ -103,7 +95,7 @@ class LeadStatusApi(APIView):
         serializer = StatusSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         lead = lead_status_set(
-            lead=_lead_or_404(pk),
+            lead=lead_detail_or_404(pk=pk),
             status=serializer.validated_data["status"],
             note=serializer.validated_data.get("note", ""),
             actor=api_actor(request),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
 
 from marketing.models import Lead
 
@@ -25,4 +26,10 @@ def lead_list(*, search: str = "", status: str = "", source: str = "") -> QueryS
 
 
 def lead_detail(*, pk: int) -> Lead:
+    """One lead with its history. Raises Lead.DoesNotExist."""
     return Lead.objects.prefetch_related("events").get(pk=pk)
+
+
+def lead_detail_or_404(*, pk: int) -> Lead:
+    """lead_detail for the pages and API: a lead this schema doesn't have is a 404."""
+    return get_object_or_404(Lead.objects.prefetch_related("events"), pk=pk)

@@ -8,7 +8,7 @@ import csv
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -18,7 +18,7 @@ from inkwell.errors import Conflict, RateLimited
 from inkwell.ratelimit import client_address
 from marketing.forms import LeadFilterForm, LeadImportForm, LeadStatusForm, QuoteForm
 from marketing.models import Lead
-from marketing.selectors import lead_detail, lead_list
+from marketing.selectors import lead_detail_or_404, lead_list
 from marketing.services.leads import ALLOWED_TRANSITIONS, lead_create, lead_status_set
 from marketing.services.spam import (
     HONEYPOT_FIELD,
@@ -35,13 +35,6 @@ PAGE_SIZE = 50
 
 def _actor(request) -> Actor:
     return Actor.from_request(request, type="owner")
-
-
-def _lead_or_404(pk: int) -> Lead:
-    try:
-        return lead_detail(pk=pk)
-    except Lead.DoesNotExist:
-        raise Http404("No such lead.") from None
 
 
 def _filtered(request):
@@ -76,7 +69,7 @@ def lead_list_view(request):
 
 @member_required
 def lead_detail_view(request, pk):
-    lead = _with_choices(_lead_or_404(pk))
+    lead = _with_choices(lead_detail_or_404(pk=pk))
     return render(
         request,
         "marketing/detail.html",
@@ -89,7 +82,7 @@ def lead_detail_view(request, pk):
 def lead_status_view(request, pk):
     """Change a lead's status: from the detail page (redirects back) or inline in the list (HTMX:
     answers the row)."""
-    lead = _lead_or_404(pk)
+    lead = lead_detail_or_404(pk=pk)
     form = LeadStatusForm(request.POST)
     if not form.is_valid():
         raise Conflict("Choose one of the statuses offered.")
