@@ -56,21 +56,10 @@ def send(django_capture_on_commit_callbacks):
 def signed(make_contract, send):
     """signed(world, **fields): a contract sent, then signed by its customer through the signing service
     (typed name only), which reaches the first milestone."""
-    from contracts.services.signing import contract_document_sha256, contract_sign
+    from tests.contracts.sealing_helpers import sign
 
     def make(world, **fields) -> Contract:
-        contract = send(world, make_contract(world, **fields))
-        with tenant_context(world.tenant):
-            fresh = Contract.objects.get(pk=contract.pk)
-            contract_sign(
-                contract=fresh,
-                signer_name=fresh.customer_name,
-                consent=True,
-                image_png=b"",
-                document_sha256=contract_document_sha256(fresh),
-                actor=Actor(type="customer", ip="203.0.113.7"),
-            )
-            return Contract.objects.get(pk=contract.pk)
+        return sign(world, send(world, make_contract(world, **fields)), image=b"")
 
     return make
 
