@@ -64,6 +64,7 @@ SHARED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",  # the tenant site's sitemap.xml
     "django_celery_beat",
     "rest_framework",
     "django_htmx",
@@ -168,7 +169,16 @@ CACHES = {
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "inkwell",
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
-    }
+    },
+    # Rendered landing pages: keys start with the tenant's schema (django-tenants' key function),
+    # so one tenant's cached page can never be served on another's host.
+    "site": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "inkwell-site",
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    },
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

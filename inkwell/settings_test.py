@@ -16,6 +16,8 @@ REDIS_PROFILE = "test"
 REDIS_URL = os.environ.get("REDIS_URL") or embedded.redis_url(REDIS_PROFILE)
 CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
 CACHES["default"]["KEY_PREFIX"] = "inkwell-test"  # noqa: F405
+CACHES["site"]["LOCATION"] = REDIS_URL  # noqa: F405
+CACHES["site"]["KEY_PREFIX"] = "inkwell-test-site"  # noqa: F405
 CELERY_BROKER_URL = REDIS_URL.replace("unix://", "redis+socket://", 1)
 # With a shared REDIS_URL, a running `make run` worker must not take the tests' tasks (nor the tests
 # its own): a queue of their own, and every broker key under a prefix of their own.

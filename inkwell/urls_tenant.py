@@ -1,14 +1,19 @@
 """URLs of every tenant host (<subdomain>.<domain>)."""
 
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 
 from contracts import api_tracking, views_tracking
 from inkwell import views
+from marketing import site
 from marketing import views as marketing_views
 from tenants import views as tenant_views
 
 urlpatterns = [
-    path("", tenant_views.site_home, name="site_home"),
+    # The tenant's website: landing pages (the catch-all at the end), sitemap and robots.txt.
+    path("", site.site_page, name="site_home"),
+    path("sitemap.xml", sitemap, {"sitemaps": {"pages": site.PageSitemap}}, name="sitemap"),
+    path("robots.txt", site.robots_txt, name="robots_txt"),
     path("theme.css", tenant_views.theme_css, name="theme_css"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("sign-in/", include("tenants.urls")),
@@ -18,6 +23,7 @@ urlpatterns = [
     path("api/v1/contracts/", include("contracts.api_urls")),
     # leads: owner pages and API (before the catch-all api/v1/ include)
     path("leads/", include("marketing.urls")),
+    path("pages/", include("marketing.urls_pages")),
     path("api/v1/leads/", include("marketing.api_urls")),
     # the public quote form on the home page posts here
     path("quote/", marketing_views.quote_submit_view, name="quote_submit"),
@@ -36,6 +42,8 @@ urlpatterns = [
         api_tracking.ContractMilestonesApi.as_view(),
         name="api_contract_milestones",
     ),
+    # Last: any other one-segment address is a landing page (slugs can't take the ones above).
+    path("<slug:slug>/", site.site_page, name="site_page"),
 ]
 
 handler404 = "inkwell.views.not_found"

@@ -7,3 +7,8 @@ class MarketingErrorCode(StrEnum):
     ILLEGAL_TRANSITION = "illegal_lead_transition"
     NEEDS_CONTACT = "lead_needs_contact"
     IMPORT_INVALID = "lead_import_invalid"
+    LEAD_NOT_WON = "lead_not_won"
+    LEAD_ALREADY_CONVERTED = "lead_already_converted"
+    SLUG_RESERVED = "page_slug_reserved"
+    SLUG_LOCKED = "page_slug_locked"
+    NOT_PUBLISHED = "page_not_published"

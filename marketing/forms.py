@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from marketing.models import Lead
+from marketing.models import Lead, Page
 
 
 class LeadFilterForm(forms.Form):
@@ -62,3 +62,41 @@ class QuoteForm(forms.Form):
         initial["landing_page"] = request.get_full_path()[:500]
         initial["referrer"] = request.META.get("HTTP_REFERER", "")[:500]
         return cls(initial=initial)
+
+
+class PageForm(forms.ModelForm):
+    """A landing page's fields, for the owner's editor and the staff admin."""
+
+    class Meta:
+        model = Page
+        fields = [
+            "title",
+            "slug",
+            "body",
+            "seo_title",
+            "seo_description",
+            "social_image",
+            "noindex",
+            "show_quote_form",
+        ]
+        widgets = {"body": forms.Textarea(attrs={"rows": 22, "class": "markdown"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.first_published_at:
+            self.fields["slug"].disabled = True
+            self.fields["slug"].help_text = "A published page keeps its address."
+
+    def page_data(self) -> dict:
+        data = {
+            name: self.cleaned_data[name] for name in self.Meta.fields if name not in ("slug", "social_image")
+        }
+        if not self.fields["slug"].disabled:
+            data["slug"] = self.cleaned_data["slug"]
+        if "social_image" in self.changed_data:
+            data["social_image"] = self.cleaned_data["social_image"] or ""
+        return data
+
+    def _post_clean(self):
+        # The services validate and save the page (slug rules, revisions); the form only parses input.
+        pass

@@ -1,11 +1,12 @@
-"""Leads: people who asked for a quote, in the tenant's own schema, with an append-only history.
-
-Landing pages arrive with the next slice of issue 16.
-"""
+"""Leads (people who asked for a quote, with an append-only history) and landing pages (Markdown,
+with revisions), in the tenant's own schema."""
 
 from __future__ import annotations
 
-from django.db import models
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.db import connection, models
 
 # Id-only references to users, as the contract trail has them (see its docstring).
 from contracts.models import Contract, _user_reference
@@ -46,6 +47,10 @@ class Lead(models.Model):
     landing_page = models.CharField(max_length=500, blank=True, validators=[validate_no_control_characters])
     referrer = models.CharField(max_length=500, blank=True, validators=[validate_no_control_characters])
     consent = models.BooleanField(default=False, help_text="Agreed to be contacted about this request.")
+    # The contract a won lead became (set by the conversion service; the contract outlives the lead).
+    contract = models.ForeignKey(
+        Contract, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
     # Set by the notification task: a redelivered task sees it and tells the owner nothing twice.
     owner_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -84,6 +89,7 @@ class LeadEvent(models.Model):
         DUPLICATE = "duplicate", "Duplicate merged"
         STATUS = "status", "Status changed"
         NOTIFIED = "notified", "Owner notified"
+        CONVERTED = "converted", "Contract created"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -99,3 +105,117 @@ class LeadEvent(models.Model):
 
     def __str__(self):
         return f"{self.kind} on lead {self.lead_id}"
+
+
+MAX_SOCIAL_IMAGE_BYTES = 5 * 1024 * 1024
+HOME_SLUG = "home"  # the page served at "/"
+
+
+def social_image_upload_to(page: Page, filename: str) -> str:
+    # Under the tenant's own media folder (the only one its host serves), with a fresh random name.
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "png"
+    return f"tenants/{connection.tenant.pk}/pages/{secrets.token_hex(8)}.{extension}"
+
+
+def validate_social_image_size(file) -> None:
+    if file and file.size > MAX_SOCIAL_IMAGE_BYTES:
+        raise ValidationError("The social image must be 5 MB or smaller.", code="image_too_large")
+
+
+class PageContent(models.Model):
+    """What an owner writes on a landing page: the page's working copy and each revision of it."""
+
+    title = models.CharField(max_length=200, validators=[validate_no_control_characters])
+    body = models.TextField(
+        blank=True,
+        max_length=100_000,
+        help_text="Markdown. Blocks: ```hero```, ```quote```, ```faq```, ```testimonials```, ```call```.",
+    )
+    seo_title = models.CharField(
+        "SEO title", max_length=70, blank=True, validators=[validate_no_control_characters],
+        help_text="Shown in search results; the title when empty. Up to 70 characters.",
+    )  # fmt: skip
+    seo_description = models.CharField(
+        "SEO description", max_length=300, blank=True, validators=[validate_no_control_characters],
+        help_text="The snippet under the title in search results (about 155 characters show).",
+    )  # fmt: skip
+    noindex = models.BooleanField(
+        "Hide from search engines", default=False,
+        help_text="Asks search engines to drop this page from their results.",
+    )  # fmt: skip
+    show_quote_form = models.BooleanField(
+        default=True, help_text="Add the quote form after the text (unless the text places one itself)."
+    )
+
+    class Meta:
+        abstract = True
+
+    CONTENT_FIELDS = ("title", "body", "seo_title", "seo_description", "noindex", "show_quote_form")
+
+
+class Page(PageContent):
+    """A landing page. Its fields are the working copy the owner edits; visitors see the revision
+    it was last published as (`published_revision`), so an edit goes live only when published."""
+
+    slug = models.SlugField(
+        max_length=80, unique=True, help_text='The page\'s address: "moving" is /moving/, "home" is /.'
+    )
+    social_image = models.ImageField(
+        upload_to=social_image_upload_to, blank=True, validators=[validate_social_image_size],
+        help_text="Shown when the page is shared (1200 × 630 works everywhere).",
+    )  # fmt: skip
+    published_revision = models.ForeignKey(
+        "PageRevision", on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+    first_published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def path(self) -> str:
+        return "/" if self.slug == HOME_SLUG else f"/{self.slug}/"
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_revision_id is not None
+
+    @property
+    def has_unpublished_changes(self) -> bool:
+        """Whether the working copy differs from what visitors see (needs published_revision loaded)."""
+        live = self.published_revision
+        if live is None:
+            return True
+        return live.social_image != (self.social_image.name or "") or any(
+            getattr(self, name) != getattr(live, name) for name in self.CONTENT_FIELDS
+        )
+
+
+class PageRevision(PageContent):
+    """A saved state of a page: written on every save, publish and restore; never edited."""
+
+    class Kind(models.TextChoices):
+        SAVED = "saved", "Saved"
+        PUBLISHED = "published", "Published"
+        RESTORED = "restored", "Restored"
+
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    social_image = models.CharField(max_length=200, blank=True)  # the storage name at that time
+    author = _user_reference()
+    author_label = models.CharField(max_length=254, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [models.UniqueConstraint(fields=["page", "number"], name="page_revision_number_unique")]
+
+    def __str__(self):
+        return f"{self.page_id} r{self.number} ({self.kind})"

@@ -18,16 +18,11 @@ from inkwell.errors import Conflict, RateLimited
 from inkwell.ratelimit import client_address
 from marketing.forms import LeadFilterForm, LeadImportForm, LeadStatusForm, QuoteForm
 from marketing.models import Lead
-from marketing.selectors import lead_detail_or_404, lead_list
+from marketing.selectors import lead_detail_or_404, lead_list, site_nav
 from marketing.services.leads import ALLOWED_TRANSITIONS, lead_create, lead_status_set
-from marketing.services.spam import (
-    HONEYPOT_FIELD,
-    STAMP_FIELD,
-    SpamRejected,
-    form_stamp_issue,
-    submission_check,
-)
+from marketing.services.spam import STAMP_FIELD, SpamRejected, submission_check
 from marketing.services.spreadsheet import IMPORT_COLUMNS, LeadImportInvalid, leads_csv_rows, leads_import
+from marketing.site import page_for_path, page_render, placeholder_home
 from tenants.permissions import member_required
 
 PAGE_SIZE = 50
@@ -138,23 +133,14 @@ def lead_import_view(request):
     return render(request, "marketing/import.html", context, status=status)
 
 
-# --- The public quote form (on the tenant's home page, posted to /quote/) -----------------------------
+# --- The public quote form (on every landing page, posted to /quote/) --------------------------------
 
 
-def quote_form_context(request, *, form: QuoteForm | None = None, stamp: str = "", error: str = "") -> dict:
-    """What tenants/site_home.html needs to show the quote form: a blank one, or `form` sent back."""
-    return {
-        "quote_form": form or QuoteForm.shown(request),
-        "quote_stamp": stamp or form_stamp_issue(),
-        "quote_stamp_field": STAMP_FIELD,
-        "quote_honeypot_field": HONEYPOT_FIELD,
-        "quote_error": error,
-    }
-
-
-def _quote_refused(request, form, *, stamp: str = "", error: str = "", status: int = 400):
-    context = quote_form_context(request, form=form, stamp=stamp, error=error)
-    return render(request, "tenants/site_home.html", context, status=status)
+def _quote_refused(request, form, *, stamp_kept: bool = True, error: str = "", status: int = 400):
+    """The page the form was on, shown again with the visitor's values and what went wrong."""
+    view = page_for_path(form.data.get("landing_page", "")) or placeholder_home(request.tenant)
+    stamp = request.POST.get(STAMP_FIELD, "") if stamp_kept else ""  # "" issues a fresh one
+    return page_render(request, view, form=form, stamp=stamp, status=status, quote_error=error)
 
 
 @require_POST
@@ -171,11 +157,9 @@ def quote_submit_view(request):
     except SpamRejected as exc:
         # An expired or forged stamp gets a fresh one; a quick sender keeps theirs, time runs on.
         keep = exc.code not in ("form_stamp", "form_stale")
-        return _quote_refused(
-            request, form, stamp=request.POST.get(STAMP_FIELD, "") if keep else "", error=exc.message
-        )
+        return _quote_refused(request, form, stamp_kept=keep, error=exc.message)
     if not form.is_valid():
-        return _quote_refused(request, form, stamp=request.POST.get(STAMP_FIELD, ""))
+        return _quote_refused(request, form)
     actor = Actor(
         type="customer",
         label="quote form",
@@ -187,5 +171,11 @@ def quote_submit_view(request):
     except ValidationError as exc:
         for field, errors in exc.error_dict.items():
             form.add_error(field if field in form.fields else None, errors)
-        return _quote_refused(request, form, stamp=request.POST.get(STAMP_FIELD, ""))
-    return render(request, "marketing/quote_thanks.html", {"name": form.cleaned_data["name"]})
+        return _quote_refused(request, form)
+    back_to = page_for_path(form.cleaned_data["landing_page"])
+    context = {
+        "name": form.cleaned_data["name"],
+        "nav": site_nav(),
+        "back_to": back_to.path if back_to else "/",
+    }
+    return render(request, "marketing/quote_thanks.html", context)

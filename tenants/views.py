@@ -14,7 +14,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.static import serve
 
 from inkwell.ratelimit import client_address
-from marketing.views import quote_form_context
 from tenants.features import area_is_on
 from tenants.forms import CodeForm, EmailForm, PhoneForm
 from tenants.middleware import SESSION_TENANT_KEY
@@ -57,10 +56,6 @@ def _sign_in(request, user) -> str:
     request.session[SESSION_TENANT_KEY] = request.tenant.schema_name
     request.session.pop(NEXT_KEY, None)
     return target
-
-
-def site_home(request):
-    return render(request, "tenants/site_home.html", quote_form_context(request))
 
 
 @cache_control(max_age=300)

@@ -31,7 +31,9 @@ def _clear_test_cache() -> None:
     client = redis_lib.Redis.from_url(settings.REDIS_URL)
     try:
         prefix = settings.CACHES["default"]["KEY_PREFIX"]
+        site_prefix = settings.CACHES["site"]["KEY_PREFIX"]  # after the schema name (per-tenant keys)
         keys = list(client.scan_iter(f"{prefix}:*", count=500))
+        keys += list(client.scan_iter(f"*:{site_prefix}:*", count=500))
         if keys:
             client.delete(*keys)
     finally:

@@ -29,3 +29,27 @@ def make_lead(django_capture_on_commit_callbacks):
             return lead_create(data=LEAD_DATA | fields, actor=Actor(type="owner", user=world.owner))
 
     return make
+
+
+@pytest.fixture
+def make_page(django_capture_on_commit_callbacks):
+    """make_page(world, slug, body="", publish=True, **fields) → the Page, written (and published)
+    by the tenant's owner through the services, with their after-commit work (cache) run."""
+    from marketing.services.pages import page_create, page_publish
+
+    def make(world, slug, body="", publish=True, **fields):
+        actor = Actor(type="owner", user=world.owner)
+        data = {
+            "slug": slug,
+            "title": fields.pop("title", slug.replace("-", " ").title()),
+            "body": body,
+            **fields,
+        }
+        with tenant_context(world.tenant), django_capture_on_commit_callbacks(execute=True):
+            page = page_create(data=data, actor=actor)
+            if publish:
+                page_publish(page=page, actor=actor)
+            page.refresh_from_db()
+            return page
+
+    return make

@@ -8,6 +8,7 @@ from tests.conftest import client_for
 
 MEMBER_PAGES = ["/dashboard/", "/contracts/", "/contracts/new/", "/contracts/verify/"]
 MEMBER_PAGES += ["/leads/", "/leads/import/", "/leads/export.csv"]  # leads
+MEMBER_PAGES += ["/pages/", "/pages/new/"]  # the website's pages
 OWNER_PAGES = ["/dashboard/settings/", "/contracts/settings/"]
 API = ["/api/v1/me/", "/api/v1/config/", "/api/v1/dashboard/", "/api/v1/contracts/", "/api/v1/leads/"]
 ALL = MEMBER_PAGES + OWNER_PAGES + API
@@ -23,6 +24,10 @@ PUBLIC_URL_NAMES = {
     "signin_code_verify",
     "signout",
     "quote_submit",  # the home page's quote form: tests/marketing/test_quote_form.py
+    # the website: published pages only (drafts, caching and isolation in tests/marketing/test_pages.py)
+    "site_page",
+    "sitemap",
+    "robots_txt",
 }
 # Private URLs covered by the tests below (POST-only ones have their own test).
 PRIVATE_URL_NAMES = {
@@ -38,6 +43,16 @@ PRIVATE_URL_NAMES |= {"contract_milestone_post", "api_contract_milestones"}
 # leads: the ones with an id are tried by a member of both tenants in tests/marketing.
 PRIVATE_URL_NAMES |= {"lead_list", "lead_export", "lead_import", "lead_detail", "lead_status"}
 PRIVATE_URL_NAMES |= {"api_leads", "api_lead", "api_lead_status"}
+# website pages: the ones with an id are tried by a member of both tenants in tests/marketing/test_pages.py.
+PRIVATE_URL_NAMES |= {
+    "page_list",
+    "page_create",
+    "page_preview",
+    "page_edit",
+    "page_unpublish",
+    "page_delete",
+}
+PRIVATE_URL_NAMES |= {"page_restore"}
 # Contract portal, customer side: open to whoever holds the link's token. Wrong, rotated, revoked,
 # expired and other tenants' links are tried in tests/contracts/test_portal.py.
 LINK_URL_NAMES = {

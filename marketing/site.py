@@ -1,0 +1,185 @@
+"""The tenant's public website: landing pages, sitemap.xml and robots.txt.
+
+A visitor's page is rendered once per site version and tenant and then served from the cache (the
+"site" cache, keyed per tenant schema by django-tenants' key function). What differs per visitor —
+the CSRF token, the spam stamp, the UTM tags and referrer in the quote form's hidden fields — is
+left out of the cached HTML as one marker and filled in on each request. Members (owner and team)
+are never served from the cache: they see drafts and an edit bar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.sitemaps import Sitemap
+from django.core.files.storage import default_storage
+from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from marketing.forms import QuoteForm
+from marketing.models import HOME_SLUG, Page, PageRevision
+from marketing.rendering import Segment, body_segments, faq_json_ld
+from marketing.selectors import page_for_members, page_live, site_nav, sitemap_pages
+from marketing.services.pages import site_cache, site_version
+from marketing.services.spam import HONEYPOT_FIELD, STAMP_FIELD, form_stamp_issue
+from tenants.selectors import tenant_url
+
+QUOTE_SLOT = "<!--inkwell:quote-fields-->"
+PAGE_TEMPLATE = "marketing/site/page.html"
+CACHE_SECONDS = 24 * 3600  # a publish changes the key long before this runs out
+
+
+@dataclass(frozen=True)
+class PageView:
+    """What a page shows, whichever of its states (published revision, draft, placeholder) it is."""
+
+    slug: str
+    title: str
+    seo_title: str
+    seo_description: str
+    noindex: bool
+    show_quote_form: bool
+    segments: list[Segment]
+    social_image: str  # storage name, or ""
+
+    @property
+    def path(self) -> str:
+        return "/" if self.slug == HOME_SLUG else f"/{self.slug}/"
+
+
+def page_view_of(content: Page | PageRevision, *, slug: str) -> PageView:
+    image = content.social_image
+    return PageView(
+        slug=slug,
+        title=content.title,
+        seo_title=content.seo_title,
+        seo_description=content.seo_description,
+        noindex=content.noindex,
+        show_quote_form=content.show_quote_form,
+        segments=body_segments(content.body),
+        social_image=getattr(image, "name", image) or "",
+    )
+
+
+def placeholder_home(tenant) -> PageView:
+    """A new tenant's home page until the owner publishes one: the business name and the quote form."""
+    return PageView(
+        slug=HOME_SLUG,
+        title=tenant.config.brand_name,
+        seo_title="",
+        seo_description="",
+        noindex=False,
+        show_quote_form=True,
+        segments=[],
+        social_image="",
+    )
+
+
+def page_context(request, view: PageView, **extra) -> dict:
+    tenant = request.tenant
+    segments = view.segments
+    # One quote form per page: the first ```quote block, or after the text when the page asks.
+    quote_index = next((i for i, s in enumerate(segments) if s.kind == "quote"), None)
+    image_url = ""
+    if view.social_image:
+        image_url = tenant_url(tenant, default_storage.url(view.social_image))
+    return {
+        "tenant": tenant,
+        "brand": tenant.config,
+        "page": view,
+        "segments": segments,
+        "quote_index": quote_index,
+        "quote_after": quote_index is None and view.show_quote_form,
+        "faq_json_ld": faq_json_ld(segments),
+        "hero_first": bool(segments) and segments[0].kind == "hero",
+        "canonical_url": tenant_url(tenant, view.path),
+        "social_image_url": image_url,
+        "nav": site_nav(),
+        "quote_form": QuoteForm(),
+        "quote_honeypot_field": HONEYPOT_FIELD,
+        **extra,
+    }
+
+
+def quote_hidden_fields(request, form: QuoteForm, stamp: str = "") -> SafeString:
+    """The quote form's per-visitor hidden inputs: CSRF token, "shown at" stamp, where they came from."""
+    parts = [
+        format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)),
+        format_html('<input type="hidden" name="{}" value="{}">', STAMP_FIELD, stamp or form_stamp_issue()),
+        *(str(field) for field in form.hidden_fields()),
+    ]
+    return mark_safe("".join(parts))  # noqa: S308 -- each part is escaped by format_html or the form
+
+
+def page_render(
+    request, view: PageView, *, form: QuoteForm | None = None, stamp: str = "", status: int = 200, **extra
+):
+    """A page rendered for this request only (members, a quote form sent back with its errors)."""
+    shown = form or QuoteForm.shown(request)
+    context = page_context(request, view, quote_form=shown, **extra)
+    context["quote_hidden"] = quote_hidden_fields(request, shown, stamp)
+    context["membership"] = getattr(request, "membership", None)
+    return HttpResponse(render_to_string(PAGE_TEMPLATE, context, request=request), status=status)
+
+
+def site_page(request, slug: str = HOME_SLUG):
+    if request.membership is not None:
+        return _member_page(request, slug)
+    key = f"page:{slug}:{site_version()}:{request.tenant.config.updated.timestamp()}"
+    cache = site_cache()
+    html = cache.get(key)
+    if html is None:
+        page = page_live(slug=slug)
+        if page is None and slug != HOME_SLUG:
+            raise Http404("No such page.")
+        view = page_view_of(page.published_revision, slug=slug) if page else placeholder_home(request.tenant)
+        context = page_context(request, view, quote_hidden=mark_safe(QUOTE_SLOT))  # noqa: S308 -- constant
+        html = render_to_string(PAGE_TEMPLATE, context)
+        cache.set(key, html, CACHE_SECONDS)
+    hidden = quote_hidden_fields(request, QuoteForm.shown(request))
+    return HttpResponse(html.replace(QUOTE_SLOT, hidden))
+
+
+def _member_page(request, slug: str):
+    """Members see the draft (the working copy), with a bar saying whether visitors see it too."""
+    page = page_for_members(slug=slug)
+    if page is None:
+        if slug != HOME_SLUG:
+            raise Http404("No such page.")
+        return page_render(request, placeholder_home(request.tenant), member_page=None)
+    return page_render(request, page_view_of(page, slug=slug), member_page=page)
+
+
+def page_for_path(path: str) -> PageView | None:
+    """The live page a quote form was on (its `landing_page` field), to show it again with errors."""
+    slug = (path or "/").split("?", 1)[0].strip("/") or HOME_SLUG
+    page = page_live(slug=slug) if "/" not in slug else None
+    return page_view_of(page.published_revision, slug=slug) if page else None
+
+
+class PageSitemap(Sitemap):
+    def items(self):
+        return sitemap_pages()
+
+    def location(self, page: Page) -> str:
+        return page.path
+
+    def lastmod(self, page: Page):
+        return page.published_revision.created
+
+
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        # Pages for members and customers, never for search results. Pages an owner marks noindex
+        # stay crawlable: a crawler must read their noindex to drop them.
+        *(f"Disallow: {prefix}" for prefix in ("/dashboard/", "/contracts/", "/leads/", "/pages/",
+                                               "/sign-in/", "/c/", "/api/", "/quote/")),
+        "",
+        f"Sitemap: {tenant_url(request.tenant, '/sitemap.xml')}",
+        "",
+    ]  # fmt: skip
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
