@@ -28,12 +28,12 @@ def lead_list(*, search: str = "", status: str = "", source: str = "") -> QueryS
 
 def lead_detail(*, pk: int) -> Lead:
     """One lead with its history. Raises Lead.DoesNotExist."""
-    return Lead.objects.prefetch_related("events").get(pk=pk)
+    return Lead.objects.select_related("contract").prefetch_related("events").get(pk=pk)
 
 
 def lead_detail_or_404(*, pk: int) -> Lead:
     """lead_detail for the pages and API: a lead this schema doesn't have is a 404."""
-    return get_object_or_404(Lead.objects.prefetch_related("events"), pk=pk)
+    return get_object_or_404(Lead.objects.select_related("contract").prefetch_related("events"), pk=pk)
 
 
 def page_live(*, slug: str) -> Page | None:

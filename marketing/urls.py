@@ -10,4 +10,5 @@ urlpatterns = [
     path("import/", views.lead_import_view, name="lead_import"),
     path("<int:pk>/", views.lead_detail_view, name="lead_detail"),
     path("<int:pk>/status/", views.lead_status_view, name="lead_status"),
+    path("<int:pk>/contract/", views.lead_contract_view, name="lead_contract"),
 ]

@@ -8,18 +8,25 @@ import csv
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from contracts.forms import ContractForm
 from contracts.services.events import Actor
 from inkwell.errors import Conflict, RateLimited
 from inkwell.ratelimit import client_address
 from marketing.forms import LeadFilterForm, LeadImportForm, LeadStatusForm, QuoteForm
 from marketing.models import Lead
 from marketing.selectors import lead_detail_or_404, lead_list, site_nav
-from marketing.services.leads import ALLOWED_TRANSITIONS, lead_create, lead_status_set
+from marketing.services.leads import (
+    ALLOWED_TRANSITIONS,
+    lead_contract_initial,
+    lead_convert,
+    lead_create,
+    lead_status_set,
+)
 from marketing.services.spam import STAMP_FIELD, SpamRejected, submission_check
 from marketing.services.spreadsheet import IMPORT_COLUMNS, LeadImportInvalid, leads_csv_rows, leads_import
 from marketing.site import page_for_path, page_render, placeholder_home
@@ -70,6 +77,26 @@ def lead_detail_view(request, pk):
         "marketing/detail.html",
         {"lead": lead, "status_form": LeadStatusForm(initial={"status": lead.status})},
     )
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def lead_contract_view(request, pk):
+    """A contract for a won lead: the contract form, pre-filled from the lead."""
+    if not request.tenant.config.feature_contracts:
+        raise Http404("Contracts are switched off.")
+    lead = lead_detail_or_404(pk=pk)
+    form = ContractForm(request.POST or None, initial=lead_contract_initial(lead=lead))
+    if request.method == "POST" and form.is_valid():
+        send = form.cleaned_data["send_now"]
+        contract = lead_convert(
+            lead=lead, contract_data=form.contract_data(), send=send, actor=_actor(request)
+        )
+        sent = f" and sent to {contract.customer_name}" if send else " as a draft"
+        messages.success(request, f"Contract {contract.reference} created from this lead{sent}.")
+        return redirect("contract_detail", pk=contract.pk)
+    status = 400 if form.errors else 200
+    return render(request, "contracts/create.html", {"form": form, "lead": lead}, status=status)
 
 
 @require_POST

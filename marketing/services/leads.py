@@ -173,3 +173,51 @@ def lead_status_set(*, lead: Lead, status: str, actor: Actor, note: str = "") ->
         to_status=status,
     )
     return locked
+
+
+def lead_contract_initial(*, lead: Lead) -> dict:
+    """What a contract made from `lead` starts with: the customer, the route, the vehicle
+    ("2018 Jeep Grand Cherokee" → year, make, model) and the wanted date."""
+    initial = {
+        "customer_name": lead.name,
+        "customer_email": lead.email,
+        "customer_phone": lead.phone,
+        "origin": lead.origin,
+        "destination": lead.destination,
+        "service_type": lead.service_type,
+        "pickup_from": lead.preferred_date,
+        "notes": lead.message,
+    }
+    words = lead.vehicle.split()
+    if words and len(words[0]) == 4 and words[0].isdigit():
+        initial["vehicle_year"] = int(words.pop(0))
+    if words:
+        initial["vehicle_make"], initial["vehicle_model"] = words[0], " ".join(words[1:])
+    return {key: value for key, value in initial.items() if value not in ("", None)}
+
+
+@transaction.atomic
+def lead_convert(*, lead: Lead, contract_data: dict, send: bool, actor: Actor):
+    """Turn a won lead into a contract (sent at once if `send`), linked to the lead and noted in its
+    history; all or nothing. A lead becomes at most one contract."""
+    from contracts.services.contracts import contract_create, contract_send
+
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if lead.status != S.WON:
+        raise Conflict(
+            "Only a won lead becomes a contract; move it to Won first.", code=MarketingErrorCode.LEAD_NOT_WON
+        )
+    if lead.contract_id is not None:
+        raise Conflict(
+            f"This lead already has contract {lead.contract.reference}.",
+            code=MarketingErrorCode.LEAD_ALREADY_CONVERTED,
+        )
+    contract = contract_create(data=contract_data, actor=actor)
+    if send:
+        contract = contract_send(contract=contract, actor=actor)
+    lead.contract = contract
+    lead.save(update_fields=["contract", "updated"])
+    lead_event_record(
+        lead=lead, kind=LeadEvent.Kind.CONVERTED, actor=actor, note=f"Contract {contract.reference}"
+    )
+    return contract

@@ -41,7 +41,14 @@ PRIVATE_URL_NAMES = {
 # POST-only, non-members and anonymous tried in tests/contracts/test_tracking.py.
 PRIVATE_URL_NAMES |= {"contract_milestone_post", "api_contract_milestones"}
 # leads: the ones with an id are tried by a member of both tenants in tests/marketing.
-PRIVATE_URL_NAMES |= {"lead_list", "lead_export", "lead_import", "lead_detail", "lead_status"}
+PRIVATE_URL_NAMES |= {
+    "lead_list",
+    "lead_export",
+    "lead_import",
+    "lead_detail",
+    "lead_status",
+    "lead_contract",
+}
 PRIVATE_URL_NAMES |= {"api_leads", "api_lead", "api_lead_status"}
 # website pages: the ones with an id are tried by a member of both tenants in tests/marketing/test_pages.py.
 PRIVATE_URL_NAMES |= {
