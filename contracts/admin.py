@@ -54,7 +54,7 @@ def tenant_contract_urls(model_admin) -> list:
     ]
 
 
-def _tenant_or_404(model_admin, request, pk) -> Tenant:
+def admin_tenant_or_404(model_admin, request, pk) -> Tenant:
     """The tenant staff may see (view permission; change permission to POST), spares excluded."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
@@ -64,7 +64,7 @@ def _tenant_or_404(model_admin, request, pk) -> Tenant:
 
 
 def tenant_contracts_view(model_admin, request, pk):
-    tenant = _tenant_or_404(model_admin, request, pk)
+    tenant = admin_tenant_or_404(model_admin, request, pk)
     form = ContractForm(request.POST or None, initial={"send_now": False})
     with tenant_context(tenant):
         if request.method == "POST" and form.is_valid():
@@ -123,7 +123,7 @@ def _contract_action(request, contract: Contract, actor: Actor) -> str:
 
 
 def tenant_contract_view(model_admin, request, pk, contract_id):
-    tenant = _tenant_or_404(model_admin, request, pk)
+    tenant = admin_tenant_or_404(model_admin, request, pk)
     with tenant_context(tenant):
         contract = contract_detail_or_404(pk=contract_id)
         if request.method == "POST":

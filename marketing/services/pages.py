@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.urls import Resolver404, resolve
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from contracts.services.events import Actor
 from inkwell.errors import Conflict
@@ -52,9 +53,15 @@ def site_version() -> str:
 
 
 def site_cache_invalidate() -> None:
-    """Make every cached page of the current tenant stale (after the write commits)."""
-    cache = site_cache()
-    transaction.on_commit(lambda: cache.set(SITE_VERSION_KEY, str(time.time_ns()), timeout=None))
+    """Make every cached page of the current tenant stale once the write commits. The cache key
+    names the schema current when the key is made, so the schema is taken now, not at commit."""
+    schema = connection.schema_name
+
+    def bump():
+        with schema_context(schema):
+            site_cache().set(SITE_VERSION_KEY, str(time.time_ns()), timeout=None)
+
+    transaction.on_commit(bump)
 
 
 def _label(actor: Actor) -> str:

@@ -1,4 +1,5 @@
-"""The demo tenant's leads: a handful at every pipeline stage, loaded once."""
+"""The demo tenant's leads (a handful at every pipeline stage) and website, loaded once.
+One test, because loading the demo tenant is the slow part."""
 
 from collections import Counter
 
@@ -9,15 +10,33 @@ from marketing.models import Lead
 from tenants.models import Tenant
 
 
-def test_demo_leads_cover_every_stage_and_load_once(worlds, capsys, monkeypatch, tmp_path):
+def test_demo_leads_cover_every_stage_and_the_site_has_four_pages_all_loaded_once(
+    worlds, capsys, monkeypatch, tmp_path
+):
+    from django.test import Client
+
     from inkwell import embedded
 
     monkeypatch.setattr(embedded, "STATE_DIR", tmp_path)
     call_command("demo_load")
     call_command("demo_load")
-    assert capsys.readouterr().out.count("5 demo leads added") == 1
+    out = capsys.readouterr().out
+    assert out.count("5 demo leads added") == 1 and out.count("4 website pages published") == 1
     with tenant_context(Tenant.objects.get(subdomain="scilla")):
         assert Counter(Lead.objects.values_list("status", flat=True)) == {
             "new": 1, "contacted": 1, "quoted": 1, "won": 1, "lost": 1,
         }  # fmt: skip
         assert Lead.objects.filter(destination="Palermo, Italy", source="form").exists()
+
+    visitor = Client(HTTP_HOST="scilla.localhost")
+    for path, words in [
+        ("/", "Shipping cars and moving families since 1982"),
+        ("/vehicle-shipping/", "Vehicle shipping across Canada and the US"),
+        ("/europe-shipping/", "Shipping your car or belongings to Europe"),
+        ("/moving/", "moved Ontario families for 44 years."),
+    ]:
+        html = visitor.get(path).content.decode()
+        assert words in html and 'action="/quote/"' in html, path
+    sitemap = visitor.get("/sitemap.xml").content.decode()
+    assert sitemap.count("<loc>") == 4
+    assert '"@type": "FAQPage"' in visitor.get("/moving/").content.decode()
