@@ -173,8 +173,10 @@ Get a free moving quote
 ```
 """
 
+HOME_SEO_TITLE = "Scilla Transport — car shipping and moving from Vaughan, Ontario"
+
 PAGES = [
-    ("home", "Scilla Transport — vehicle shipping and moving from Vaughan, Ontario", HOME,
+    ("home", "Home", HOME,
      "Family-run since 1982: car shipping across Canada and to Europe, and home moves across the GTA "
      "and the country. Free written quotes."),
     ("vehicle-shipping", "Vehicle shipping", VEHICLE,
@@ -196,7 +198,9 @@ def pages_demo_load(*, owner: User) -> int:
     actor = Actor(type="owner", user=owner)
     for slug, title, body, description in PAGES:
         page = page_create(
-            data={"slug": slug, "title": title, "body": body, "seo_description": description}, actor=actor
+            data={"slug": slug, "title": title, "body": body, "seo_description": description}
+            | ({"seo_title": HOME_SEO_TITLE} if slug == "home" else {}),
+            actor=actor,
         )
         page_publish(page=page, actor=actor)
     return len(PAGES)

@@ -80,6 +80,7 @@ class PageForm(forms.ModelForm):
             "show_quote_form",
         ]
         widgets = {"body": forms.Textarea(attrs={"rows": 22, "class": "markdown"})}
+        labels = {"slug": "Address", "body": "Text"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

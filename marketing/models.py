@@ -129,7 +129,8 @@ class PageContent(models.Model):
     body = models.TextField(
         blank=True,
         max_length=100_000,
-        help_text="Markdown. Blocks: ```hero```, ```quote```, ```faq```, ```testimonials```, ```call```.",
+        help_text="Markdown. A block starts with a line ```hero, ```quote, ```faq, ```testimonials or "
+        "```call and ends with a line ```.",
     )
     seo_title = models.CharField(
         "SEO title", max_length=70, blank=True, validators=[validate_no_control_characters],

@@ -70,7 +70,7 @@ def test_blocks_render_where_the_owner_put_them(alpha, make_page):
         html.index("<h1>Moving made easy</h1>"),
         html.index("Intro text."),
         html.index("<blockquote>“Nothing broken.”</blockquote>"),
-        html.index("Talk to a dispatcher · +14165550100"),
+        html.index("Talk to a dispatcher · (416) 555-0100"),
         html.index('<h2 id="quote-heading">Get a moving quote</h2>'),
         html.index("After the form."),
     ]
