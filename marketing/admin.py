@@ -53,11 +53,6 @@ def _context(model_admin, request, tenant, **extra) -> dict:
     }
 
 
-def _form_errors(form: PageForm, exc: ValidationError) -> None:
-    for field, errors in exc.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
-
-
 def tenant_pages_view(model_admin, request, pk):
     tenant = admin_tenant_or_404(model_admin, request, pk)
     form = PageForm(request.POST or None, request.FILES or None)
@@ -66,7 +61,7 @@ def tenant_pages_view(model_admin, request, pk):
             try:
                 page = page_create(data=form.page_data(), actor=Actor.from_request(request, type="staff"))
             except ValidationError as exc:
-                _form_errors(form, exc)
+                form.add_service_errors(exc)
             else:
                 messages.success(request, f"“{page.title}” saved as a draft for {tenant.name}.")
                 return redirect("admin:tenants_tenant_page", tenant.pk, page.pk)
@@ -105,7 +100,7 @@ def tenant_page_view(model_admin, request, pk, page_id):
                 messages.error(request, exc.message)
             except ValidationError as exc:
                 if hasattr(exc, "error_dict"):
-                    _form_errors(form, exc)
+                    form.add_service_errors(exc)
                 else:
                     messages.error(request, " ".join(exc.messages))
             if not form.errors:

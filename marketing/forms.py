@@ -98,6 +98,11 @@ class PageForm(forms.ModelForm):
             data["social_image"] = self.cleaned_data["social_image"] or ""
         return data
 
+    def add_service_errors(self, exc) -> None:
+        """Show a page service's ValidationError on the fields it names (the rest above the form)."""
+        for field, errors in exc.error_dict.items():
+            self.add_error(field if field in self.fields else None, errors)
+
     def _post_clean(self):
         # The services validate and save the page (slug rules, revisions); the form only parses input.
         pass

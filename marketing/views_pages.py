@@ -32,11 +32,6 @@ def _actor(request) -> Actor:
     return Actor.from_request(request, type="owner" if request.membership.is_owner else "member")
 
 
-def _form_errors(form: PageForm, exc: ValidationError) -> None:
-    for field, errors in exc.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
-
-
 @member_required
 def page_list_view(request):
     return render(request, "marketing/pages/list.html", {"pages": page_list()})
@@ -52,7 +47,7 @@ def page_create_view(request):
         try:
             page = page_create(data=form.page_data(), actor=_actor(request))
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form.add_service_errors(exc)
         else:
             messages.success(request, "Page saved as a draft.")
             return redirect("page_edit", pk=page.pk)
@@ -74,7 +69,7 @@ def page_edit_view(request, pk):
             try:
                 save(page=page, data=form.page_data(), actor=_actor(request))
             except ValidationError as exc:
-                _form_errors(form, exc)
+                form.add_service_errors(exc)
             else:
                 if publish:
                     messages.success(request, f"Published: visitors see the new version at {page.path}.")

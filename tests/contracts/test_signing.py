@@ -265,7 +265,7 @@ def committed_contract(alpha):
     The test's own connection must not read contract tables (its locks would block the TRUNCATE).
 
     Everything it and the test write is removed with TRUNCATE, which the audit trail's row trigger
-    does not refuse.
+    does not refuse (CASCADE: leads point at the contracts they became; no test commits leads).
     """
     tables = ", ".join(model._meta.db_table for model in apps.get_app_config("contracts").get_models())
 
@@ -278,7 +278,7 @@ def committed_contract(alpha):
 
     def remove():
         with tenant_context(alpha.tenant), connection.cursor() as cursor:
-            cursor.execute(f"TRUNCATE {tables}")
+            cursor.execute(f"TRUNCATE {tables} CASCADE")
         OutboundMessage.objects.filter(to__in=[PHONE, CONTRACT_DATA["customer_email"]]).delete()
 
     try:
