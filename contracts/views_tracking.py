@@ -55,9 +55,12 @@ def contract_milestone_post(request, pk: int):
         return redirect(f"/contracts/{contract.pk}/")
     contract.refresh_from_db()
     # 400 with the form and its message: the project's htmx config swaps it in (see base.html).
-    return render(
-        request,
-        "contracts/_milestone_form.html",
-        {"contract": contract, "milestone_errors": errors, "milestone_saved": not errors},
-        status=400 if errors else 200,
-    )
+    # A saved move also replaces the page's audit trail out of band, so the new event shows.
+    context = {
+        "contract": contract,
+        "milestone_errors": errors,
+        "milestone_saved": not errors,
+        "audit_oob": True,
+    }
+    template = "contracts/_milestone_form.html" if errors else "contracts/_milestone_saved.html"
+    return render(request, template, context, status=400 if errors else 200)

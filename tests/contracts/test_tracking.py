@@ -268,8 +268,12 @@ def test_owner_form_moves_a_step_and_shows_conflicts(alpha, beta, signed):
     response = page.post(url, {"step": "documents", "note": "ok"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert 'value="pickup"' in response.text and "Mark “Vehicle Pickup”" in response.text
+    # the page's audit trail is replaced too, out of band, with the move in it
+    trail = response.text.split('<section id="audit-trail" hx-swap-oob="true"', 1)[1]
+    assert "milestone: Documents" in trail and alpha.member.email in trail
     response = page.post(url, {"step": "delivered"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 400 and "Vehicle Pickup" in response.text
+    assert "audit-trail" not in response.text  # nothing moved, nothing to show
     response = page.post(url, {"step": "pickup"})
     assert response.status_code == 302 and response["Location"] == f"/contracts/{contract.pk}/"
     assert client_for(alpha, beta.member).post(url, {"step": "transit"}).status_code == 404
