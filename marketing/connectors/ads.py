@@ -25,6 +25,7 @@ import requests
 from django.conf import settings
 from google.ads.googleads.client import GoogleAdsClient
 from google.ads.googleads.errors import GoogleAdsException
+from google.ads.googleads.v26.errors.types.errors import GoogleAdsFailure
 from google.api_core import exceptions as api_exceptions
 
 from marketing.connectors.base import (
@@ -41,7 +42,8 @@ from marketing.connectors.google import (
     refresh_error,
 )
 
-API_VERSION = "v26"
+API_VERSION = "v26"  # pinned with the GoogleAdsFailure import above: GAQL and error protos are per version
+FAILURE_KEY = f"google.ads.googleads.{API_VERSION}.errors.googleadsfailure-bin"
 QUERY = """
     SELECT campaign.id, campaign.name, segments.date,
            metrics.impressions, metrics.clicks, metrics.cost_micros, metrics.conversions
@@ -94,9 +96,18 @@ class AdsConnector:
                 for row in batch.results:
                     yield parse_row(row)
         except GoogleAdsException as exc:
-            raise ads_error(exc) from exc
+            raise status_error(exc.error.code(), exc.failure, exc.request_id) from exc
         except api_exceptions.GoogleAPICallError as exc:
-            raise api_error(self.name, exc) from exc
+            # RESOURCE_EXHAUSTED and INTERNAL: the library's interceptor leaves these as plain gRPC
+            # errors (api_core wraps them); the GoogleAdsFailure is still in the trailing metadata.
+            call = exc.response if isinstance(exc.response, grpc.Call) else None
+            if exc.grpc_status_code is None or call is None:
+                raise api_error(self.name, exc) from exc
+            raise status_error(exc.grpc_status_code, failure_of(call), None) from exc
+        except grpc.RpcError as exc:
+            call = exc if isinstance(exc, grpc.Call) else None
+            code = call.code() if call else grpc.StatusCode.UNKNOWN
+            raise status_error(code, failure_of(call) if call else None, None) from exc
         except google.auth.exceptions.RefreshError as exc:
             raise refresh_error(self.name, exc) from exc
         except (google.auth.exceptions.TransportError, requests.RequestException) as exc:
@@ -116,14 +127,25 @@ def parse_row(row) -> AdsRow:
     )
 
 
-def ads_error(exc: GoogleAdsException) -> ConnectorError:
-    status = exc.error.code()
-    messages = "; ".join(error.message for error in exc.failure.errors) or str(status)
-    message = f"ads: Google Ads answered {status.name} (request {exc.request_id}): {messages}"
+def failure_of(call: grpc.Call) -> GoogleAdsFailure | None:
+    """The GoogleAdsFailure the API puts in a failed call's trailing metadata, if any."""
+    for key, value in call.trailing_metadata() or ():
+        if key == FAILURE_KEY:
+            return GoogleAdsFailure.deserialize(value)
+    return None
+
+
+def status_error(status: grpc.StatusCode, failure: GoogleAdsFailure | None, request_id) -> ConnectorError:
+    """A failed call by its gRPC status: exhausted quota, unavailable, deadline → temporary (after
+    the quota error's own retry delay when it gives one); unauthenticated or permission denied →
+    revoked credentials; anything else (a bad query, a wrong customer id) fails the run."""
+    errors = list(failure.errors) if failure else []
+    messages = "; ".join(error.message for error in errors) or status.name
+    message = f"ads: Google Ads answered {status.name} (request {request_id or '?'}): {messages}"
     if status in TEMPORARY_STATUSES:
         delays = [
             error.details.quota_error_details.retry_delay.total_seconds()
-            for error in exc.failure.errors
+            for error in errors
             if error.details.quota_error_details.retry_delay
         ]
         return ConnectorTemporaryError(message, retry_after=max(delays) if delays else None)

@@ -55,7 +55,9 @@ def connector_settings(tenant, name: str) -> dict:
     stored = dict((tenant.config.connectors or {}).get(name) or {})
     missing = [key for key in REQUIRED_SETTINGS[name] if not str(stored.get(key) or "").strip()]
     if missing:
-        raise ConnectorNotConfigured(f"{name}: {', '.join(missing)} not set in the tenant's connector settings.")
+        raise ConnectorNotConfigured(
+            f"{name}: {', '.join(missing)} not set in the tenant's connector settings."
+        )
     return stored
 
 
@@ -63,7 +65,9 @@ def connector_secret(tenant, name: str) -> dict:
     secrets = tenant.config.connector_secrets or {}
     secret = secrets.get(name) or secrets.get(SECRETS_KEY)
     if not secret:
-        raise ConnectorNotConfigured(f"{name}: no Google credentials; connect Google in the dashboard settings.")
+        raise ConnectorNotConfigured(
+            f"{name}: no Google credentials; connect Google in the dashboard settings."
+        )
     return secret
 
 
@@ -75,7 +79,9 @@ def google_credentials(tenant, name: str):
         try:
             return service_account.Credentials.from_service_account_info(secret["info"], scopes=scopes)
         except (KeyError, ValueError) as exc:
-            raise ConnectorCredentialsRevoked(f"{name}: the stored service-account key is unusable ({exc}).") from exc
+            raise ConnectorCredentialsRevoked(
+                f"{name}: the stored service-account key is unusable ({exc})."
+            ) from exc
     if not settings.GOOGLE_OAUTH_CLIENT_ID:
         raise ConnectorNotConfigured(f"{name}: GOOGLE_OAUTH_CLIENT_ID is not set on this deployment.")
     return oauth_credentials.Credentials(
@@ -93,7 +99,9 @@ def refresh_error(name: str, exc: google.auth.exceptions.RefreshError) -> Connec
     account key) and `unauthorized_client`/`invalid_client` can't get better by waiting; anything
     else (the token endpoint's own 5xx, a network error) is temporary."""
     text = str(exc)
-    if exc.retryable or not re.search(r"invalid_grant|invalid_client|unauthorized_client|invalid_scope", text):
+    if exc.retryable or not re.search(
+        r"invalid_grant|invalid_client|unauthorized_client|invalid_scope", text
+    ):
         return ConnectorTemporaryError(f"{name}: could not refresh the access token: {text}")
     return ConnectorCredentialsRevoked(f"{name}: Google refused the credentials: {text}")
 

@@ -16,7 +16,6 @@ and ingestion retries ConnectorTemporaryError with backoff.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from datetime import date
 
@@ -88,7 +87,7 @@ class SearchConsoleConnector:
             raise http_error(exc) from exc
         except google.auth.exceptions.RefreshError as exc:
             raise refresh_error(self.name, exc) from exc
-        except (google.auth.exceptions.TransportError, httplib2.HttpLib2Error, socket.timeout, OSError) as exc:
+        except (TimeoutError, google.auth.exceptions.TransportError, httplib2.HttpLib2Error, OSError) as exc:
             raise ConnectorTemporaryError(f"gsc: could not reach Search Console: {exc}") from exc
 
 

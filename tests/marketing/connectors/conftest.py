@@ -10,7 +10,8 @@ TOKEN_URL = "https://oauth2.googleapis.com/token"
 TOKEN_OK = {
     "access_token": "ya29.a0AfB_byC-test-access-token",
     "expires_in": 3599,
-    "scope": "https://www.googleapis.com/auth/webmasters.readonly",
+    # a token granted all three scopes: Google lists them space-separated
+    "scope": "https://www.googleapis.com/auth/webmasters.readonly https://www.googleapis.com/auth/analytics.readonly https://www.googleapis.com/auth/adwords",
     "token_type": "Bearer",
 }
 TOKEN_REVOKED = {"error": "invalid_grant", "error_description": "Token has been expired or revoked."}

@@ -28,8 +28,26 @@ def api_row(day, query, page, device, country, clicks, impressions, position):
 
 PAGE_1 = {
     "rows": [
-        api_row("2026-11-18", "car shipping toronto to vancouver", PAGE, "MOBILE", "can", 3.0, 41.0, 4.219512195121951),
-        api_row("2026-11-18", "ship car overseas from canada", PAGE, "DESKTOP", "usa", 0.0, 7.0, 11.571428571428571),
+        api_row(
+            "2026-11-18",
+            "car shipping toronto to vancouver",
+            PAGE,
+            "MOBILE",
+            "can",
+            3.0,
+            41.0,
+            4.219512195121951,
+        ),
+        api_row(
+            "2026-11-18",
+            "ship car overseas from canada",
+            PAGE,
+            "DESKTOP",
+            "usa",
+            0.0,
+            7.0,
+            11.571428571428571,
+        ),
     ],
     "responseAggregationType": "byPage",
     "metadata": {"firstIncompleteDate": "2026-11-20"},
@@ -53,15 +71,39 @@ def test_pages_through_every_row_and_parses_each_one(connected):
     rows = fetch(connected, http, row_limit=2)
 
     assert rows == [
-        SearchRow(date(2026, 11, 18), "car shipping toronto to vancouver", PAGE, "MOBILE", "can", 3, 41, 4.219512195121951, True),
-        SearchRow(date(2026, 11, 18), "ship car overseas from canada", PAGE, "DESKTOP", "usa", 0, 7, 11.571428571428571, True),
+        SearchRow(
+            date(2026, 11, 18),
+            "car shipping toronto to vancouver",
+            PAGE,
+            "MOBILE",
+            "can",
+            3,
+            41,
+            4.219512195121951,
+            True,
+        ),
+        SearchRow(
+            date(2026, 11, 18),
+            "ship car overseas from canada",
+            PAGE,
+            "DESKTOP",
+            "usa",
+            0,
+            7,
+            11.571428571428571,
+            True,
+        ),
         # on or after firstIncompleteDate: provisional
-        SearchRow(date(2026, 11, 20), "car shipping toronto to vancouver", PAGE, "TABLET", "can", 1, 5, 2.6, False),
+        SearchRow(
+            date(2026, 11, 20), "car shipping toronto to vancouver", PAGE, "TABLET", "can", 1, 5, 2.6, False
+        ),
     ]
     token_call, first, second = http.request_sequence
     assert token_call[0] == "https://oauth2.googleapis.com/token"
     assert b"refresh_token=1%2F%2F0g-test-refresh-token" in token_call[2]
-    assert "sc-domain:alpha-movers.example" in unquote(first[0]) and first[0].endswith("/searchAnalytics/query?alt=json")
+    assert "sc-domain:alpha-movers.example" in unquote(first[0]) and first[0].endswith(
+        "/searchAnalytics/query?alt=json"
+    )
     assert first[3]["authorization"] == "Bearer ya29.a0AfB_byC-test-access-token"
     bodies = [json.loads(first[2]), json.loads(second[2])]
     assert [b["startRow"] for b in bodies] == [0, 2]
@@ -95,7 +137,13 @@ def test_429_raises_a_temporary_error_and_the_retry_succeeds(connected):
         "error": {
             "code": 429,
             "message": "Search Analytics QPS quota exceeded for this site.",
-            "errors": [{"message": "Search Analytics QPS quota exceeded for this site.", "domain": "usageLimits", "reason": "rateLimitExceeded"}],
+            "errors": [
+                {
+                    "message": "Search Analytics QPS quota exceeded for this site.",
+                    "domain": "usageLimits",
+                    "reason": "rateLimitExceeded",
+                }
+            ],
             "status": "RESOURCE_EXHAUSTED",
         }
     }
@@ -117,7 +165,9 @@ def test_429_raises_a_temporary_error_and_the_retry_succeeds(connected):
 
 
 def test_5xx_is_temporary_and_a_quota_403_too(connected):
-    backend = {"error": {"code": 503, "message": "The service is currently unavailable.", "status": "UNAVAILABLE"}}
+    backend = {
+        "error": {"code": 503, "message": "The service is currently unavailable.", "status": "UNAVAILABLE"}
+    }
     quota_403 = {
         "error": {
             "code": 403,
@@ -146,7 +196,13 @@ def test_no_permission_on_the_site_is_revoked_credentials(connected):
         "error": {
             "code": 403,
             "message": "User does not have sufficient permission for site 'sc-domain:alpha-movers.example'.",
-            "errors": [{"message": "User does not have sufficient permission.", "domain": "global", "reason": "forbidden"}],
+            "errors": [
+                {
+                    "message": "User does not have sufficient permission.",
+                    "domain": "global",
+                    "reason": "forbidden",
+                }
+            ],
             "status": "PERMISSION_DENIED",
         }
     }
