@@ -1,6 +1,7 @@
 """The owner's Google connection pages (dashboard settings → Google), and the public host's OAuth
 relay. The flow and why the callback is relayed: marketing/services/google_connect.py."""
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,6 +23,9 @@ from tenants.permissions import member_required
 
 SESSION_KEY = "google_oauth"  # the pending flow's state and PKCE verifier, in the tenant host's session
 OWNER = Membership.Role.OWNER
+# "Connect Google" is a form (POST, CSRF) whose answer redirects to Google's consent page; browsers
+# apply the page's form-action to that redirect, so this page alone also allows Google's.
+GOOGLE_FORM_ACTION = {"form-action": ["https://accounts.google.com"]}
 
 
 def _initial(connection) -> dict:
@@ -32,6 +36,7 @@ def _initial(connection) -> dict:
     }
 
 
+@csp_update(GOOGLE_FORM_ACTION)
 @require_http_methods(["GET", "POST"])
 @member_required(role=OWNER)
 def google_settings_view(request):

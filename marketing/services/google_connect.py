@@ -191,7 +191,7 @@ def google_connect_complete(
 def _exchange(*, code: str, state: str, code_verifier: str | None) -> dict:
     flow = _flow(state=state, code_verifier=code_verifier, autogenerate_code_verifier=False)
     try:
-        return dict(flow.fetch_token(code=code))
+        return dict(flow.fetch_token(code=code, timeout=15))
     except Warning as changed:
         # oauthlib raises (not warns) when the owner granted fewer scopes than asked for; the token
         # is still good for what was granted, and the page says which connectors that covers.

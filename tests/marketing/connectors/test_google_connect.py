@@ -69,8 +69,13 @@ def test_without_a_google_client_the_page_says_so_and_offers_no_button(alpha, se
 def test_the_settings_page_links_from_business_settings(alpha, google_settings):
     page = client_for(alpha, user=alpha.owner).get("/dashboard/settings/").content.decode()
     assert 'href="/dashboard/settings/google/"' in page
-    google_page = client_for(alpha, user=alpha.owner).get(SETTINGS).content.decode()
-    assert "Connect Google" in google_page and CONNECT in google_page
+    response = client_for(alpha, user=alpha.owner).get(SETTINGS)
+    assert "Connect Google" in response.content.decode() and CONNECT in response.content.decode()
+    # the browser follows the form's redirect to Google only if this page's CSP allows it
+    form_action = next(d for d in response["Content-Security-Policy"].split(";") if "form-action" in d)
+    assert form_action.split() == ["form-action", "'self'", "https://accounts.google.com"]
+    other = client_for(alpha, user=alpha.owner).get("/dashboard/settings/")["Content-Security-Policy"]
+    assert "accounts.google.com" not in other
 
 
 @responses.activate
