@@ -98,8 +98,8 @@ def parse_row(row: dict, first_incomplete: date | None) -> SearchRow:
         day=day,
         query=query,
         page=page,
-        device=device.upper(),
-        country=country.lower(),
+        device=device,  # Search Console's own spelling: DESKTOP, MOBILE, TABLET
+        country=country,  # ISO 3166-1 alpha-3, lower case
         # Search Console sends counts as JSON numbers of type double; they are whole.
         clicks=round(row.get("clicks", 0)),
         impressions=round(row.get("impressions", 0)),

@@ -29,6 +29,7 @@ import requests
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.urls import reverse
 from google_auth_oauthlib.flow import Flow
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
@@ -42,6 +43,7 @@ from marketing.connectors.google import (
     TOKEN_URI,
 )
 from tenants.models import Tenant, TenantConfig, User
+from tenants.selectors import tenant_url
 from tenants.services.audit import audit_record
 from tenants.services.config import tenant_connector_secrets_set
 
@@ -121,10 +123,6 @@ def google_state_tenant(*, state: str) -> Tenant:
 
 def google_relay_url(*, state: str, query: dict) -> str:
     """Where the public callback forwards Google's answer: the same query on the named tenant's host."""
-    from django.urls import reverse
-
-    from tenants.selectors import tenant_url
-
     tenant = google_state_tenant(state=state)
     return (
         tenant_url(tenant, reverse("google_callback", urlconf="inkwell.urls_tenant")) + "?" + urlencode(query)

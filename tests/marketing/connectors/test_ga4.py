@@ -214,3 +214,13 @@ def test_no_access_to_the_property_is_revoked_credentials(connected):
     responses.post(REPORT_URL, json=denied, status=403)
     with pytest.raises(ConnectorCredentialsRevoked):
         fetch(connected)
+
+
+@responses.activate
+def test_a_time_out_is_temporary(connected):
+    from requests.exceptions import ReadTimeout
+
+    responses.post(TOKEN_URL, json=TOKEN_OK)
+    responses.post(REPORT_URL, body=ReadTimeout("Read timed out. (read timeout=60.0)"))
+    with pytest.raises(ConnectorTemporaryError):
+        fetch(connected)

@@ -366,3 +366,31 @@ def test_staff_without_change_permission_cannot_store_a_key(alpha, service_accou
     url = f"/admin/tenants/tenant/{alpha.tenant.pk}/google-key/"
     response = client.post(url, {"connector": "google", "key_json": json.dumps(service_account_key)})
     assert response.status_code == 403 and secrets_of(alpha) == {}
+
+
+@responses.activate
+def test_a_grant_without_a_refresh_token_is_not_stored(alpha, google_settings):
+    owner = client_for(alpha, user=alpha.owner)
+    params = start(owner)
+    responses.post(TOKEN_URL, json={key: value for key, value in EXCHANGED.items() if key != "refresh_token"})
+    response = owner.get(CALLBACK, {"state": params["state"], "code": "4/0x"})
+    assert response.status_code == 400 and "no refresh token" in response.content.decode()
+    assert "google" not in secrets_of(alpha)
+
+
+@responses.activate
+def test_disconnect_forgets_the_token_even_when_google_cannot_be_reached(connected, alpha):
+    from requests.exceptions import ConnectionError
+
+    responses.post("https://oauth2.googleapis.com/revoke", body=ConnectionError("no route to host"))
+    response = client_for(alpha, user=alpha.owner).post("/dashboard/settings/google/disconnect/")
+    assert response.status_code == 302 and "google" not in secrets_of(alpha)
+
+
+def test_a_suspended_tenants_state_is_not_relayed(alpha, google_settings):
+    from tenants.models import Tenant
+
+    params = start(client_for(alpha, user=alpha.owner))
+    Tenant.objects.filter(pk=alpha.tenant.pk).update(status=Tenant.Status.SUSPENDED)
+    relay = Client(HTTP_HOST="localhost").get(RELAY, {"state": params["state"], "code": "x"})
+    assert relay.status_code == 400

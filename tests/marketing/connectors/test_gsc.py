@@ -215,3 +215,14 @@ def test_a_tenant_without_a_site_url_is_not_configured(connected):
     connected.config.connectors["gsc"] = {"site_url": " "}
     with pytest.raises(ConnectorNotConfigured):
         fetch(connected, HttpMockSequence([]))
+
+
+def test_a_time_out_is_temporary(connected):
+    class TimesOut(HttpMockSequence):
+        def request(self, uri, *args, **kwargs):
+            if "searchAnalytics" in uri:
+                raise TimeoutError("timed out")
+            return super().request(uri, *args, **kwargs)
+
+    with pytest.raises(ConnectorTemporaryError, match="could not reach"):
+        fetch(connected, TimesOut([(OK, token_ok_body())]))
