@@ -154,7 +154,7 @@ def google_connect_complete(
         )
     if query.get("error"):
         raise DomainError(
-            f"Google did not give access ({query['error']}). Nothing was changed.",
+            f"Google did not give access ({query['error'][:60]}). Nothing was changed.",
             code=GoogleConnectErrorCode.DENIED,
         )
     if not query.get("code") or not google_oauth_configured():
