@@ -299,6 +299,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# --- Google (analytics connectors and the owner's "Connect Google") --------------------------------
+# One OAuth web client for the whole deployment; its one redirect URI is GOOGLE_OAUTH_REDIRECT_URI
+# on the public host (see marketing/services/google_connect.py). Empty: owners can't connect Google
+# (staff can still paste a service-account key in the admin).
+GOOGLE_OAUTH_CLIENT_ID = os.environ.get("GOOGLE_OAUTH_CLIENT_ID", "")
+GOOGLE_OAUTH_CLIENT_SECRET = os.environ.get("GOOGLE_OAUTH_CLIENT_SECRET", "")
+GOOGLE_OAUTH_REDIRECT_URI = os.environ.get(
+    "GOOGLE_OAUTH_REDIRECT_URI", f"{INKWELL_PUBLIC_URL}/oauth/google/callback/"
+)
+GOOGLE_ADS_DEVELOPER_TOKEN = os.environ.get("GOOGLE_ADS_DEVELOPER_TOKEN", "")
+# Seconds one Google API request may take before it counts as a time-out (retried later).
+GOOGLE_API_TIMEOUT = float(os.environ.get("GOOGLE_API_TIMEOUT", "60"))
+
 # --- Messaging ---------------------------------------------------------------------------------
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import path, re_path
 
 from inkwell import views
+from marketing import views_google
 from tenants import views as tenant_views
 from tenants import webhooks as tenant_webhooks
 
@@ -14,6 +15,8 @@ urlpatterns = [
     path("find-workspace/", views.workspace_find, name="workspace_find"),
     path("admin/", admin.site.urls),
     re_path(r"^media/(?P<path>.+)$", tenant_views.media, name="media"),
+    # Google's one OAuth redirect URI; forwards to the tenant host named by the signed state.
+    path("oauth/google/callback/", views_google.google_oauth_relay, name="google_oauth_relay"),
     # Twilio's delivery reports and inbound SMS.
     path("webhooks/twilio/status/", tenant_webhooks.twilio_status, name="twilio_status"),
     path("webhooks/twilio/inbound/", tenant_webhooks.twilio_inbound, name="twilio_inbound"),

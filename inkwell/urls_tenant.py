@@ -17,6 +17,8 @@ urlpatterns = [
     path("theme.css", tenant_views.theme_css, name="theme_css"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("sign-in/", include("tenants.urls")),
+    # connecting Google (Search Console, GA4, Ads): owner settings page and the OAuth flow
+    path("dashboard/settings/google/", include("marketing.google_urls")),
     path("dashboard/", include("dashboard.urls")),
     # contracts owner pages and API (before the catch-all api/v1/ include)
     path("contracts/", include("contracts.urls")),

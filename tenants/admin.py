@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from contracts.admin import tenant_contract_urls
 from inkwell.errors import DomainError
 from marketing.admin import tenant_page_urls
+from marketing.admin_google import google_key_urls
 from tenants.forms import ProvisionForm, TenantConfigForm
 from tenants.models import (
     Domain,
@@ -80,7 +81,12 @@ class TenantConfigInline(admin.StackedInline):
     @admin.display(description="Connector credentials (encrypted)")
     def configured_connectors(self, obj):
         names = sorted(obj.connector_secrets) if obj.pk else []
-        return ", ".join(names) if names else "none"
+        if not obj.pk:
+            return "none"
+        link = reverse("admin:tenants_tenant_google_key", args=[obj.pk])
+        return format_html(
+            '{} · <a href="{}">Paste a Google service-account key</a>', ", ".join(names) or "none", link
+        )
 
 
 class StatusEventInline(admin.TabularInline):
@@ -185,6 +191,7 @@ class TenantAdmin(admin.ModelAdmin):
             path("<int:pk>/data/", self.admin_site.admin_view(self.data_view), name="tenants_tenant_data"),
             *tenant_contract_urls(self),  # contracts, inside the tenant's schema
             *tenant_page_urls(self),  # website pages, likewise
+            *google_key_urls(self),  # a service-account key for the Google connectors
         ] + super().get_urls()
 
     def add_view(self, request, form_url="", extra_context=None):

@@ -9,7 +9,7 @@ from tests.conftest import client_for
 MEMBER_PAGES = ["/dashboard/", "/contracts/", "/contracts/new/", "/contracts/verify/"]
 MEMBER_PAGES += ["/leads/", "/leads/import/", "/leads/export.csv"]  # leads
 MEMBER_PAGES += ["/pages/", "/pages/new/"]  # the website's pages
-OWNER_PAGES = ["/dashboard/settings/", "/contracts/settings/"]
+OWNER_PAGES = ["/dashboard/settings/", "/contracts/settings/", "/dashboard/settings/google/"]
 API = ["/api/v1/me/", "/api/v1/config/", "/api/v1/dashboard/", "/api/v1/contracts/", "/api/v1/leads/"]
 ALL = MEMBER_PAGES + OWNER_PAGES + API
 # Tenant URLs anyone may open: the public site, its theme, icon and logo, and signing in and out.
@@ -60,6 +60,8 @@ PRIVATE_URL_NAMES |= {
     "page_delete",
 }
 PRIVATE_URL_NAMES |= {"page_restore"}
+# Google connection (owners only; the OAuth callback across tenants: tests/marketing/connectors/test_google_connect.py)
+PRIVATE_URL_NAMES |= {"google_settings", "google_connect", "google_callback", "google_disconnect"}
 # Contract portal, customer side: open to whoever holds the link's token. Wrong, rotated, revoked,
 # expired and other tenants' links are tried in tests/contracts/test_portal.py.
 LINK_URL_NAMES = {
