@@ -31,7 +31,9 @@ def test_owner_changes_the_brand_colour_and_phone(owner_page):
     page.reload()  # the new brand colour is the page's own from now on
     expect(page.locator(".topbar")).to_have_css("background-color", "rgb(15, 118, 110)")
     page.goto("/")
-    expect(page.get_by_role("link", name="+14165550199")).to_have_attribute("href", "tel:+14165550199")
+    expect(page.get_by_role("link", name="+14165550199", exact=True)).to_have_attribute(
+        "href", "tel:+14165550199"
+    )
 
 
 def test_an_invalid_phone_number_is_refused_with_a_message_by_the_field(owner_page):
