@@ -25,23 +25,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from inkwell import embedded  # noqa: E402
+from bench.stack import percentile, port_check, prepare, stack, start_web, stop_process  # noqa: E402
 
 DB = "inkwell_load"
 SUBDOMAIN = "loadtest"
@@ -59,9 +54,7 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if args.requests < 1 or args.concurrency < 1:
         parser.error("--requests and --concurrency must be at least 1")
-    with socket.socket() as probe:
-        if probe.connect_ex(("127.0.0.1", args.port)) == 0:
-            parser.error(f"port {args.port} is in use by another program; pass --port")
+    port_check(parser, args.port)
     return args
 
 
@@ -74,54 +67,6 @@ class Result:
 
     def error(self, kind: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
-
-
-# --- the stack --------------------------------------------------------------------------------------
-
-
-def prepare_database(env: dict[str, str]) -> None:
-    """Migrate the bench database and provision the tenant, in this process."""
-    # No pool in this process: its connections would be counted with the web server's.
-    os.environ.update(env, INKWELL_DB_POOL_MAX="0")
-    import django
-    from django.core.management import call_command
-    from django.db import connections
-
-    django.setup()
-    from tenants.services.provisioning import tenant_provision
-
-    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
-    tenant_provision(
-        name="Load Test Movers",
-        subdomain=SUBDOMAIN,
-        owner_email="owner@loadtest.example",
-        owner_name="Load Owner",
-        external_key="bench:load",
-        send_welcome=False,
-    )
-    connections.close_all()
-
-
-def start_web(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
-    """uvicorn on `port`, its output (the tracebacks of failed requests) going to `log`."""
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "inkwell.asgi:application", "--host", "127.0.0.1",
-             "--port", str(port), "--no-server-header", "--log-level", "warning", "--no-access-log"],
-            env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the web server exited with code {process.returncode}; see {log}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return process
-        except OSError:
-            time.sleep(0.2)
-    embedded.stop_process(process)
-    raise RuntimeError(f"the web server did not answer on port {port} within 30 seconds")
 
 
 # --- the load ---------------------------------------------------------------------------------------
@@ -192,13 +137,13 @@ def measure(env: dict[str, str], admin_url: str, args: argparse.Namespace, log: 
             sampler.join()
         return result
     finally:
-        embedded.stop_process(web, timeout=15)
+        stop_process(web)
 
 
 def report(name: str, bound: str, result: Result) -> float:
     latencies = sorted(result.latencies_ms)
     p50 = statistics.median(latencies) if latencies else float("nan")
-    p95 = latencies[int(len(latencies) * 0.95) - 1] if latencies else float("nan")
+    p95 = percentile(latencies, 0.95)
     errors = sum(result.errors.values())
     detail = f" ({', '.join(f'{n}× {kind}' for kind, n in sorted(result.errors.items()))})" if errors else ""
     print(
@@ -210,34 +155,22 @@ def report(name: str, bound: str, result: Result) -> float:
 
 def main() -> None:
     args = parse_args()
-    import pgserver
+    log_dir = Path(tempfile.mkdtemp(prefix="inkwell-load-logs-"))  # kept when a run had errors
+    with stack(
+        name="load", database=DB, env={"PORT": str(args.port), "INKWELL_DB_POOL_MAX": str(POOL_MAX)}
+    ) as s:
+        max_connections = s.server.psql("SHOW max_connections;").split("\n")[2].strip()
+        # No pool in this process: its connections would be counted with the web server's.
+        prepare(s, subdomain=SUBDOMAIN, business="Load Test Movers", pool=False)
+        from django.db import connections
 
-    data_dir = Path(tempfile.mkdtemp(prefix="inkwell-load-"))
-    log_dir = Path(tempfile.mkdtemp(prefix="inkwell-load-logs-"))
-    data_dir.chmod(0o755)  # pgserver drops to its own system user when run as root
-    server = pgserver.get_server(data_dir / "pg", cleanup_mode="delete")
-    redis_process = embedded.start_redis("bench-load", reuse=True)
-    try:
-        server.psql(f'CREATE DATABASE "{DB}";')
-        max_connections = server.psql("SHOW max_connections;").split("\n")[2].strip()
-        admin_url = server.get_uri()
-        env = {
-            **os.environ,
-            "DATABASE_URL": admin_url.replace("/postgres?", f"/{DB}?", 1),
-            "REDIS_URL": embedded.redis_url("bench-load"),
-            "DJANGO_SETTINGS_MODULE": "inkwell.settings",
-            "INKWELL_SECRET_KEY": "bench-load-" + "x" * 40,
-            "INKWELL_LOG_LEVEL": "WARNING",
-            "PORT": str(args.port),
-            "INKWELL_DB_POOL_MAX": str(POOL_MAX),
-        }
-        prepare_database(env)
+        connections.close_all()
         print(
             f"{args.requests} requests, {args.concurrency} at a time, alternating {SUBDOMAIN}.localhost/ and "
             f"/healthz; one uvicorn process; PostgreSQL max_connections {max_connections}"
         )
-        pool = measure(env, admin_url, args, log_dir / "pool.log")
-        no_pool = measure({**env, "INKWELL_DB_POOL_MAX": "0"}, admin_url, args, log_dir / "no-pool.log")
+        pool = measure(s.env, s.admin_url, args, log_dir / "pool.log")
+        no_pool = measure({**s.env, "INKWELL_DB_POOL_MAX": "0"}, s.admin_url, args, log_dir / "no-pool.log")
         pool_p50 = report("pool", f"INKWELL_DB_POOL_MAX={POOL_MAX}", pool)
         no_pool_p50 = report("no-pool", "none", no_pool)
         if pool.errors or no_pool.errors:
@@ -245,11 +178,6 @@ def main() -> None:
         else:
             shutil.rmtree(log_dir)
         print(f"ratio no-pool / pool p50: {no_pool_p50 / pool_p50:.2f}x")
-    finally:
-        if redis_process is not None:
-            embedded.stop_process(redis_process)
-        server.cleanup()
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -28,20 +28,25 @@ from __future__ import annotations
 import argparse
 import base64
 import http.client
-import os
 import re
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.stack import (  # noqa: E402
+    percentile,
+    port_check,
+    prepare,
+    stack,
+    start_web,
+    start_worker,
+    stop_process,
+)
 
 DB = "inkwell_signing"
 SUBDOMAIN = "signbench"
@@ -56,29 +61,8 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if args.contracts < 1:
         parser.error("--contracts must be at least 1")
-    with socket.socket() as probe:
-        if probe.connect_ex(("127.0.0.1", args.port)) == 0:
-            parser.error(f"port {args.port} is in use by another program; pass --port")
+    port_check(parser, args.port)
     return args
-
-
-def setup_django(env: dict[str, str]):
-    os.environ.update(env)
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    from tenants.services.provisioning import tenant_provision
-
-    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
-    return tenant_provision(
-        name="Signing Bench Movers",
-        subdomain=SUBDOMAIN,
-        owner_email="owner@signbench.example",
-        owner_name="Bench Owner",
-        external_key="bench:signing",
-        send_welcome=False,
-    )
 
 
 def make_sent_contracts(owner_user, count: int) -> list:
@@ -164,42 +148,6 @@ def signing_form(port: int, token: str, image: bytes) -> bytes:
     }).encode()  # fmt: skip
 
 
-def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
-    with log.open("w") as output:
-        return subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "inkwell", "worker", "--loglevel", "WARNING",
-             "--concurrency", "2"],
-            env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-
-
-def start_web(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
-    """uvicorn on `port` (as bench/load.py starts it), its output going to `log`."""
-    from inkwell import embedded
-
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "inkwell.asgi:application", "--host", "127.0.0.1",
-             "--port", str(port), "--no-server-header", "--log-level", "warning", "--no-access-log"],
-            env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the web server exited with code {process.returncode}; see {log}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return process
-        except OSError:
-            time.sleep(0.2)
-        finally:
-            conn.close()
-    embedded.stop_process(process)
-    raise RuntimeError(f"the web server did not answer on port {port} within 30 seconds")
-
-
 def listen_for_seals(database_url: str, schema: str):
     """A connection told (NOTIFY, delivered at commit) when a contract of `schema` becomes sealed, so
     the bench waits without polling the database while the worker works beside it."""
@@ -227,124 +175,91 @@ def wait(check, timeout: float, what: str, worker: subprocess.Popen, log: Path) 
         time.sleep(POLL_SECONDS)
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, int(len(ordered) * fraction + 0.5) - 1)]
-
-
 def main() -> None:
     args = parse_args()
-    import pgserver
-
-    workdir = Path(tempfile.mkdtemp(prefix="inkwell-signing-"))
-    workdir.chmod(0o755)  # pgserver drops to its own system user when run as root
-    # Before inkwell.embedded is imported: this process and the worker share one state directory,
-    # so they seal with the same generated certificate.
-    os.environ["INKWELL_STATE_DIR"] = str(workdir / "state")
-    from inkwell import embedded
-
-    server = pgserver.get_server(workdir / "pg", cleanup_mode="delete")
-    redis_process = embedded.start_redis("bench-signing", reuse=True)
     worker = web = listener = None
-    log, web_log = workdir / "worker.log", workdir / "web.log"
-    try:
-        server.psql(f'CREATE DATABASE "{DB}";')
-        env = {
-            **os.environ,
-            "DATABASE_URL": server.get_uri().replace("/postgres?", f"/{DB}?", 1),
-            "REDIS_URL": embedded.redis_url("bench-signing"),
-            "DJANGO_SETTINGS_MODULE": "inkwell.settings",
-            "INKWELL_SECRET_KEY": "bench-signing-" + "x" * 40,
-            "INKWELL_LOG_LEVEL": "WARNING",
-            "INKWELL_STATE_DIR": str(workdir / "state"),
-            "INKWELL_MEDIA_DIR": str(workdir / "media"),
-            "SMS_BACKEND": "outbox",
-        }
-        provisioned = setup_django(env)
-        tenant = provisioned.tenant
+    # The bench's process and the worker share the stack's state directory, so they seal with the
+    # same generated certificate.
+    with stack(name="signing", database=DB) as s:
+        log, web_log = s.workdir / "worker.log", s.workdir / "web.log"
+        env = s.env
+        try:
+            provisioned = prepare(s, subdomain=SUBDOMAIN, business="Signing Bench Movers")
+            tenant = provisioned.tenant
 
-        from django.conf import settings
-        from django.core.files.storage import default_storage
-        from django.db import connections
-        from django_tenants.utils import tenant_context
+            from django.conf import settings
+            from django.core.files.storage import default_storage
+            from django.db import connections
+            from django_tenants.utils import tenant_context
 
-        from contracts.models import Contract
-        from contracts.pdf import contract_pdf_render
-        from contracts.services.certificate import seal_credentials
-        from contracts.services.links import contract_link_issue
-        from contracts.services.sealing import contract_pdf_seal
+            from contracts.models import Contract
+            from contracts.pdf import contract_pdf_render
+            from contracts.services.certificate import seal_credentials
+            from contracts.services.links import contract_link_issue
+            from contracts.services.sealing import contract_pdf_seal
 
-        total = WARM_UP + args.contracts
-        with tenant_context(tenant):
-            contracts = make_sent_contracts(provisioned.owner, total)
-            # The floor's own contracts, signed without the signal: the state the worker renders.
-            floor_contracts = make_sent_contracts(provisioned.owner, total)
-        connections.close_all()
-        listener = listen_for_seals(env["DATABASE_URL"], tenant.schema_name)
-        worker = start_worker(env, log)
-        web = start_web(env, args.port, web_log)
+            total = WARM_UP + args.contracts
+            with tenant_context(tenant):
+                contracts = make_sent_contracts(provisioned.owner, total)
+                # The floor's own contracts, signed without the signal: the state the worker renders.
+                floor_contracts = make_sent_contracts(provisioned.owner, total)
+            connections.close_all()
+            listener = listen_for_seals(env["DATABASE_URL"], tenant.schema_name)
+            worker = start_worker(env, log)
+            web = start_web(env, args.port, web_log)
 
-        full: list[float] = []
-        image = drawn_signature()
-        with tenant_context(tenant):
-            wait(lambda: Contract.objects.filter(events__kind="link_delivered").count() == 2 * total, 120,
-                 "delivering the links", worker, log)  # fmt: skip
-            # Issued after the worker's deliveries, which would otherwise replace them.
-            tokens = [contract_link_issue(contract=Contract.objects.get(pk=c.pk)) for c in contracts]
-            for index, (contract, token) in enumerate(zip(contracts, tokens, strict=True)):
-                form = signing_form(args.port, token, image)
-                start = time.perf_counter()
-                status, _ = request(args.port, "POST", f"/c/{token}/sign/", form)
-                if status != 303:
-                    raise RuntimeError(f"signing {contract.reference} answered {status}; see {web_log}")
-                notified = next(listener.notifies(timeout=60, stop_after=1), None)
-                elapsed = (time.perf_counter() - start) * 1000
-                if notified is None or notified.payload != str(contract.pk):
-                    raise RuntimeError(f"{contract.reference} was not sealed within 60 s; see {log}")
-                stored = Contract.objects.get(pk=contract.pk).sealed_pdf.name
-                assert default_storage.exists(stored), stored
-                if index >= WARM_UP:
-                    full.append(elapsed)
+            full: list[float] = []
+            image = drawn_signature()
+            with tenant_context(tenant):
+                wait(lambda: Contract.objects.filter(events__kind="link_delivered").count() == 2 * total, 120,
+                     "delivering the links", worker, log)  # fmt: skip
+                # Issued after the worker's deliveries, which would otherwise replace them.
+                tokens = [contract_link_issue(contract=Contract.objects.get(pk=c.pk)) for c in contracts]
+                for index, (contract, token) in enumerate(zip(contracts, tokens, strict=True)):
+                    form = signing_form(args.port, token, image)
+                    start = time.perf_counter()
+                    status, _ = request(args.port, "POST", f"/c/{token}/sign/", form)
+                    if status != 303:
+                        raise RuntimeError(f"signing {contract.reference} answered {status}; see {web_log}")
+                    notified = next(listener.notifies(timeout=60, stop_after=1), None)
+                    elapsed = (time.perf_counter() - start) * 1000
+                    if notified is None or notified.payload != str(contract.pk):
+                        raise RuntimeError(f"{contract.reference} was not sealed within 60 s; see {log}")
+                    stored = Contract.objects.get(pk=contract.pk).sealed_pdf.name
+                    assert default_storage.exists(stored), stored
+                    if index >= WARM_UP:
+                        full.append(elapsed)
 
-            floor: list[float] = []
-            extra = {
-                "seal_fingerprint": seal_credentials().fingerprint,
-                "deployment": settings.INKWELL_PUBLIC_URL,
-            }
-            for contract in floor_contracts:
-                sign_in_process(contract, image)
-            for index, contract in enumerate(floor_contracts):
-                contract = Contract.objects.get(pk=contract.pk)
-                start = time.perf_counter()
-                pdf = contract_pdf_render(contract=contract, extra=extra)
-                contract_pdf_seal(pdf=pdf, reference=contract.reference)
-                if index >= WARM_UP:
-                    floor.append((time.perf_counter() - start) * 1000)
+                floor: list[float] = []
+                extra = {
+                    "seal_fingerprint": seal_credentials().fingerprint,
+                    "deployment": settings.INKWELL_PUBLIC_URL,
+                }
+                for contract in floor_contracts:
+                    sign_in_process(contract, image)
+                for index, contract in enumerate(floor_contracts):
+                    contract = Contract.objects.get(pk=contract.pk)
+                    start = time.perf_counter()
+                    pdf = contract_pdf_render(contract=contract, extra=extra)
+                    contract_pdf_seal(pdf=pdf, reference=contract.reference)
+                    if index >= WARM_UP:
+                        floor.append((time.perf_counter() - start) * 1000)
 
-        print(
-            f"{args.contracts} contracts of 3 pages, one at a time; one uvicorn process; worker --concurrency 2; "
-            "timing starts at the customer's POST …/sign/ (web → Redis → worker → storage → sealed)"
-        )
-        full_p50, floor_p50 = statistics.median(full), statistics.median(floor)
-        print(f"full path  p50 {full_p50:7.1f} ms, p95 {percentile(full, 0.95):7.1f} ms")
-        print(
-            f"floor      p50 {floor_p50:7.1f} ms, p95 {percentile(floor, 0.95):7.1f} ms  (render + seal in one process)"
-        )
-        print(f"ratio full path / floor p50: {full_p50 / floor_p50:.2f}x")
-    finally:
-        if web is not None:
-            embedded.stop_process(web, timeout=15)
-        if worker is not None:
-            embedded.stop_process(worker, timeout=15)
-        if listener is not None:
-            listener.close()
-        from django.db import connections
-
-        connections.close_all()
-        if redis_process is not None:
-            embedded.stop_process(redis_process)
-        server.cleanup()
-        shutil.rmtree(workdir, ignore_errors=True)
+            print(
+                f"{args.contracts} contracts of 3 pages, one at a time; one uvicorn process; worker --concurrency 2; "
+                "timing starts at the customer's POST …/sign/ (web → Redis → worker → storage → sealed)"
+            )
+            full_p50, floor_p50 = statistics.median(full), statistics.median(floor)
+            print(f"full path  p50 {full_p50:7.1f} ms, p95 {percentile(full, 0.95):7.1f} ms")
+            print(
+                f"floor      p50 {floor_p50:7.1f} ms, p95 {percentile(floor, 0.95):7.1f} ms  (render + seal in one process)"
+            )
+            print(f"ratio full path / floor p50: {full_p50 / floor_p50:.2f}x")
+        finally:
+            stop_process(web)
+            stop_process(worker)
+            if listener is not None:
+                listener.close()
 
 
 if __name__ == "__main__":

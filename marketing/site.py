@@ -23,7 +23,7 @@ from marketing.forms import QuoteForm
 from marketing.models import HOME_SLUG, Page, PageRevision
 from marketing.rendering import Segment, body_segments, faq_json_ld
 from marketing.selectors import page_for_members, page_live, site_nav, sitemap_pages
-from marketing.services.pages import site_cache, site_version
+from marketing.services.pages import SITE_VERSION_KEY, site_cache, site_version
 from marketing.services.spam import HONEYPOT_FIELD, STAMP_FIELD, form_stamp_issue
 from tenants.selectors import tenant_url
 
@@ -105,13 +105,23 @@ def page_context(request, view: PageView, **extra) -> dict:
 
 
 def quote_hidden_fields(request, form: QuoteForm, stamp: str = "") -> SafeString:
-    """The quote form's per-visitor hidden inputs: CSRF token, "shown at" stamp, where they came from."""
+    """The quote form's per-visitor hidden inputs: CSRF token, "shown at" stamp, where they came from.
+
+    Written out here rather than through the form's widget templates: this runs on every visitor's
+    request, and five template renders cost more than the rest of serving a cached page."""
     parts = [
         format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)),
         format_html('<input type="hidden" name="{}" value="{}">', STAMP_FIELD, stamp or form_stamp_issue()),
-        *(str(field) for field in form.hidden_fields()),
     ]
-    return mark_safe("".join(parts))  # noqa: S308 -- each part is escaped by format_html or the form
+    for field in form.hidden_fields():
+        value = field.value()
+        value_attr = format_html(' value="{}"', value) if value not in (None, "") else ""
+        parts.append(
+            format_html(
+                '<input type="hidden" name="{}"{} id="{}">', field.html_name, value_attr, field.auto_id
+            )
+        )
+    return mark_safe("".join(parts))  # noqa: S308 -- each part is escaped by format_html
 
 
 def page_render(
@@ -128,17 +138,23 @@ def page_render(
 def site_page(request, slug: str = HOME_SLUG):
     if request.membership is not None:
         return _member_page(request, slug)
-    key = f"page:{slug}:{site_version()}:{request.tenant.config.updated.timestamp()}"
     cache = site_cache()
-    html = cache.get(key)
-    if html is None:
+    # One round trip for the site version and the page: an entry keeps the version it was rendered
+    # at, and a publish (which moves the version) makes every older entry stale.
+    key = f"page:{slug}:{request.tenant.config.updated.timestamp()}"
+    found = cache.get_many([SITE_VERSION_KEY, key])
+    version = found.get(SITE_VERSION_KEY) or site_version()
+    entry = found.get(key)
+    if entry is not None and entry[0] == version:
+        html = entry[1]
+    else:
         page = page_live(slug=slug)
         if page is None and slug != HOME_SLUG:
             raise Http404("No such page.")
         view = page_view_of(page.published_revision, slug=slug) if page else placeholder_home(request.tenant)
         context = page_context(request, view, quote_hidden=mark_safe(QUOTE_SLOT))  # noqa: S308 -- constant
         html = render_to_string(PAGE_TEMPLATE, context)
-        cache.set(key, html, CACHE_SECONDS)
+        cache.set(key, (version, html), CACHE_SECONDS)
     hidden = quote_hidden_fields(request, QuoteForm.shown(request))
     return HttpResponse(html.replace(QUOTE_SLOT, hidden))
 
