@@ -53,15 +53,18 @@ class QuoteForm(forms.Form):
     landing_page = forms.CharField(max_length=500, required=False, widget=forms.HiddenInput)
     referrer = forms.CharField(max_length=500, required=False, widget=forms.HiddenInput)
 
+    @staticmethod
+    def visit(request) -> dict[str, str]:
+        """Where this visit came from, for the hidden fields: UTM tags, the page's address, referrer."""
+        values = {key: request.GET.get(key, "")[:100] for key in ("utm_source", "utm_medium", "utm_campaign")}
+        values["landing_page"] = request.get_full_path()[:500]
+        values["referrer"] = request.META.get("HTTP_REFERER", "")[:500]
+        return values
+
     @classmethod
     def shown(cls, request) -> QuoteForm:
-        """A blank form for `request`'s page: its UTM tags, address and referrer go in hidden fields."""
-        initial = {
-            key: request.GET.get(key, "")[:100] for key in ("utm_source", "utm_medium", "utm_campaign")
-        }
-        initial["landing_page"] = request.get_full_path()[:500]
-        initial["referrer"] = request.META.get("HTTP_REFERER", "")[:500]
-        return cls(initial=initial)
+        """A blank form for `request`'s page, the visit in its hidden fields."""
+        return cls(initial=cls.visit(request))
 
 
 class PageForm(forms.ModelForm):

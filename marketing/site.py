@@ -2,7 +2,7 @@
 
 A visitor's page is rendered once per site version and tenant and then served from the cache (the
 "site" cache, keyed per tenant schema by django-tenants' key function). What differs per visitor —
-the CSRF token, the spam stamp, the UTM tags and referrer in the quote form's hidden fields — is
+the spam stamp, the UTM tags and referrer in the quote form's hidden fields — is
 left out of the cached HTML as one marker and filled in on each request. Members (owner and team)
 are never served from the cache: they see drafts and an edit bar.
 """
@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from django.contrib.sitemaps import Sitemap
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpResponse
-from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -28,6 +27,7 @@ from marketing.services.spam import HONEYPOT_FIELD, STAMP_FIELD, form_stamp_issu
 from tenants.selectors import tenant_url
 
 QUOTE_SLOT = "<!--inkwell:quote-fields-->"
+HIDDEN_FIELDS = tuple(name for name, field in QuoteForm.base_fields.items() if field.widget.is_hidden)
 PAGE_TEMPLATE = "marketing/site/page.html"
 CACHE_SECONDS = 24 * 3600  # a publish changes the key long before this runs out
 
@@ -104,23 +104,21 @@ def page_context(request, view: PageView, **extra) -> dict:
     }
 
 
-def quote_hidden_fields(request, form: QuoteForm, stamp: str = "") -> SafeString:
-    """The quote form's per-visitor hidden inputs: CSRF token, "shown at" stamp, where they came from.
+def quote_hidden_fields(values: dict[str, str], stamp: str = "") -> SafeString:
+    """The quote form's per-visitor hidden inputs: the "shown at" stamp and where the visit came from.
 
     Written out here rather than through the form's widget templates: this runs on every visitor's
-    request, and five template renders cost more than the rest of serving a cached page."""
+    request, and building the form and rendering five widgets costs more than the rest of serving a
+    cached page."""
     parts = [
-        format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)),
-        format_html('<input type="hidden" name="{}" value="{}">', STAMP_FIELD, stamp or form_stamp_issue()),
+        format_html('<input type="hidden" name="{}" value="{}">', STAMP_FIELD, stamp or form_stamp_issue())
     ]
-    for field in form.hidden_fields():
-        value = field.value()
-        value_attr = format_html(' value="{}"', value) if value not in (None, "") else ""
-        parts.append(
-            format_html(
-                '<input type="hidden" name="{}"{} id="{}">', field.html_name, value_attr, field.auto_id
-            )
+    parts += [
+        format_html(
+            '<input type="hidden" name="{}" value="{}" id="id_{}">', name, values.get(name) or "", name
         )
+        for name in HIDDEN_FIELDS
+    ]
     return mark_safe("".join(parts))  # noqa: S308 -- each part is escaped by format_html
 
 
@@ -130,7 +128,9 @@ def page_render(
     """A page rendered for this request only (members, a quote form sent back with its errors)."""
     shown = form or QuoteForm.shown(request)
     context = page_context(request, view, quote_form=shown, **extra)
-    context["quote_hidden"] = quote_hidden_fields(request, shown, stamp)
+    context["quote_hidden"] = quote_hidden_fields(
+        {name: shown[name].value() for name in HIDDEN_FIELDS}, stamp
+    )
     context["membership"] = getattr(request, "membership", None)
     return HttpResponse(render_to_string(PAGE_TEMPLATE, context, request=request), status=status)
 
@@ -155,7 +155,7 @@ def site_page(request, slug: str = HOME_SLUG):
         context = page_context(request, view, quote_hidden=mark_safe(QUOTE_SLOT))  # noqa: S308 -- constant
         html = render_to_string(PAGE_TEMPLATE, context)
         cache.set(key, (version, html), CACHE_SECONDS)
-    hidden = quote_hidden_fields(request, QuoteForm.shown(request))
+    hidden = quote_hidden_fields(QuoteForm.visit(request))
     return HttpResponse(html.replace(QUOTE_SLOT, hidden))
 
 

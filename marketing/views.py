@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from contracts.forms import ContractForm
@@ -170,10 +171,15 @@ def _quote_refused(request, form, *, stamp_kept: bool = True, error: str = "", s
     return page_render(request, view, form=form, stamp=stamp, status=status, quote_error=error)
 
 
+@csrf_exempt
 @require_POST
 def quote_submit_view(request):
     """A visitor asks for a quote: spam checks first (nothing is stored when they refuse), then the
-    lead pipeline, which merges duplicates and tells the owner about a new lead."""
+    lead pipeline, which merges duplicates and tells the owner about a new lead.
+
+    No CSRF token: a visitor has no session for a forged post to ride on (anyone may send this form
+    as themselves), and without a per-visitor token and cookie the page stays cacheable. What the
+    form must prove — that it was shown, and not a moment ago — the signed stamp proves."""
     form = QuoteForm(request.POST)
     try:
         submission_check(data=request.POST, ip=client_address(request))

@@ -3,13 +3,17 @@ cache that serves visitors and forgets on publish, revisions, SEO tags, and tena
 
 import json
 import re
+import time
 
 import pytest
+import time_machine
+from django.core import signing
 from django.test import Client
 from django_tenants.utils import tenant_context
 
 from contracts.services.events import Actor
 from marketing.models import Page, PageRevision
+from marketing.services.spam import STAMP_FIELD, STAMP_SALT
 from tenants.models import AuditEvent, Membership
 from tests.conftest import client_for
 
@@ -119,12 +123,17 @@ def test_cached_pages_still_give_each_visitor_their_own_form_fields(alpha, make_
     )
     second = _visitor(alpha).get("/moving/")
     a, b = first.content.decode(), second.content.decode()
-    token = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-    assert token.search(a).group(1) != token.search(b).group(1)
     assert 'name="utm_source" value="google"' in a and 'name="referrer" value="https://g.example/"' in a
     assert 'name="landing_page" value="/moving/?utm_source=google&amp;utm_campaign=spring"' in a
     assert 'name="utm_source" value="google"' not in b and 'name="landing_page" value="/moving/"' in b
     assert "inkwell:quote-fields" not in a + b
+    # and a "shown at" stamp of now, not of when the page was cached
+    stamps = [re.search(rf'name="{STAMP_FIELD}" value="([^"]+)"', html).group(1) for html in (a, b)]
+    with time_machine.travel(time.time() + 3600):
+        third = _visitor(alpha).get("/moving/").content.decode()
+    stamps.append(re.search(rf'name="{STAMP_FIELD}" value="([^"]+)"', third).group(1))
+    shown_at = [signing.loads(stamp, salt=STAMP_SALT) for stamp in stamps]
+    assert shown_at[2] - shown_at[0] >= 3600
 
 
 def test_sitemap_lists_published_indexable_pages_only_and_robots_points_to_it(alpha, make_page):
