@@ -12,14 +12,13 @@ lookup by host, sessions, CSRF, authentication, membership, feature gates, CSP a
 
 - page: GET /moving/, the demo's moving landing page (hero, text, FAQ with its JSON-LD, quote
   form; ~7 kB of HTML). A visitor gets it from the per-tenant site cache in Redis, with the quote form's
-  per-visitor hidden fields (CSRF token, signed "shown at" stamp, UTM tags, landing page) filled in.
+  per-visitor hidden fields (signed "shown at" stamp, UTM tags, landing page) filled in.
 - trivial (the reference): GET /robots.txt, a Django view that joins a dozen lines of text: no
   query, no cache, no template. Not /healthz: that is answered by the first middleware, before the
   tenant lookup and everything after it, and pings PostgreSQL and Redis on the way; robots.txt
   pays the per-request costs the page pays, so the ratio shows what serving the page adds to them.
 
-Every request is a new visitor (no cookies: a fresh CSRF token each time, as for someone arriving
-from a search result). --concurrency clients (default 20), each on its own keep-alive connection
+Every request is a new visitor (no cookies, as for someone arriving from a search result). --concurrency clients (default 20), each on its own keep-alive connection
 (aiohttp), send --requests of each target (default 4000) after 200 untimed warm-up requests of
 each, in --rounds rounds that alternate which target goes first, so a change in the machine's load
 falls on both. Any answer but a 200 with the expected body is counted as an error. p50/p95 and
@@ -49,7 +48,7 @@ PAGE_PATH = "/moving/"
 TRIVIAL_PATH = "/robots.txt"
 # What each answer must contain: the page's hero and its quote form's filled-in per-visitor fields.
 EXPECTED = {
-    PAGE_PATH: (b"moved Ontario families for 44 years.</h1>", b'name="csrfmiddlewaretoken" value="'),
+    PAGE_PATH: (b"moved Ontario families for 44 years.</h1>", b'name="form_stamp" value="'),
     TRIVIAL_PATH: (b"Sitemap: http://sitebench.localhost",),
 }
 UNFILLED = b"<!--inkwell:quote-fields-->"
