@@ -89,7 +89,11 @@ FOREIGN = ["usa", "ita", "gbr", "deu", "pol", "prt"]
 CHANNELS: dict[str, tuple[float, float, list[str]]] = {
     "Organic Search": (0.46, 0.42, []),  # [] = the search pages, by their search share
     "Direct": (0.22, 0.38, ["/", "/quote/", "/contact/", "/vehicle-shipping/", "/moving/"]),
-    "Paid Search": (0.14, 0.52, ["/vehicle-shipping/", "/europe-shipping/", "/moving/", "/car-shipping-to-florida/"]),
+    "Paid Search": (
+        0.14,
+        0.52,
+        ["/vehicle-shipping/", "/europe-shipping/", "/moving/", "/car-shipping-to-florida/"],
+    ),
     "Referral": (0.07, 0.40, ["/", "/reviews/", "/europe-shipping/"]),
     "Organic Social": (0.07, 0.58, ["/", "/moving/", "/blog/moving-checklist/"]),
     "Email": (0.04, 0.35, ["/", "/quote/"]),
@@ -198,7 +202,9 @@ class DemoConnector:
             if not impressions:
                 continue
             # Rankings drift slowly (a quarter-long swing per query), so weeks have winners and losers.
-            pos = max(1.0, position * (1 + 0.18 * math.sin(ordinal / 14.5 + phase)) + rng.random() * 0.6 - 0.3)
+            pos = max(
+                1.0, position * (1 + 0.18 * math.sin(ordinal / 14.5 + phase)) + rng.random() * 0.6 - 0.3
+            )
             country = "can" if rng.random() < 0.9 else FOREIGN[int(rng.random() * len(FOREIGN))]
             if impressions < 25:  # a small row is one device, as Search Console shows them
                 split = [("MOBILE" if rng.random() < 0.64 else "DESKTOP", impressions)]
@@ -216,9 +222,11 @@ class DemoConnector:
         for _, path, weight, _, _ in profile:
             search_pages[path] = search_pages.get(path, 0) + weight
         for channel, (share, bounce, pages) in CHANNELS.items():
-            weights = {p: w / total for p, w in search_pages.items()} if not pages else {
-                p: 1 / (i + 1) for i, p in enumerate(pages)
-            }
+            weights = (
+                {p: w / total for p, w in search_pages.items()}
+                if not pages
+                else {p: 1 / (i + 1) for i, p in enumerate(pages)}
+            )
             weight_sum = sum(weights.values())
             for path, weight in weights.items():
                 sessions = _round(sessions_today * share * weight / weight_sum, rng)

@@ -10,6 +10,8 @@ MEMBER_PAGES = ["/dashboard/", "/contracts/", "/contracts/new/", "/contracts/ver
 MEMBER_PAGES += ["/leads/", "/leads/import/", "/leads/export.csv"]  # leads
 OWNER_PAGES = ["/dashboard/settings/", "/contracts/settings/"]
 API = ["/api/v1/me/", "/api/v1/config/", "/api/v1/dashboard/", "/api/v1/contracts/", "/api/v1/leads/"]
+API += ["/api/v1/metrics/summary/", "/api/v1/metrics/series/?metric=clicks", "/api/v1/seo/queries/"]  # marketing data
+API += ["/api/v1/seo/pages/", "/api/v1/ingestion/runs/"]
 ALL = MEMBER_PAGES + OWNER_PAGES + API
 # Tenant URLs anyone may open: the public site, its theme, icon and logo, and signing in and out.
 PUBLIC_URL_NAMES = {
@@ -38,6 +40,9 @@ PRIVATE_URL_NAMES |= {"contract_milestone_post", "api_contract_milestones"}
 # leads: the ones with an id are tried by a member of both tenants in tests/marketing.
 PRIVATE_URL_NAMES |= {"lead_list", "lead_export", "lead_import", "lead_detail", "lead_status"}
 PRIVATE_URL_NAMES |= {"api_leads", "api_lead", "api_lead_status"}
+# marketing data read API (members of both tenants and other tenants' keys: tests/marketing/test_metrics_api.py)
+PRIVATE_URL_NAMES |= {"api_metrics_summary", "api_metrics_series", "api_seo_queries", "api_seo_pages"}
+PRIVATE_URL_NAMES |= {"api_ingestion_runs"}
 # Contract portal, customer side: open to whoever holds the link's token. Wrong, rotated, revoked,
 # expired and other tenants' links are tried in tests/contracts/test_portal.py.
 LINK_URL_NAMES = {

@@ -9,7 +9,7 @@ from django_tenants.utils import tenant_context
 
 from contracts.demo import contracts_demo_load
 from inkwell import embedded
-from marketing.demo import leads_demo_load
+from marketing.demo import flywheel_demo_load, leads_demo_load
 from tenants.models import User
 from tenants.selectors import tenant_url
 from tenants.services.config import tenant_config_update
@@ -53,6 +53,8 @@ class Command(BaseCommand):
             contracts_made = contracts_demo_load(owner=result.owner)
         with tenant_context(result.tenant):  # leads: quote requests at each stage
             leads_made = leads_demo_load(owner=result.owner)
+        with tenant_context(result.tenant):  # two years of search, traffic and Ads data
+            facts_made = flywheel_demo_load(tenant=result.tenant)
         password = self._staff_password()
         link = signin_link_issue(tenant=result.tenant, user=result.owner)
         self.stdout.write(f"Demo tenant: {result.tenant.name} at {tenant_url(result.tenant)}")
@@ -64,6 +66,10 @@ class Command(BaseCommand):
             )
         if leads_made:
             self.stdout.write(f"  {leads_made} demo leads added at {tenant_url(result.tenant, '/leads/')}")
+        if facts_made:
+            self.stdout.write(
+                f"  {facts_made} days of demo search, traffic and Ads data queued for the worker"
+            )
         self.stdout.write(f"Staff admin: {STAFF_EMAIL} / {password}")
         if settings.STAFF_2FA == "required":
             self.stdout.write(f"  with an authenticator code: manage.py staff_totp_enrol {STAFF_EMAIL}")
