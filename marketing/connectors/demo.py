@@ -131,14 +131,14 @@ def _trend(day: date) -> float:
 def _ctr(position: float) -> float:
     # click-through by average position, scaled so the whole site lands near 1.5 %
     if position < 1.5:
-        return 0.28
+        return 0.25
     if position < 3.5:
-        return 0.10
+        return 0.09
     if position < 10.5:
-        return 0.024
+        return 0.021
     if position < 20.5:
-        return 0.0055
-    return 0.0011
+        return 0.0048
+    return 0.001
 
 
 def _round(value: float, rng: random.Random) -> int:

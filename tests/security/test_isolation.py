@@ -10,7 +10,11 @@ MEMBER_PAGES = ["/dashboard/", "/contracts/", "/contracts/new/", "/contracts/ver
 MEMBER_PAGES += ["/leads/", "/leads/import/", "/leads/export.csv"]  # leads
 OWNER_PAGES = ["/dashboard/settings/", "/contracts/settings/"]
 API = ["/api/v1/me/", "/api/v1/config/", "/api/v1/dashboard/", "/api/v1/contracts/", "/api/v1/leads/"]
-API += ["/api/v1/metrics/summary/", "/api/v1/metrics/series/?metric=clicks", "/api/v1/seo/queries/"]  # marketing data
+API += [
+    "/api/v1/metrics/summary/",
+    "/api/v1/metrics/series/?metric=clicks",
+    "/api/v1/seo/queries/",
+]  # marketing data
 API += ["/api/v1/seo/pages/", "/api/v1/ingestion/runs/"]
 ALL = MEMBER_PAGES + OWNER_PAGES + API
 # Tenant URLs anyone may open: the public site, its theme, icon and logo, and signing in and out.
