@@ -410,7 +410,7 @@ def recommended_windows(demand: list[dict]) -> list[dict]:
             windows.append([m])
     if len(windows) > 1 and windows[0][0] == 1 and windows[-1][-1] == 12:
         windows[0] = windows.pop() + windows[0]
-    return [{"start_month": w[0], "end_month": w[-1], "months": w} for w in windows]
+    return [{"start_month": w[0], "end_month": w[-1], "months": w} for w in sorted(windows)]
 
 
 def seasonal_calendar(*, tenant, now=None) -> dict:

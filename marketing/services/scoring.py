@@ -23,13 +23,13 @@ def _clamp(value: float, limit: float) -> float:
 def _say(metric: str, delta: float | None, unit: str) -> str:
     if delta is None:
         return f"{metric}: nothing the week before to compare with"
-    direction = "up" if delta > 0 else "down" if delta < 0 else "unchanged"
-    amount = {
-        "percent": f"{abs(delta):g} %",
-        "points": f"{abs(delta):g} points",
-        "positions": f"{abs(delta):g} places",
-    }[unit]
-    return f"{metric} {direction}" + ("" if direction == "unchanged" else f" {amount}")
+    if not delta:
+        return f"{metric} unchanged"
+    if unit == "positions":  # a smaller position is a better one
+        places = "place" if abs(delta) == 1 else "places"
+        return f"{metric} {'improved' if delta < 0 else 'slipped'} by {abs(delta):g} {places}"
+    amount = f"{abs(delta):g} %" if unit == "percent" else f"{abs(delta):g} points"
+    return f"{metric} {'up' if delta > 0 else 'down'} {amount}"
 
 
 # area → [(metric, label, unit, points per unit of change, cap)]; a negative weight means lower is better.
@@ -73,7 +73,7 @@ def score_area(area: str, current: dict, previous: dict) -> tuple[int, list[dict
         reasons.append(
             {"metric": metric, "text": _say(label, delta, unit), "change": delta, "points": effect}
         )
-    return round(max(0.0, min(100.0, points))), reasons
+    return int(max(0.0, min(100.0, points)) + 0.5), reasons  # halves round up
 
 
 def week_of(day) -> Period:
