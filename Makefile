@@ -38,6 +38,7 @@ bench: install
 	$(PY) bench/provisioning.py
 	$(PY) bench/load.py
 	$(PY) bench/signing.py
+	$(PY) bench/ingestion.py
 
 clean:
 	rm -rf $(VENV) node_modules .inkwell staticfiles

@@ -15,6 +15,7 @@ from django.utils.html import format_html
 
 from contracts.admin import tenant_contract_urls
 from inkwell.errors import DomainError
+from marketing.admin import tenant_ingestion_urls
 from tenants.forms import ProvisionForm, TenantConfigForm
 from tenants.models import (
     Domain,
@@ -154,9 +155,11 @@ class TenantAdmin(admin.ModelAdmin):
         if obj.status == Tenant.Status.SPARE or not obj.pk:
             return "—"
         return format_html(
-            '<a href="{}">Inspect this tenant’s own data</a> · <a href="{}">Contracts</a>',
+            '<a href="{}">Inspect this tenant’s own data</a> · <a href="{}">Contracts</a> · '
+            '<a href="{}">Analytics ingestion</a>',
             reverse("admin:tenants_tenant_data", args=[obj.pk]),
             reverse("admin:tenants_tenant_contracts", args=[obj.pk]),
+            reverse("admin:tenants_tenant_ingestion", args=[obj.pk]),
         )
 
     def save_formset(self, request, form, formset, change):
@@ -182,6 +185,7 @@ class TenantAdmin(admin.ModelAdmin):
             ),
             path("<int:pk>/data/", self.admin_site.admin_view(self.data_view), name="tenants_tenant_data"),
             *tenant_contract_urls(self),  # contracts, inside the tenant's schema
+            *tenant_ingestion_urls(self),  # analytics ingestion runs, inside the tenant's schema
         ] + super().get_urls()
 
     def add_view(self, request, form_url="", extra_context=None):
