@@ -67,10 +67,13 @@ SEASONAL_EVENTS = [
 ]  # fmt: skip
 
 
+DEMO_CHUNK_DAYS = 92
+
+
 def flywheel_demo_load(*, tenant) -> int:
-    """Give the current (demo) tenant two years of demo analytics (queued for the worker), its
-    seasons and a hand-entered campaign, once. Returns how many days were queued (0 when already
-    done)."""
+    """Give the current (demo) tenant two years of demo analytics (queued for the worker, newest
+    first), its seasons and a hand-entered campaign, once. Returns how many days were queued (0
+    when already done)."""
     from django.conf import settings
 
     from inkwell.queue import enqueue_on_commit
@@ -82,10 +85,16 @@ def flywheel_demo_load(*, tenant) -> int:
     if IngestionRun.objects.filter(trigger=IngestionRun.Trigger.DEMO).exists():
         return 0
     start, end = ingestion_window(tenant=tenant, days=settings.INGESTION_DEMO_HISTORY_DAYS)
-    run = ingestion_run_create(connector="demo", start=start, end=end, trigger=IngestionRun.Trigger.DEMO)
-    # The worker loads it (a few seconds), so `make run` starts as fast as before; a year of weekly
-    # scores follows so their trend shows.
-    enqueue_on_commit(ingestion_run, run_id=run.pk, score_weeks=52)
+    # The worker loads it, a quarter per task (under a second each), so `make run` starts as fast as
+    # before and stopping it never waits on a long task. Each run scores the weeks it wrote.
+    chunk_end = end
+    while chunk_end >= start:
+        chunk_start = max(start, chunk_end - timedelta(days=DEMO_CHUNK_DAYS - 1))
+        run = ingestion_run_create(
+            connector="demo", start=chunk_start, end=chunk_end, trigger=IngestionRun.Trigger.DEMO
+        )
+        enqueue_on_commit(ingestion_run, run_id=run.pk)
+        chunk_end = chunk_start - timedelta(days=1)
     for name, (start_month, start_day), (end_month, end_day), notes in SEASONAL_EVENTS:
         SeasonalEvent.objects.get_or_create(
             name=name,

@@ -31,7 +31,7 @@ def ingestion_schedule() -> list[int]:
 
 
 @shared_task(bind=True, acks_late=True)
-def ingestion_run(self, *, run_id: int, score_weeks: int = 1) -> int:
+def ingestion_run(self, *, run_id: int) -> int:
     """Fetch and store one run. 429/5xx/time-outs retry with exponential backoff and jitter; revoked
     credentials and other errors fail the run at once (it keeps the error)."""
     from django.conf import settings
@@ -52,5 +52,5 @@ def ingestion_run(self, *, run_id: int, score_weeks: int = 1) -> int:
         ) from exc
     except ConnectorError:
         return 0  # recorded on the run; retrying would not help
-    scores_store(tenant=connection.tenant, weeks=score_weeks)
+    scores_store(tenant=connection.tenant, start=run.window_start, end=run.window_end)
     return run.rows

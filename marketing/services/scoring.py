@@ -7,7 +7,7 @@ tenant's time zone. An area without data that week gets no score.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.db import transaction
 
@@ -81,11 +81,25 @@ def week_of(day) -> Period:
     return Period(monday, monday + timedelta(days=6))
 
 
-def scores_store(*, tenant, now=None, weeks: int = 1) -> list[Score]:
-    """Compute and store (replacing) the scores of the last `weeks` complete weeks."""
+def scores_store(
+    *, tenant, now=None, weeks: int = 1, start: date | None = None, end: date | None = None
+) -> list[Score]:
+    """Compute and store (replacing) weekly scores: of the last `weeks` complete weeks, or, given the
+    days a run wrote (`start`–`end`), of every complete week those days change — the weeks holding
+    them and the week after each, which compares against them."""
     last = week_of(tenant_local_today(tenant, now=now)).before()
+    if start is not None:
+        first = week_of(start).start
+        final = min(last.start, week_of((end or start) + timedelta(days=7)).start)
+        weeks = (final - first).days // 7 + 1
+        if weeks < 1:
+            return []
+        last = Period(final, final + timedelta(days=6))
     periods = [Period(last.start - timedelta(weeks=i), last.end - timedelta(weeks=i)) for i in range(weeks)]
-    values = totals(tenant=tenant, periods=[*periods, periods[-1].before()])
+    periods_and_before = [*periods, periods[-1].before()]
+    values = []
+    for i in range(0, len(periods_and_before), 13):  # a quarter per query keeps each query small
+        values += totals(tenant=tenant, periods=periods_and_before[i : i + 13])
     scores, stale = [], []
     for i, period in enumerate(periods):
         for area in Score.Area.values:

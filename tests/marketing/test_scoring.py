@@ -183,6 +183,21 @@ def test_weekly_scores_with_their_reasons(two_weeks):
         assert Score.objects.count() == 3
 
 
+def test_a_run_rescores_the_weeks_its_days_change(two_weeks):
+    with tenant_context(two_weeks.tenant):
+        # days of 18–20 Nov: their week (16 Nov); the week after is not complete yet on 24 Nov
+        scores_store(tenant=two_weeks.tenant, now=NOW, start=date(2026, 11, 18), end=date(2026, 11, 20))
+        assert set(Score.objects.values_list("week", flat=True)) == {date(2026, 11, 16)}
+        # days of 5–12 Nov: their weeks (2 and 9 Nov) and the one after, which compares against them
+        Score.objects.all().delete()
+        scores_store(tenant=two_weeks.tenant, now=NOW, start=date(2026, 11, 5), end=date(2026, 11, 12))
+        assert set(Score.objects.values_list("week", flat=True)) == {date(2026, 11, d) for d in (2, 9, 16)}
+        assert (
+            scores_store(tenant=two_weeks.tenant, now=NOW, start=date(2026, 11, 23), end=date(2026, 11, 23))
+            == []
+        )
+
+
 def test_scores_are_capped(alpha):
     with tenant_context(alpha.tenant):
         facts_write(rows=[_s(18, "a", 500, 1000, 1.0), _s(11, "a", 1, 1000, 30.0)])

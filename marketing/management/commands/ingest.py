@@ -67,7 +67,7 @@ class Command(BaseCommand):
                     raise CommandError(exc.message) from exc
                 for name in [connector] if connector else ingestion_connectors(tenant=one):
                     self._run(one, name, start, end, summary)
-                scores_store(tenant=one)
+                scores_store(tenant=one, start=start, end=end)
         elapsed = time.monotonic() - started
         self.stdout.write(
             f"{summary['succeeded']} run(s) succeeded, {summary['failed']} failed, "
