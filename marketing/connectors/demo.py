@@ -129,16 +129,10 @@ def _trend(day: date) -> float:
 
 
 def _ctr(position: float) -> float:
-    # click-through by average position, scaled so the whole site lands near 1.5 %
-    if position < 1.5:
-        return 0.25
-    if position < 3.5:
-        return 0.09
-    if position < 10.5:
-        return 0.021
-    if position < 20.5:
-        return 0.0048
-    return 0.001
+    # click-through by average position, a smooth curve scaled so the whole site lands near 1.5 %
+    if position <= 10:
+        return 0.26 / position**1.1
+    return 0.0205 * (10 / position) ** 2.5
 
 
 def _round(value: float, rng: random.Random) -> int:
@@ -203,7 +197,7 @@ class DemoConnector:
                 continue
             # Rankings drift slowly (a quarter-long swing per query), so weeks have winners and losers.
             pos = max(
-                1.0, position * (1 + 0.18 * math.sin(ordinal / 14.5 + phase)) + rng.random() * 0.6 - 0.3
+                1.0, position * (1 + 0.12 * math.sin(ordinal / 14.5 + phase)) + rng.random() * 0.6 - 0.3
             )
             country = "can" if rng.random() < 0.9 else FOREIGN[int(rng.random() * len(FOREIGN))]
             if impressions < 25:  # a small row is one device, as Search Console shows them
