@@ -91,7 +91,9 @@ def _search_values(r: SearchRow) -> tuple:
 def _traffic_values(r: TrafficRow) -> tuple:
     return (
         r.day, r.channel, r.landing_page, r.sessions, r.users, r.new_users, r.engaged_sessions,
-        r.bounce_rate * r.sessions, r.avg_session_duration * r.sessions, json.dumps(r.key_events),
+        r.bounce_rate * r.sessions, r.avg_session_duration * r.sessions,
+        # GA4 reports key-event counts as floats ("3.0"); they are counts, and sums cast them to integers
+        json.dumps({name: round(float(count)) for name, count in r.key_events.items()}),
     )  # fmt: skip
 
 

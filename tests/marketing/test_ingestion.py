@@ -133,6 +133,16 @@ def test_a_day_missing_from_a_fetch_keeps_its_rows(alpha):
         ]
 
 
+def test_key_event_counts_are_stored_as_whole_numbers(alpha):
+    from marketing.metrics import Period, totals
+
+    row = TrafficRow(DAY, "Direct", "/", 10, 9, 5, 6, 0.4, 80.0, {"lead_form": 2.0, "phone_click": 1})
+    with tenant_context(alpha.tenant):
+        facts_write(rows=[row])
+        assert TrafficFact.objects.get().key_events == {"lead_form": 2, "phone_click": 1}
+        assert totals(tenant=alpha.tenant, periods=[Period(DAY, DAY)])[0]["lead_form"] == 2
+
+
 # --- runs, retries, revoked credentials -------------------------------------------------------------
 
 
@@ -295,6 +305,18 @@ def test_ingest_command_backfills_with_a_progress_bar_and_a_summary(alpha, capsy
             date(2026, 11, 23),
         )
         assert SearchFact.objects.filter(day__lt=date(2026, 11, 21)).count() == 0
+
+
+def test_ingest_all_goes_on_past_a_failing_tenant_and_exits_non_zero(alpha, beta, scripted, capsys):
+    _connect(alpha)
+    scripted.append(ConnectorError("Search Console said: 403 Forbidden"))
+    with time_machine.travel(NIGHT, tick=False), pytest.raises(CommandError, match="Some runs failed"):
+        call_command("ingest", "--all", "--days", "2")
+    out, err = capsys.readouterr()
+    assert "alpha/gsc: failed — Search Console said: 403 Forbidden" in err
+    assert "1 run(s) succeeded, 1 failed" in out
+    with tenant_context(beta.tenant):
+        assert IngestionRun.objects.get().status == "succeeded"
 
 
 @pytest.mark.parametrize(
