@@ -6,6 +6,7 @@ manage.py ingest --all
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from datetime import date
@@ -29,6 +30,15 @@ from tenants.models import Tenant
 BAR_WIDTH = 30
 
 
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a date; write it as YYYY-MM-DD, e.g. 2025-01-31."
+        ) from None
+
+
 class Command(BaseCommand):
     help = "Fetch analytics for one tenant or all active tenants over a trailing window or since a date."
 
@@ -43,9 +53,7 @@ class Command(BaseCommand):
         when.add_argument(
             "--days", type=int, help="trailing days ending yesterday (default: the nightly window)"
         )
-        when.add_argument(
-            "--since", type=date.fromisoformat, metavar="YYYY-MM-DD", help="every day from this date"
-        )
+        when.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="every day from this date")
 
     def handle(self, *args, tenant=None, all=False, connector=None, days=None, since=None, **options):
         active = Tenant.objects.filter(status=Tenant.Status.ACTIVE).exclude(
