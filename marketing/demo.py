@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
 from contracts.services.events import Actor
@@ -70,10 +71,11 @@ SEASONAL_EVENTS = [
 DEMO_CHUNK_DAYS = 92
 
 
+@transaction.atomic
 def flywheel_demo_load(*, tenant) -> int:
     """Give the current (demo) tenant two years of demo analytics (queued for the worker, newest
-    first), its seasons and a hand-entered campaign, once. Returns how many days were queued (0
-    when already done)."""
+    first, once this commits), its seasons and a hand-entered campaign, once. Returns how many days
+    were queued (0 when already done)."""
     from django.conf import settings
 
     from inkwell.queue import enqueue_on_commit

@@ -52,5 +52,6 @@ def ingestion_run(self, *, run_id: int) -> int:
         ) from exc
     except ConnectorError:
         return 0  # recorded on the run; retrying would not help
-    scores_store(tenant=connection.tenant, start=run.window_start, end=run.window_end)
+    if run.rows:  # nothing written, nothing to rescore
+        scores_store(tenant=connection.tenant, start=run.window_start, end=run.window_end)
     return run.rows

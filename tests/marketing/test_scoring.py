@@ -8,7 +8,7 @@ so clicks 40 vs 32 (+25 %), CTR 2.0 % vs 1.6 % (+0.4 points), position 10 vs 11 
 bounce 40 % vs 50 % (−10 points), leads 3 vs 0 (no data to compare with).
 """
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -274,23 +274,39 @@ def test_a_manual_campaign_must_end_after_it_starts(alpha):
         campaign_create(name="One day", channel="print", start=date(2026, 5, 1), end=date(2026, 5, 1))
 
 
-def test_demo_tenant_gets_history_seasons_and_scores(worlds, monkeypatch, tmp_path, capsys):
-    from django.core.management import call_command
-
-    from inkwell import embedded
+def test_demo_history_seasons_and_scores_load_once(alpha, django_capture_on_commit_callbacks):
+    # What `manage.py demo_load` gives the demo tenant (the command itself runs in tests/*/test_demo.py).
+    from marketing.demo import flywheel_demo_load
     from marketing.models import IngestionRun, SearchFact, SeasonalEvent
-    from tenants.models import Tenant
 
-    monkeypatch.setattr(embedded, "STATE_DIR", tmp_path)
-    with time_machine.travel(NOW, tick=False):
-        call_command("demo_load")
-        call_command("demo_load")
-    assert capsys.readouterr().out.count("60 days of demo search, traffic and Ads data") == 1
-    with tenant_context(Tenant.objects.get(subdomain="scilla")):
+    with time_machine.travel(NOW, tick=False), tenant_context(alpha.tenant):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert flywheel_demo_load(tenant=alpha.tenant) == 60  # days (two years outside tests)
+        assert flywheel_demo_load(tenant=alpha.tenant) == 0
         run = IngestionRun.objects.get()
         assert (run.connector, run.trigger, run.status) == ("demo", "demo", "succeeded")
         assert (run.window_start, run.window_end) == (date(2026, 9, 25), date(2026, 11, 23))
         assert SearchFact.objects.dates("day", "day").count() == 60
         assert SeasonalEvent.objects.filter(name="Snowbirds go south").exists()
         assert Campaign.objects.filter(channel="google_ads").count() >= 3
-        assert Score.objects.values("week").distinct().count() >= 7
+        assert Campaign.objects.filter(channel="radio").count() == 1
+        assert Score.objects.order_by().values("week").distinct().count() == 9  # every week the 60 days touch
+
+
+def test_a_long_demo_history_loads_in_quarter_year_runs(alpha, settings, django_capture_on_commit_callbacks):
+    from marketing.demo import flywheel_demo_load
+    from marketing.models import IngestionRun
+
+    settings.INGESTION_DEMO_HISTORY_DAYS = 730
+    with time_machine.travel(NOW, tick=False), tenant_context(alpha.tenant):
+        with (
+            django_capture_on_commit_callbacks() as queued
+        ):  # queued, not run: no need to load two years here
+            assert flywheel_demo_load(tenant=alpha.tenant) == 730
+        runs = list(IngestionRun.objects.order_by("window_start").values_list("window_start", "window_end"))
+    assert len(queued) == len(runs) == 8
+    assert runs[0][0] == date(2024, 11, 24) and runs[-1][1] == date(2026, 11, 23)
+    assert all((end - start).days + 1 <= 92 for start, end in runs)
+    assert all(
+        later[0] == earlier[1] + timedelta(days=1) for earlier, later in zip(runs, runs[1:], strict=False)
+    )

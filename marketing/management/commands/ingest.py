@@ -73,9 +73,11 @@ class Command(BaseCommand):
                     start, end = ingestion_window(tenant=one, days=days, since=since)
                 except DomainError as exc:
                     raise CommandError(exc.message) from exc
+                rows_before = summary["rows"]
                 for name in [connector] if connector else ingestion_connectors(tenant=one):
                     self._run(one, name, start, end, summary)
-                scores_store(tenant=one, start=start, end=end)
+                if summary["rows"] > rows_before:  # nothing written, nothing to rescore
+                    scores_store(tenant=one, start=start, end=end)
         elapsed = time.monotonic() - started
         self.stdout.write(
             f"{summary['succeeded']} run(s) succeeded, {summary['failed']} failed, "
