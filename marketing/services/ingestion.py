@@ -74,23 +74,18 @@ ADS = _Kind(
 )
 
 
+# Text longer than its column is cut rather than failing a whole night's run (Search Console queries
+# and URLs can be very long); rows that become equal are merged by the upsert's DISTINCT ON.
 def _search_values(r: SearchRow) -> tuple:
     return (
-        r.day,
-        r.query,
-        r.page,
-        r.device,
-        r.country,
-        r.clicks,
-        r.impressions,
-        r.position * r.impressions,
-        r.final,
-    )
+        r.day, r.query[:500], r.page[:1000], r.device[:8], r.country[:3], r.clicks, r.impressions,
+        r.position * r.impressions, r.final,
+    )  # fmt: skip
 
 
 def _traffic_values(r: TrafficRow) -> tuple:
     return (
-        r.day, r.channel, r.landing_page, r.sessions, r.users, r.new_users, r.engaged_sessions,
+        r.day, r.channel[:60], r.landing_page[:1000], r.sessions, r.users, r.new_users, r.engaged_sessions,
         r.bounce_rate * r.sessions, r.avg_session_duration * r.sessions,
         # GA4 reports key-event counts as floats ("3.0"); they are counts, and sums cast them to integers
         json.dumps({name: round(float(count)) for name, count in r.key_events.items()}),
@@ -98,7 +93,7 @@ def _traffic_values(r: TrafficRow) -> tuple:
 
 
 def _ads_values(r: AdsRow) -> tuple:
-    return (r.day, r.campaign_id, r.campaign_name, r.impressions, r.clicks, r.cost, r.conversions)
+    return (r.day, r.campaign_id[:40], r.campaign_name[:255], r.impressions, r.clicks, r.cost, r.conversions)
 
 
 ROUTES: dict[type, tuple[_Kind, Callable]] = {

@@ -123,6 +123,14 @@ def test_final_numbers_replace_provisional_ones_and_never_the_reverse(alpha):
         assert SearchFact.objects.get().clicks == 5
 
 
+def test_text_longer_than_its_column_is_cut_not_fatal(alpha):
+    long_query = "car shipping " * 60  # 780 characters
+    with tenant_context(alpha.tenant):
+        facts_write(rows=[_search(query=long_query), _search(query=long_query + "x", clicks=1)])
+        row = SearchFact.objects.get()  # cut to 500 characters, the two became one row
+        assert row.query == long_query[:500]
+
+
 def test_a_day_missing_from_a_fetch_keeps_its_rows(alpha):
     # Search Console lags 2–3 days: a window whose last days are empty must not wipe them.
     with tenant_context(alpha.tenant):
