@@ -338,6 +338,12 @@ def test_ingest_all_goes_on_past_a_failing_tenant_and_exits_non_zero(alpha, beta
             ["--tenant", "alpha", "--since", "2026-11-24"],
             "--since must be 2026-11-23 or earlier (yesterday).",
         ),
+        (
+            ["--tenant", "alpha", "--since", "2026-02-30"],
+            "'2026-02-30' is not a date; write it as YYYY-MM-DD",
+        ),
+        (["--tenant", "alpha", "--connector", "bing"], "invalid choice: 'bing'"),
+        (["--days", "3"], "one of the arguments --tenant --all is required"),
     ],
 )
 def test_ingest_command_refuses_bad_input_with_a_sentence(alpha, args, message):
