@@ -21,13 +21,21 @@ def ingestion_schedule_all() -> int:
     return for_each_tenant(ingestion_schedule)
 
 
-@shared_task(acks_late=True)
-def ingestion_schedule() -> list[int]:
+def _current_tenant():
+    """The task's tenant with its configuration read now: a worker may reuse a cached tenant object,
+    whose configuration (time zone, connector status) could be stale."""
     from django.db import connection
 
+    from tenants.models import Tenant
+
+    return Tenant.objects.select_related("config").get(pk=connection.tenant.pk)
+
+
+@shared_task(acks_late=True)
+def ingestion_schedule() -> list[int]:
     from marketing.services.ingestion import ingestion_schedule_tenant
 
-    return ingestion_schedule_tenant(tenant=connection.tenant)
+    return ingestion_schedule_tenant(tenant=_current_tenant())
 
 
 @shared_task(bind=True, acks_late=True)
@@ -35,15 +43,15 @@ def ingestion_run(self, *, run_id: int) -> int:
     """Fetch and store one run. 429/5xx/time-outs retry with exponential backoff and jitter; revoked
     credentials and other errors fail the run at once (it keeps the error)."""
     from django.conf import settings
-    from django.db import connection
 
     from marketing.connectors.base import ConnectorError, ConnectorTemporaryError
     from marketing.services.ingestion import ingestion_run_execute, retry_delay
     from marketing.services.scoring import scores_store
 
     will_retry = self.request.retries < settings.INGESTION_MAX_RETRIES
+    tenant = _current_tenant()
     try:
-        run = ingestion_run_execute(run_id=run_id, tenant=connection.tenant, will_retry=will_retry)
+        run = ingestion_run_execute(run_id=run_id, tenant=tenant, will_retry=will_retry)
     except ConnectorTemporaryError as exc:
         if not will_retry:
             return 0
@@ -53,5 +61,5 @@ def ingestion_run(self, *, run_id: int) -> int:
     except ConnectorError:
         return 0  # recorded on the run; retrying would not help
     if run.rows:  # nothing written, nothing to rescore
-        scores_store(tenant=connection.tenant, start=run.window_start, end=run.window_end)
+        scores_store(tenant=tenant, start=run.window_start, end=run.window_end)
     return run.rows

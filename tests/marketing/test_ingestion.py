@@ -229,6 +229,19 @@ def test_nothing_is_queued_outside_the_tenants_ingestion_hour(alpha):
     )
 
 
+def test_the_nightly_check_reads_the_tenants_configuration_afresh(alpha, django_capture_on_commit_callbacks):
+    from marketing.tasks import ingestion_schedule
+
+    stale = alpha.tenant
+    assert stale.config.timezone == "America/Toronto"  # now cached on this instance
+    TenantConfig.objects.filter(pk=stale.pk).update(timezone="Asia/Tokyo")
+    tokyo_4am = datetime(2026, 11, 24, 19, 30, tzinfo=UTC)  # 14:30 in Toronto
+    with time_machine.travel(tokyo_4am, tick=False), tenant_context(stale):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert len(ingestion_schedule.run()) == 1
+        assert IngestionRun.objects.get().window_end == date(2026, 11, 24)  # yesterday in Tokyo
+
+
 def test_too_many_requests_is_retried_then_succeeds(alpha, scripted):
     from marketing.tasks import ingestion_run
 
