@@ -244,7 +244,7 @@ def ingestion_window(
 
 def ingestion_run_create(*, connector: str, start: date, end: date, trigger: str) -> IngestionRun:
     if connector not in CONNECTORS:
-        known = ", ".join(sorted({*CONNECTORS, *GOOGLE_CONNECTORS}))
+        known = ", ".join(sorted(CONNECTORS))
         raise DomainError(f"No connector named {connector!r}; use one of {known}.", code="unknown_connector")
     if start > end:
         raise DomainError("The window's start is after its end.", code="range_reversed")
