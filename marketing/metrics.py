@@ -1,5 +1,5 @@
-"""Reading the daily facts: totals, week-over-week, series, movers, top queries and pages, campaigns
-and seasonal demand. The database aggregates; Python only shapes the answer.
+"""Reading the daily facts: totals, week-over-week, series, movers, top queries and pages (campaigns
+and seasonal demand are in marketing/seasons.py). The database aggregates; Python only shapes the answer.
 
 Windows are days in the tenant's time zone. Counts change in percent, rates in percentage points,
 positions in positions; a change with nothing to compare with is None ("no data"), never a
@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Count, F, FloatField, IntegerField, Q, Sum
 from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Coalesce, ExtractMonth, TruncDate
+from django.db.models.functions import Cast, Coalesce, TruncDate
 
-from marketing.models import AdsFact, Campaign, Lead, SearchFact, SeasonalEvent, TrafficFact
+from marketing.models import AdsFact, Lead, SearchFact, TrafficFact
 from marketing.services.ingestion import tenant_local_today
 
 COUNT, RATE, POSITION, MONEY = "percent", "points", "positions", "percent"
@@ -72,7 +72,8 @@ def _ratio(numerator, denominator) -> float | None:
     return None if not denominator else float(numerator or 0) / float(denominator)
 
 
-def _between(period: Period, field: str = "day") -> Q:
+def between(period: Period, field: str = "day") -> Q:
+    """Days of `period` (both ends included) as a filter on `field`."""
     return Q(**{f"{field}__gte": period.start, f"{field}__lte": period.end})
 
 
@@ -93,7 +94,7 @@ def totals(*, tenant, periods: list[Period]) -> list[dict[str, float | int | Non
 
     aggregates = {}
     for i, p in enumerate(periods):
-        within = _between(p)
+        within = between(p)
         aggregates |= {
             f"clicks{i}": Sum("clicks", filter=within),
             f"impressions{i}": Sum("impressions", filter=within),
@@ -103,7 +104,7 @@ def totals(*, tenant, periods: list[Period]) -> list[dict[str, float | int | Non
 
     aggregates = {}
     for i, p in enumerate(periods):
-        within = _between(p)
+        within = between(p)
         aggregates |= {
             f"{name}{i}": Sum(name, filter=within)
             for name in ("sessions", "users", "new_users", "engaged_sessions", "bounce_sum", "duration_sum")
@@ -114,7 +115,7 @@ def totals(*, tenant, periods: list[Period]) -> list[dict[str, float | int | Non
 
     aggregates = {}
     for i, p in enumerate(periods):
-        within = _between(p)
+        within = between(p)
         aggregates |= {
             f"ad_{name}{i}": Sum(name, filter=within)
             for name in ("impressions", "clicks", "cost", "conversions")
@@ -231,7 +232,7 @@ def metric_series(*, tenant, metric: str, period: Period) -> list[dict]:
         )
     else:
         model, expression = SERIES_SOURCES[metric]
-        rows = model.objects.filter(_between(period)).values("day").annotate(value=expression)
+        rows = model.objects.filter(between(period)).values("day").annotate(value=expression)
         if metric in ZERO_IS_NO_DATA:
             rows = rows.filter(**{"impressions__gt": 0} if model is SearchFact else {"sessions__gt": 0})
     found = {row["day"]: row["value"] for row in rows}
@@ -250,12 +251,12 @@ def _dimension_rows(dimension: str, current: Period, previous: Period):
         SearchFact.objects.filter(day__gte=previous.start, day__lte=current.end)
         .values(dimension)
         .annotate(
-            c_clicks=Coalesce(Sum("clicks", filter=_between(current)), 0),
-            p_clicks=Coalesce(Sum("clicks", filter=_between(previous)), 0),
-            c_impressions=Coalesce(Sum("impressions", filter=_between(current)), 0),
-            p_impressions=Coalesce(Sum("impressions", filter=_between(previous)), 0),
-            c_position_sum=Sum("position_sum", filter=_between(current)),
-            p_position_sum=Sum("position_sum", filter=_between(previous)),
+            c_clicks=Coalesce(Sum("clicks", filter=between(current)), 0),
+            p_clicks=Coalesce(Sum("clicks", filter=between(previous)), 0),
+            c_impressions=Coalesce(Sum("impressions", filter=between(current)), 0),
+            p_impressions=Coalesce(Sum("impressions", filter=between(previous)), 0),
+            c_position_sum=Sum("position_sum", filter=between(current)),
+            p_position_sum=Sum("position_sum", filter=between(previous)),
         )
         .annotate(delta=F("c_clicks") - F("p_clicks"))
     )
@@ -326,98 +327,3 @@ def search_dimension_table(
     total = rows.count()
     page = rows.order_by(*ORDERINGS[order], dimension)[offset : offset + limit]
     return total, [_shape(r, dimension) for r in page]
-
-
-# --- Campaigns and seasons ---------------------------------------------------------------------------
-
-
-def campaign_list(*, period: Period) -> list[dict]:
-    """Every campaign (from Ads and by hand) with its Ads results over `period`. Two queries."""
-    results = {
-        row["campaign_id"]: row
-        for row in AdsFact.objects.filter(_between(period))
-        .values("campaign_id")
-        .annotate(
-            impressions=Sum("impressions"),
-            clicks=Sum("clicks"),
-            cost=Sum("cost"),
-            conversions=Sum("conversions"),
-        )
-    }
-    campaigns = []
-    for campaign in Campaign.objects.all():
-        r = results.get(campaign.ads_campaign_id, {}) if campaign.ads_campaign_id else {}
-        cost, conversions = r.get("cost"), r.get("conversions")
-        campaigns.append(
-            {
-                "id": campaign.pk,
-                "name": campaign.name,
-                "channel": campaign.channel,
-                "budget": campaign.budget,
-                "start": campaign.start,
-                "end": campaign.end,
-                "impressions": r.get("impressions", 0),
-                "clicks": r.get("clicks", 0),
-                "cost": cost or 0,
-                "conversions": conversions or 0,
-                "cost_per_conversion": round(cost / conversions, 2) if cost and conversions else None,
-            }
-        )
-    return campaigns
-
-
-def monthly_demand(*, tenant, now=None, years: int = 2) -> list[dict]:
-    """Search demand per calendar month over the last `years` years of impressions: the average
-    impressions per day with data in that month, and its index against the mean of the months
-    (100 = an average month). Months without data are None. One query."""
-    end = tenant_local_today(tenant, now=now) - timedelta(days=1)
-    start = end - timedelta(days=365 * years + years // 4)
-    rows = (
-        SearchFact.objects.filter(day__gte=start, day__lte=end)
-        .annotate(month=ExtractMonth("day"))
-        .values("month")
-        .annotate(impressions=Sum("impressions"), days=Count("day", distinct=True))
-    )
-    per_day = {row["month"]: row["impressions"] / row["days"] for row in rows if row["days"]}
-    mean = sum(per_day.values()) / len(per_day) if per_day else None
-    return [
-        {
-            "month": month,
-            "impressions_per_day": round(per_day[month], 1) if month in per_day else None,
-            "index": round(per_day[month] / mean * 100, 1) if month in per_day and mean else None,
-        }
-        for month in range(1, 13)
-    ]
-
-
-def recommended_windows(demand: list[dict]) -> list[dict]:
-    """Months whose demand is above the year's mean and rising from the month before, joined into
-    runs of consecutive months (December runs into January): when to put campaigns out."""
-    index = {d["month"]: d["index"] for d in demand}
-    picked = [
-        m
-        for m in range(1, 13)
-        if index[m] is not None
-        and index[m] > 100
-        and index[12 if m == 1 else m - 1] is not None
-        and index[m] > index[12 if m == 1 else m - 1]
-    ]
-    windows: list[list[int]] = []
-    for m in picked:
-        if windows and windows[-1][-1] == m - 1:
-            windows[-1].append(m)
-        else:
-            windows.append([m])
-    if len(windows) > 1 and windows[0][0] == 1 and windows[-1][-1] == 12:
-        windows[0] = windows.pop() + windows[0]
-    return [{"start_month": w[0], "end_month": w[-1], "months": w} for w in sorted(windows)]
-
-
-def seasonal_calendar(*, tenant, now=None) -> dict:
-    demand = monthly_demand(tenant=tenant, now=now)
-    events = list(
-        SeasonalEvent.objects.values(
-            "id", "name", "start_month", "start_day", "end_month", "end_day", "notes"
-        )
-    )
-    return {"events": events, "demand": demand, "recommended_windows": recommended_windows(demand)}

@@ -16,17 +16,9 @@ import time_machine
 from django_tenants.utils import tenant_context
 
 from marketing.connectors.base import AdsRow, SearchRow, TrafficRow
-from marketing.metrics import (
-    Period,
-    biggest_movers,
-    campaign_list,
-    last_complete,
-    metric_series,
-    metrics_summary,
-    monthly_demand,
-    recommended_windows,
-)
+from marketing.metrics import Period, biggest_movers, last_complete, metric_series, metrics_summary
 from marketing.models import Campaign, Lead, Score
+from marketing.seasons import campaign_list, monthly_demand, recommended_windows
 from marketing.services.campaigns import campaign_create, campaigns_sync_from_ads
 from marketing.services.ingestion import facts_write
 from marketing.services.scoring import scores_store
