@@ -39,6 +39,7 @@ bench: install
 	$(PY) bench/load.py
 	$(PY) bench/signing.py
 	$(PY) bench/site.py
+	$(PY) bench/ingestion.py
 
 clean:
 	rm -rf $(VENV) node_modules .inkwell staticfiles

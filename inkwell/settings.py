@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from inkwell import assets, embedded
@@ -400,8 +401,19 @@ CELERY_BEAT_SCHEDULE = {
     "emails-requeue-stale": {"task": "tenants.tasks.emails_requeue_stale", "schedule": 600.0},
     # per tenant, hourly: expiry, reminders, review requests (local time).
     "contracts-sweep": {"task": "contracts.tasks.contracts_sweep_all", "schedule": 3600.0},
+    # hourly, queues each tenant's analytics ingestion at its local INGESTION_HOUR.
+    "marketing-ingestion": {"task": "marketing.tasks.ingestion_schedule_all", "schedule": crontab(minute=7)},
 }
 CELERY_TIMEZONE = "UTC"
+
+# --- Marketing data ingestion (marketing/services/ingestion.py) -----------------------------------
+INGESTION_HOUR = int(os.environ.get("INKWELL_INGESTION_HOUR", "4"))  # tenant-local hour of the nightly run
+INGESTION_WINDOW_DAYS = int(os.environ.get("INKWELL_INGESTION_WINDOW_DAYS", "5"))  # trailing days re-fetched
+INGESTION_MAX_DAYS = 800  # longest window one run fetches (a two-year backfill fits)
+INGESTION_DEMO_HISTORY_DAYS = 730  # days of demo data the demo tenant gets on first load
+INGESTION_RETRY_BASE_SECONDS = 60
+INGESTION_RETRY_MAX_SECONDS = 3600
+INGESTION_MAX_RETRIES = 6
 
 # --- REST framework -----------------------------------------------------------------------------
 REST_FRAMEWORK = {

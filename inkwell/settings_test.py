@@ -36,3 +36,6 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # Files the tests store (logos, sealed PDFs) go to a folder of this run's own, never the developer's media.
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="inkwell-test-media-"))
 atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
+
+# The demo tenant's analytics history: two months keep the demo-load tests fast (two years in make run).
+INGESTION_DEMO_HISTORY_DAYS = 60

@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 
 from contracts import api_tracking, views_tracking
 from inkwell import views
-from marketing import site
+from marketing import api_metrics_urls, site
 from marketing import views as marketing_views
 from tenants import views as tenant_views
 
@@ -27,6 +27,10 @@ urlpatterns = [
     path("leads/", include("marketing.urls")),
     path("pages/", include("marketing.urls_pages")),
     path("api/v1/leads/", include("marketing.api_urls")),
+    # marketing data: metrics, search queries and pages, ingestion runs (before the catch-all)
+    path("api/v1/metrics/", include(api_metrics_urls.metrics_urlpatterns)),
+    path("api/v1/seo/", include(api_metrics_urls.seo_urlpatterns)),
+    path("api/v1/ingestion/", include(api_metrics_urls.ingestion_urlpatterns)),
     # the public quote form on the home page posts here
     path("quote/", marketing_views.quote_submit_view, name="quote_submit"),
     path("api/v1/", include("dashboard.api_urls")),

@@ -220,3 +220,224 @@ class PageRevision(PageContent):
 
     def __str__(self):
         return f"{self.page_id} r{self.number} ({self.kind})"
+
+
+# --- The marketing data flywheel (issue 17): daily facts, ingestion runs, scores, campaigns, seasons ---
+# Facts are one row per day and natural key, written only by marketing/services/ingestion.py with
+# bulk upserts. Each natural-key unique constraint starts with the day, so its index also serves the
+# dashboard's date-range scans.
+
+
+class SearchFact(models.Model):
+    """Search Console, one day × query × page × device × country. `position_sum` is position ×
+    impressions, so an average over any grouping is sum(position_sum) / sum(impressions)."""
+
+    day = models.DateField()
+    query = models.CharField(max_length=500)
+    page = models.CharField(max_length=1000)
+    device = models.CharField(max_length=8)
+    country = models.CharField(max_length=3)
+    clicks = models.PositiveIntegerField()
+    impressions = models.PositiveIntegerField()
+    position_sum = models.FloatField()
+    final = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "query", "page", "device", "country"], name="search_fact_natural_key"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(clicks__lte=models.F("impressions")), name="search_clicks_le_impr"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.query!r} {self.page}"
+
+
+class TrafficFact(models.Model):
+    """GA4, one day × default channel group × landing page. Rates are stored as sums over sessions
+    (bounce_rate × sessions, duration × sessions) so any grouping averages them session-weighted."""
+
+    day = models.DateField()
+    channel = models.CharField(max_length=60)
+    landing_page = models.CharField(max_length=1000)
+    sessions = models.PositiveIntegerField()
+    users = models.PositiveIntegerField()
+    new_users = models.PositiveIntegerField()
+    engaged_sessions = models.PositiveIntegerField()
+    bounce_sum = models.FloatField()
+    duration_sum = models.FloatField()
+    key_events = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "channel", "landing_page"], name="traffic_fact_natural_key"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.channel} {self.landing_page}"
+
+
+class AdsFact(models.Model):
+    """Google Ads, one day × campaign."""
+
+    day = models.DateField()
+    campaign_id = models.CharField(max_length=40)
+    campaign_name = models.CharField(max_length=255)
+    impressions = models.PositiveIntegerField()
+    clicks = models.PositiveIntegerField()
+    cost = models.DecimalField(max_digits=16, decimal_places=6)
+    conversions = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "campaign_id"], name="ads_fact_natural_key"),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.campaign_name}"
+
+
+class IngestionRun(models.Model):
+    """One fetch of one connector over one window of days, as the owner and staff see it."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        RETRYING = "retrying", "Waiting to retry"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", "Nightly schedule"
+        MANUAL = "manual", "By hand"
+        DEMO = "demo", "Demo load"
+
+    connector = models.CharField(max_length=20)
+    window_start = models.DateField()
+    window_end = models.DateField()
+    trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.SCHEDULE)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    rows = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["connector", "-created"], name="ingestion_run_recent")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(window_start__lte=models.F("window_end")), name="ingestion_window_ordered"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["queued", "running", "retrying", "succeeded", "failed"]),
+                name="ingestion_status_known",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.connector} {self.window_start}…{self.window_end} ({self.status})"
+
+
+class Score(models.Model):
+    """A 0–100 score of one area for one week (Monday of the last complete week), with its reasons."""
+
+    class Area(models.TextChoices):
+        SEARCH = "search", "Search"
+        TRAFFIC = "traffic", "Traffic"
+        LEADS = "leads", "Leads"
+        ADS = "ads", "Ads"
+
+    area = models.CharField(max_length=8, choices=Area.choices)
+    week = models.DateField(help_text="First day of the scored week (tenant's local dates).")
+    score = models.PositiveSmallIntegerField()
+    reasons = models.JSONField(default=list)
+    computed = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-week", "area"]
+        constraints = [
+            models.UniqueConstraint(fields=["week", "area"], name="score_week_area"),
+            models.CheckConstraint(condition=models.Q(score__lte=100), name="score_at_most_100"),
+        ]
+
+    def __str__(self):
+        return f"{self.area} {self.week}: {self.score}"
+
+
+class Campaign(models.Model):
+    """A marketing campaign: one found in the Ads data (keyed by its Ads id), or one entered by hand."""
+
+    class Channel(models.TextChoices):
+        GOOGLE_ADS = "google_ads", "Google Ads"
+        SOCIAL = "social", "Social"
+        EMAIL = "email", "Email"
+        PRINT = "print", "Print"
+        RADIO = "radio", "Radio"
+        OTHER = "other", "Other"
+
+    name = models.CharField(max_length=255, validators=[validate_no_control_characters])
+    channel = models.CharField(max_length=12, choices=Channel.choices, default=Channel.OTHER)
+    ads_campaign_id = models.CharField(max_length=40, blank=True)
+    budget = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    start = models.DateField(null=True, blank=True)
+    end = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True, max_length=2000)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-start", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ads_campaign_id"],
+                condition=~models.Q(ads_campaign_id=""),
+                name="campaign_ads_id_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(start__isnull=True)
+                | models.Q(end__isnull=True)
+                | models.Q(start__lte=models.F("end")),
+                name="campaign_dates_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class SeasonalEvent(models.Model):
+    """A recurring season or date in the tenant's year (spring moving season, snowbirds going south),
+    given as month/day bounds that repeat every year; an end before the start wraps over New Year."""
+
+    name = models.CharField(max_length=120, validators=[validate_no_control_characters])
+    start_month = models.PositiveSmallIntegerField()
+    start_day = models.PositiveSmallIntegerField()
+    end_month = models.PositiveSmallIntegerField()
+    end_day = models.PositiveSmallIntegerField()
+    notes = models.TextField(blank=True, max_length=2000)
+
+    class Meta:
+        ordering = ["start_month", "start_day", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["name"], name="seasonal_event_name_unique"),
+            models.CheckConstraint(
+                condition=models.Q(
+                    start_month__gte=1, start_month__lte=12, end_month__gte=1, end_month__lte=12
+                ),
+                name="seasonal_event_months",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(start_day__gte=1, start_day__lte=31, end_day__gte=1, end_day__lte=31),
+                name="seasonal_event_days",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name

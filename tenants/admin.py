@@ -17,6 +17,7 @@ from contracts.admin import tenant_contract_urls
 from inkwell.errors import DomainError
 from marketing.admin import tenant_page_urls
 from marketing.admin_google import google_key_urls
+from marketing.admin_ingestion import tenant_ingestion_urls
 from tenants.forms import ProvisionForm, TenantConfigForm
 from tenants.models import (
     Domain,
@@ -161,10 +162,12 @@ class TenantAdmin(admin.ModelAdmin):
         if obj.status == Tenant.Status.SPARE or not obj.pk:
             return "—"
         return format_html(
-            '<a href="{}">Inspect this tenant’s own data</a> · <a href="{}">Contracts</a> · <a href="{}">Website</a>',
+            '<a href="{}">Inspect this tenant’s own data</a> · <a href="{}">Contracts</a> · '
+            '<a href="{}">Website</a> · <a href="{}">Analytics ingestion</a>',
             reverse("admin:tenants_tenant_data", args=[obj.pk]),
             reverse("admin:tenants_tenant_contracts", args=[obj.pk]),
             reverse("admin:tenants_tenant_pages", args=[obj.pk]),
+            reverse("admin:tenants_tenant_ingestion", args=[obj.pk]),
         )
 
     def save_formset(self, request, form, formset, change):
@@ -192,6 +195,7 @@ class TenantAdmin(admin.ModelAdmin):
             *tenant_contract_urls(self),  # contracts, inside the tenant's schema
             *tenant_page_urls(self),  # website pages, likewise
             *google_key_urls(self),  # a service-account key for the Google connectors
+            *tenant_ingestion_urls(self),  # analytics ingestion runs, inside the tenant's schema
         ] + super().get_urls()
 
     def add_view(self, request, form_url="", extra_context=None):

@@ -6,12 +6,14 @@ CONNECTORS = {
     "gsc": "marketing.connectors.gsc.SearchConsoleConnector",
     "ga4": "marketing.connectors.ga4.AnalyticsConnector",
     "ads": "marketing.connectors.ads.AdsConnector",
+    "demo": "marketing.connectors.demo.DemoConnector",
 }
 
 
 def connector_for(name: str) -> Connector:
-    """A new connector instance by name; KeyError for an unknown name. Classes are imported on first
-    use, so a process that never fetches never loads the Google client libraries."""
+    """A new connector instance by name; KeyError for an unknown name. Classes named by a dotted path
+    are imported on first use, so a process that never fetches never loads the Google libraries."""
     from django.utils.module_loading import import_string
 
-    return import_string(CONNECTORS[name])()
+    target = CONNECTORS[name]
+    return (import_string(target) if isinstance(target, str) else target)()

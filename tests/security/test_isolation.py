@@ -11,6 +11,12 @@ MEMBER_PAGES += ["/leads/", "/leads/import/", "/leads/export.csv"]  # leads
 MEMBER_PAGES += ["/pages/", "/pages/new/"]  # the website's pages
 OWNER_PAGES = ["/dashboard/settings/", "/contracts/settings/", "/dashboard/settings/google/"]
 API = ["/api/v1/me/", "/api/v1/config/", "/api/v1/dashboard/", "/api/v1/contracts/", "/api/v1/leads/"]
+API += [
+    "/api/v1/metrics/summary/",
+    "/api/v1/metrics/series/?metric=clicks",
+    "/api/v1/seo/queries/",
+]  # marketing data
+API += ["/api/v1/seo/pages/", "/api/v1/ingestion/runs/"]
 ALL = MEMBER_PAGES + OWNER_PAGES + API
 # Tenant URLs anyone may open: the public site, its theme, icon and logo, and signing in and out.
 PUBLIC_URL_NAMES = {
@@ -62,6 +68,9 @@ PRIVATE_URL_NAMES |= {
 PRIVATE_URL_NAMES |= {"page_restore"}
 # Google connection (owners only; the OAuth callback across tenants: tests/marketing/connectors/test_google_connect.py)
 PRIVATE_URL_NAMES |= {"google_settings", "google_connect", "google_callback", "google_disconnect"}
+# marketing data read API (members of both tenants and other tenants' keys: tests/marketing/test_metrics_api.py)
+PRIVATE_URL_NAMES |= {"api_metrics_summary", "api_metrics_series", "api_seo_queries", "api_seo_pages"}
+PRIVATE_URL_NAMES |= {"api_ingestion_runs"}
 # Contract portal, customer side: open to whoever holds the link's token. Wrong, rotated, revoked,
 # expired and other tenants' links are tried in tests/contracts/test_portal.py.
 LINK_URL_NAMES = {

@@ -9,7 +9,7 @@ from django_tenants.utils import tenant_context
 
 from contracts.demo import contracts_demo_load
 from inkwell import embedded
-from marketing.demo import leads_demo_load
+from marketing.demo import flywheel_demo_load, leads_demo_load
 from marketing.demo_pages import pages_demo_load
 from tenants.models import User
 from tenants.selectors import tenant_url
@@ -56,6 +56,8 @@ class Command(BaseCommand):
             leads_made = leads_demo_load(owner=result.owner)
         with tenant_context(result.tenant):  # the website: home, vehicle shipping, Europe, moving
             pages_made = pages_demo_load(owner=result.owner)
+        with tenant_context(result.tenant):  # two years of search, traffic and Ads data
+            facts_made = flywheel_demo_load(tenant=result.tenant)
         password = self._staff_password()
         link = signin_link_issue(tenant=result.tenant, user=result.owner)
         self.stdout.write(f"Demo tenant: {result.tenant.name} at {tenant_url(result.tenant)}")
@@ -69,6 +71,10 @@ class Command(BaseCommand):
             self.stdout.write(f"  {leads_made} demo leads added at {tenant_url(result.tenant, '/leads/')}")
         if pages_made:
             self.stdout.write(f"  {pages_made} website pages published at {tenant_url(result.tenant)}")
+        if facts_made:
+            self.stdout.write(
+                f"  {facts_made} days of demo search, traffic and Ads data queued for the worker"
+            )
         self.stdout.write(f"Staff admin: {STAFF_EMAIL} / {password}")
         if settings.STAFF_2FA == "required":
             self.stdout.write(f"  with an authenticator code: manage.py staff_totp_enrol {STAFF_EMAIL}")

@@ -1,0 +1,177 @@
+"""The marketing read API: metrics summary and series, top search queries and pages, ingestion runs.
+Members signed in, or the tenant's API keys; thin adapters over marketing.metrics."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from rest_framework import serializers
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from marketing.metrics import (
+    ORDERINGS,
+    SERIES_METRICS,
+    Period,
+    biggest_movers,
+    last_complete,
+    metric_series,
+    metrics_summary,
+    period_over_period,
+    search_dimension_table,
+)
+from marketing.models import IngestionRun, Score
+from marketing.services.ingestion import tenant_local_today
+from tenants.permissions import IsTenantMemberOrApiKey
+
+MAX_RANGE_DAYS = 731  # two years, a leap day included
+DEFAULT_RANGE_DAYS = 28
+PAGE_SIZE = 50
+
+
+class RangeSerializer(serializers.Serializer):
+    """`start` and `end` (YYYY-MM-DD, both included); either or both may be left out: the default is
+    the last 28 complete days in the tenant's time zone."""
+
+    start = serializers.DateField(required=False)
+    end = serializers.DateField(required=False)
+
+    def validate(self, data):
+        tenant = self.context["tenant"]
+        today = tenant_local_today(tenant)
+        end = data.get("end") or today - timedelta(days=1)
+        start = data.get("start") or end - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+        if start > end:
+            raise serializers.ValidationError(
+                {"start": [serializers.ErrorDetail("The start is after the end.", code="range_reversed")]}
+            )
+        if end > today:
+            raise serializers.ValidationError(
+                {
+                    "end": [
+                        serializers.ErrorDetail("The end can't be later than today.", code="range_in_future")
+                    ]
+                }
+            )
+        if (end - start).days + 1 > MAX_RANGE_DAYS:
+            message = f"Ask for at most {MAX_RANGE_DAYS} days at a time."
+            raise serializers.ValidationError(
+                {"start": [serializers.ErrorDetail(message, code="range_too_long")]}
+            )
+        return {**data, "period": Period(start, end)}
+
+
+def _period(request, serializer_class=RangeSerializer) -> dict:
+    serializer = serializer_class(data=request.query_params, context={"tenant": request.tenant})
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class SummaryApi(APIView):
+    """Week over week and 28 days over 28 days (default), or a chosen range against the same number
+    of days before it; the latest weekly scores; the biggest movers among queries."""
+
+    permission_classes = [IsTenantMemberOrApiKey]
+
+    def get(self, request):
+        tenant = request.tenant
+        if "start" in request.query_params or "end" in request.query_params:
+            period = _period(request)["period"]
+            body = {"range": period_over_period(tenant=tenant, periods=[period])[0]}
+        else:
+            body = metrics_summary(tenant=tenant)
+        latest = Score.objects.order_by("-week").values_list("week", flat=True).first()
+        body["scores"] = {
+            "week": latest,
+            "areas": {
+                s.area: {"score": s.score, "reasons": s.reasons} for s in Score.objects.filter(week=latest)
+            },
+        }
+        body["movers"] = biggest_movers(
+            tenant=tenant, dimension="query", current=last_complete(tenant=tenant, days=7)
+        )
+        return Response(body)
+
+
+class SeriesSerializer(RangeSerializer):
+    metric = serializers.ChoiceField(choices=SERIES_METRICS)
+
+
+class SeriesApi(APIView):
+    permission_classes = [IsTenantMemberOrApiKey]
+
+    def get(self, request):
+        data = _period(request, SeriesSerializer)
+        period = data["period"]
+        return Response(
+            {
+                "metric": data["metric"],
+                **period.as_dict(),
+                "points": metric_series(tenant=request.tenant, metric=data["metric"], period=period),
+            }
+        )
+
+
+class TableSerializer(RangeSerializer):
+    order = serializers.ChoiceField(choices=list(ORDERINGS), required=False, default="clicks")
+    page = serializers.IntegerField(min_value=1, max_value=10_000, required=False, default=1)
+
+
+class _SearchTableApi(APIView):
+    permission_classes = [IsTenantMemberOrApiKey]
+    dimension = ""
+
+    def get(self, request):
+        data = _period(request, TableSerializer)
+        period = data["period"]
+        total, rows = search_dimension_table(
+            dimension=self.dimension,
+            period=period,
+            order=data["order"],
+            limit=PAGE_SIZE,
+            offset=(data["page"] - 1) * PAGE_SIZE,
+        )
+        return Response(
+            {
+                **period.as_dict(),
+                "previous": period.before().as_dict(),
+                "count": total,
+                "page": data["page"],
+                "results": rows,
+            }
+        )
+
+
+class QueriesApi(_SearchTableApi):
+    dimension = "query"
+
+
+class PagesApi(_SearchTableApi):
+    dimension = "page"
+
+
+class IngestionRunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = IngestionRun
+        fields = [
+            "id", "connector", "window_start", "window_end", "trigger", "status", "created", "started",
+            "finished", "rows", "attempts", "error",
+        ]  # fmt: skip
+
+
+class RunPagination(PageNumberPagination):
+    page_size = PAGE_SIZE
+
+
+class IngestionRunsApi(APIView):
+    permission_classes = [IsTenantMemberOrApiKey]
+
+    def get(self, request):
+        runs = IngestionRun.objects.all()
+        connector = request.query_params.get("connector", "")
+        if connector:
+            runs = runs.filter(connector=connector)
+        paginator = RunPagination()
+        page = paginator.paginate_queryset(runs, request, view=self)
+        return paginator.get_paginated_response(IngestionRunSerializer(page, many=True).data)

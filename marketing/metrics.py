@@ -1,0 +1,329 @@
+"""Reading the daily facts: totals, week-over-week, series, movers, top queries and pages (campaigns
+and seasonal demand are in marketing/seasons.py). The database aggregates; Python only shapes the answer.
+
+Windows are days in the tenant's time zone. Counts change in percent, rates in percentage points,
+positions in positions; a change with nothing to compare with is None ("no data"), never a
+division by zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, F, FloatField, IntegerField, Q, Sum
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce, TruncDate
+
+from marketing.models import AdsFact, Lead, SearchFact, TrafficFact
+from marketing.services.ingestion import tenant_local_today
+
+COUNT, RATE, POSITION, MONEY = "percent", "points", "positions", "percent"
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # included
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def before(self) -> Period:
+        return Period(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
+
+    def as_dict(self) -> dict:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+def last_complete(*, tenant, days: int, now=None) -> Period:
+    """The last `days` complete days in the tenant's time zone (ending yesterday)."""
+    yesterday = tenant_local_today(tenant, now=now) - timedelta(days=1)
+    return Period(yesterday - timedelta(days=days - 1), yesterday)
+
+
+# metric → (unit of its change, whether higher is better)
+METRICS: dict[str, tuple[str, bool]] = {
+    "clicks": (COUNT, True),
+    "impressions": (COUNT, True),
+    "ctr": (RATE, True),
+    "position": (POSITION, False),
+    "sessions": (COUNT, True),
+    "users": (COUNT, True),
+    "new_users": (COUNT, True),
+    "engaged_sessions": (COUNT, True),
+    "bounce_rate": (RATE, False),
+    "engagement_rate": (RATE, True),
+    "avg_session_duration": (COUNT, True),
+    "lead_form": (COUNT, True),
+    "phone_click": (COUNT, True),
+    "leads": (COUNT, True),
+    "ad_impressions": (COUNT, True),
+    "ad_clicks": (COUNT, True),
+    "ad_cost": (MONEY, False),
+    "conversions": (COUNT, True),
+    "cost_per_conversion": (MONEY, False),
+}
+
+
+def _ratio(numerator, denominator) -> float | None:
+    return None if not denominator else float(numerator or 0) / float(denominator)
+
+
+def between(period: Period, field: str = "day") -> Q:
+    """Days of `period` (both ends included) as a filter on `field`."""
+    return Q(**{f"{field}__gte": period.start, f"{field}__lte": period.end})
+
+
+def _local_bounds(tenant, period: Period) -> tuple[datetime, datetime]:
+    """The instants a local period starts and ends (exclusive): a DST week is 167 or 169 hours."""
+    tz = ZoneInfo(tenant.config.timezone)
+    return (
+        datetime.combine(period.start, time.min, tzinfo=tz),
+        datetime.combine(period.end + timedelta(days=1), time.min, tzinfo=tz),
+    )
+
+
+def totals(*, tenant, periods: list[Period]) -> list[dict[str, float | int | None]]:
+    """Every metric summed over each period: four queries (search, traffic, Ads, leads) whatever the
+    number of periods."""
+    out: list[dict] = [{} for _ in periods]
+    span = Q(day__gte=min(p.start for p in periods), day__lte=max(p.end for p in periods))
+
+    aggregates = {}
+    for i, p in enumerate(periods):
+        within = between(p)
+        aggregates |= {
+            f"clicks{i}": Sum("clicks", filter=within),
+            f"impressions{i}": Sum("impressions", filter=within),
+            f"position_sum{i}": Sum("position_sum", filter=within),
+        }
+    search = SearchFact.objects.filter(span).aggregate(**aggregates)
+
+    aggregates = {}
+    for i, p in enumerate(periods):
+        within = between(p)
+        aggregates |= {
+            f"{name}{i}": Sum(name, filter=within)
+            for name in ("sessions", "users", "new_users", "engaged_sessions", "bounce_sum", "duration_sum")
+        }
+        for event in ("lead_form", "phone_click"):
+            aggregates[f"{event}{i}"] = Sum(Cast(KT(f"key_events__{event}"), IntegerField()), filter=within)
+    traffic = TrafficFact.objects.filter(span).aggregate(**aggregates)
+
+    aggregates = {}
+    for i, p in enumerate(periods):
+        within = between(p)
+        aggregates |= {
+            f"ad_{name}{i}": Sum(name, filter=within)
+            for name in ("impressions", "clicks", "cost", "conversions")
+        }
+    ads = AdsFact.objects.filter(span).aggregate(**aggregates)
+
+    bounds = [_local_bounds(tenant, p) for p in periods]
+    leads = Lead.objects.filter(
+        created__gte=min(b[0] for b in bounds), created__lt=max(b[1] for b in bounds)
+    ).aggregate(
+        **{
+            f"leads{i}": Count("id", filter=Q(created__gte=a, created__lt=b))
+            for i, (a, b) in enumerate(bounds)
+        }
+    )
+
+    for i, row in enumerate(out):
+        clicks, impressions = search[f"clicks{i}"], search[f"impressions{i}"]
+        sessions = traffic[f"sessions{i}"]
+        row["clicks"] = clicks or 0
+        row["impressions"] = impressions or 0
+        row["ctr"] = _ratio(clicks, impressions)
+        row["position"] = _ratio(search[f"position_sum{i}"], impressions)
+        for name in ("sessions", "users", "new_users", "engaged_sessions", "lead_form", "phone_click"):
+            row[name] = traffic[f"{name}{i}"] or 0
+        row["bounce_rate"] = _ratio(traffic[f"bounce_sum{i}"], sessions)
+        row["engagement_rate"] = _ratio(traffic[f"engaged_sessions{i}"], sessions)
+        row["avg_session_duration"] = _ratio(traffic[f"duration_sum{i}"], sessions)
+        row["leads"] = leads[f"leads{i}"]
+        row["ad_impressions"] = ads[f"ad_impressions{i}"] or 0
+        row["ad_clicks"] = ads[f"ad_clicks{i}"] or 0
+        row["ad_cost"] = float(ads[f"ad_cost{i}"] or 0)
+        row["conversions"] = float(ads[f"ad_conversions{i}"] or 0)
+        row["cost_per_conversion"] = _ratio(ads[f"ad_cost{i}"], ads[f"ad_conversions{i}"])
+    return out
+
+
+def change(current, previous, unit: str) -> float | None:
+    """Percent for counts and money, points for rates, positions for position; None when there is
+    nothing to compare (no data before, or a rate with no denominator)."""
+    if current is None or previous is None:
+        return None
+    if unit == RATE:
+        return round((current - previous) * 100, 1)
+    if unit == POSITION:
+        return round(current - previous, 1)
+    if not previous:
+        return None
+    return round((current - previous) / previous * 100, 1)
+
+
+def compare(current: dict, previous: dict) -> dict[str, dict]:
+    return {
+        name: {
+            "current": current[name],
+            "previous": previous[name],
+            "change": change(current[name], previous[name], unit),
+            "unit": unit,
+            "higher_is_better": better,
+        }
+        for name, (unit, better) in METRICS.items()
+    }
+
+
+def period_over_period(*, tenant, periods: list[Period]) -> list[dict]:
+    """Each period against the same number of days just before it (one set of queries for all)."""
+    values = totals(tenant=tenant, periods=[q for p in periods for q in (p, p.before())])
+    return [
+        {
+            "current": p.as_dict(),
+            "previous": p.before().as_dict(),
+            "metrics": compare(values[2 * i], values[2 * i + 1]),
+        }
+        for i, p in enumerate(periods)
+    ]
+
+
+def metrics_summary(*, tenant, now=None) -> dict:
+    """Week over week (the last complete 7 days against the 7 before) and the same for 28 days."""
+    week, month = (
+        last_complete(tenant=tenant, days=7, now=now),
+        last_complete(tenant=tenant, days=28, now=now),
+    )
+    weekly, monthly = period_over_period(tenant=tenant, periods=[week, month])
+    return {"week": weekly, "month": monthly}
+
+
+SERIES_SOURCES = {
+    "clicks": (SearchFact, Sum("clicks")),
+    "impressions": (SearchFact, Sum("impressions")),
+    "ctr": (SearchFact, Cast(Sum("clicks"), FloatField()) / Cast(Sum("impressions"), FloatField())),
+    "position": (SearchFact, Sum("position_sum") / Cast(Sum("impressions"), FloatField())),
+    "sessions": (TrafficFact, Sum("sessions")),
+    "users": (TrafficFact, Sum("users")),
+    "bounce_rate": (TrafficFact, Sum("bounce_sum") / Cast(Sum("sessions"), FloatField())),
+    "lead_form": (TrafficFact, Sum(Cast(KT("key_events__lead_form"), IntegerField()))),
+    "ad_clicks": (AdsFact, Sum("clicks")),
+    "ad_cost": (AdsFact, Sum("cost")),
+    "conversions": (AdsFact, Sum("conversions")),
+}
+SERIES_METRICS = [*SERIES_SOURCES, "leads"]
+ZERO_IS_NO_DATA = {"ctr", "position", "bounce_rate"}  # rates of nothing are gaps, not zeros
+
+
+def metric_series(*, tenant, metric: str, period: Period) -> list[dict]:
+    """One value per day of `period` (one query); days without data are 0, or None for rates."""
+    if metric == "leads":
+        start, end = _local_bounds(tenant, period)
+        rows = (
+            Lead.objects.filter(created__gte=start, created__lt=end)
+            .annotate(day=TruncDate("created", tzinfo=ZoneInfo(tenant.config.timezone)))
+            .values("day")
+            .annotate(value=Count("id"))
+        )
+    else:
+        model, expression = SERIES_SOURCES[metric]
+        rows = model.objects.filter(between(period)).values("day").annotate(value=expression)
+        if metric in ZERO_IS_NO_DATA:
+            rows = rows.filter(**{"impressions__gt": 0} if model is SearchFact else {"sessions__gt": 0})
+    found = {row["day"]: row["value"] for row in rows}
+    empty = None if metric in ZERO_IS_NO_DATA else 0
+    series = []
+    for offset in range(period.days):
+        day = period.start + timedelta(days=offset)
+        value = found.get(day, empty)
+        series.append({"day": day.isoformat(), "value": float(value) if value is not None else None})
+    return series
+
+
+def _dimension_rows(dimension: str, current: Period, previous: Period):
+    # Annotations can't reuse the model's field names (clicks, impressions): c_ current, p_ previous.
+    return (
+        SearchFact.objects.filter(day__gte=previous.start, day__lte=current.end)
+        .values(dimension)
+        .annotate(
+            c_clicks=Coalesce(Sum("clicks", filter=between(current)), 0),
+            p_clicks=Coalesce(Sum("clicks", filter=between(previous)), 0),
+            c_impressions=Coalesce(Sum("impressions", filter=between(current)), 0),
+            p_impressions=Coalesce(Sum("impressions", filter=between(previous)), 0),
+            c_position_sum=Sum("position_sum", filter=between(current)),
+            p_position_sum=Sum("position_sum", filter=between(previous)),
+        )
+        .annotate(delta=F("c_clicks") - F("p_clicks"))
+    )
+
+
+def _shape(row: dict, dimension: str) -> dict:
+    position = _ratio(row["c_position_sum"], row["c_impressions"])
+    previous_position = _ratio(row["p_position_sum"], row["p_impressions"])
+    return {
+        dimension: row[dimension],
+        "clicks": row["c_clicks"],
+        "previous_clicks": row["p_clicks"],
+        "click_change": row["delta"],
+        "impressions": row["c_impressions"],
+        "ctr": round(row["c_clicks"] / row["c_impressions"], 4) if row["c_impressions"] else None,
+        "position": round(position, 1) if position is not None else None,
+        "previous_position": round(previous_position, 1) if previous_position is not None else None,
+        "position_change": change(position, previous_position, POSITION),
+    }
+
+
+MOVER_MIN_IMPRESSIONS = 10  # a position "change" on fewer impressions is noise
+
+
+def biggest_movers(*, tenant, dimension: str, current: Period, limit: int = 5) -> dict[str, list[dict]]:
+    """Queries or pages (`dimension`) that gained and lost most clicks, and that rose and fell most
+    in average position (only those with MOVER_MIN_IMPRESSIONS in both periods), against the
+    period before. Four queries."""
+    previous = current.before()
+    rows = _dimension_rows(dimension, current, previous)
+    ranked = rows.filter(
+        c_impressions__gte=MOVER_MIN_IMPRESSIONS, p_impressions__gte=MOVER_MIN_IMPRESSIONS
+    ).annotate(
+        position_delta=F("c_position_sum") / Cast(F("c_impressions"), FloatField())
+        - F("p_position_sum") / Cast(F("p_impressions"), FloatField())
+    )
+    return {
+        "gained_clicks": [
+            _shape(r, dimension) for r in rows.filter(delta__gt=0).order_by("-delta", dimension)[:limit]
+        ],
+        "lost_clicks": [
+            _shape(r, dimension) for r in rows.filter(delta__lt=0).order_by("delta", dimension)[:limit]
+        ],
+        "rose": [
+            _shape(r, dimension)
+            for r in ranked.filter(position_delta__lt=0).order_by("position_delta", dimension)[:limit]
+        ],
+        "fell": [
+            _shape(r, dimension)
+            for r in ranked.filter(position_delta__gt=0).order_by("-position_delta", dimension)[:limit]
+        ],
+    }
+
+
+ORDERINGS = {
+    "clicks": ("-c_clicks", "-c_impressions"),
+    "impressions": ("-c_impressions", "-c_clicks"),
+    "click_change": ("-delta", "-c_clicks"),
+}
+
+
+def search_dimension_table(
+    *, dimension: str, period: Period, order: str = "clicks", limit: int = 50, offset: int = 0
+):
+    """Top queries or pages over `period` with the change against the period before: (total, rows)."""
+    rows = _dimension_rows(dimension, period, period.before())
+    rows = rows.filter(Q(c_impressions__gt=0) | Q(p_impressions__gt=0))
+    total = rows.count()
+    page = rows.order_by(*ORDERINGS[order], dimension)[offset : offset + limit]
+    return total, [_shape(r, dimension) for r in page]
