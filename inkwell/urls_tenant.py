@@ -13,6 +13,8 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("sign-in/", include("tenants.urls")),
     path("dashboard/", include("dashboard.urls")),
+    # plan, subscription and Stripe's billing portal (owners)
+    path("billing/", include("billing.urls")),
     # contracts owner pages and API (before the catch-all api/v1/ include)
     path("contracts/", include("contracts.urls")),
     path("api/v1/contracts/", include("contracts.api_urls")),
