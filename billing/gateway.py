@@ -47,7 +47,7 @@ def _call(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
     except stripe.StripeError as exc:
-        raise ProviderError(str(exc) or exc.__class__.__name__) from exc
+        raise ProviderError(f"Stripe {exc.__class__.__name__}: {exc}") from exc
 
 
 def _success_url(signup: Signup) -> str:

@@ -33,7 +33,7 @@ def billing_grace_sweep() -> int:
 def signup_welcome_sms(*, signup_id: int) -> bool:
     """Text the new owner that the workspace is ready (once per signup); the sign-in link goes by email."""
     with transaction.atomic():
-        signup = Signup.objects.select_for_update().select_related("tenant").get(pk=signup_id)
+        signup = Signup.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=signup_id)
         if signup.welcome_sms_at is not None or signup.tenant is None:
             return False
         owner = signup.tenant.memberships.filter(role="owner").select_related("user").first()

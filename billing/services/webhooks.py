@@ -48,8 +48,8 @@ def webhook_receive(*, payload: bytes, signature: str | None) -> tuple[WebhookEv
         stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
     except stripe.SignatureVerificationError as exc:
         raise WebhookRejected("Invalid signature.", code=BillingErrorCode.SIGNATURE_INVALID) from exc
-    except ValueError as exc:
-        raise WebhookRejected("The body is not JSON.", code=BillingErrorCode.PAYLOAD_INVALID) from exc
+    except (ValueError, AttributeError, TypeError) as exc:  # not UTF-8, not JSON, or JSON but not an object
+        raise WebhookRejected("The body is not a Stripe event.", code=BillingErrorCode.PAYLOAD_INVALID) from exc
     # Our own copy of the body as sent (the library's object is not plain JSON).
     body = json.loads(payload)
     if not (

@@ -8,7 +8,7 @@ from tests.conftest import client_for
 
 MEMBER_PAGES = ["/dashboard/", "/contracts/", "/contracts/new/", "/contracts/verify/"]
 MEMBER_PAGES += ["/leads/", "/leads/import/", "/leads/export.csv"]  # leads
-OWNER_PAGES = ["/dashboard/settings/", "/contracts/settings/"]
+OWNER_PAGES = ["/dashboard/settings/", "/contracts/settings/", "/billing/"]
 API = ["/api/v1/me/", "/api/v1/config/", "/api/v1/dashboard/", "/api/v1/contracts/", "/api/v1/leads/"]
 ALL = MEMBER_PAGES + OWNER_PAGES + API
 # Tenant URLs anyone may open: the public site, its theme, icon and logo, and signing in and out.
@@ -38,6 +38,8 @@ PRIVATE_URL_NAMES |= {"contract_milestone_post", "api_contract_milestones"}
 # leads: the ones with an id are tried by a member of both tenants in tests/marketing.
 PRIVATE_URL_NAMES |= {"lead_list", "lead_export", "lead_import", "lead_detail", "lead_status"}
 PRIVATE_URL_NAMES |= {"api_leads", "api_lead", "api_lead_status"}
+# billing (owners): the portal (POST-only) and the offline test portal are tried in tests/billing.
+PRIVATE_URL_NAMES |= {"billing_home", "billing_portal", "billing_test_portal"}
 # Contract portal, customer side: open to whoever holds the link's token. Wrong, rotated, revoked,
 # expired and other tenants' links are tried in tests/contracts/test_portal.py.
 LINK_URL_NAMES = {
