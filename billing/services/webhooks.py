@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
+from contextlib import contextmanager
 
 import stripe
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -27,6 +28,7 @@ from tenants.services.provisioning import tenant_provision
 
 logger = logging.getLogger(__name__)
 E = WebhookEvent.Status
+SIGNUP_LOCK_SPACE = 0x1B111  # first key of the advisory locks held while a signup is provisioned
 
 
 class WebhookRejected(DomainError):
@@ -144,6 +146,24 @@ def checkout_completed(session: dict) -> Tenant | None:
         locked.save()
     data = gateway.subscription_retrieve(session["subscription"])
     sub = subscription_sync(data=data)
+    # One provisioning per signup at a time: a concurrent delivery waits here and then finds the
+    # tenant made, instead of building a second spare schema only to lose the race for the name.
+    with _signup_lock(locked.pk):
+        return _provision(locked, sub, session)
+
+
+@contextmanager
+def _signup_lock(signup_id: int):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [SIGNUP_LOCK_SPACE, signup_id])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [SIGNUP_LOCK_SPACE, signup_id])
+
+
+def _provision(locked: Signup, sub, session: dict) -> Tenant | None:
     if sub.status not in (sub.Status.ACTIVE, sub.Status.TRIALING, sub.Status.PAST_DUE):
         _signup_fail(locked, f"The subscription is {sub.status}; no workspace was made.")
         return None
