@@ -51,7 +51,9 @@ def webhook_receive(*, payload: bytes, signature: str | None) -> tuple[WebhookEv
     except stripe.SignatureVerificationError as exc:
         raise WebhookRejected("Invalid signature.", code=BillingErrorCode.SIGNATURE_INVALID) from exc
     except (ValueError, AttributeError, TypeError) as exc:  # not UTF-8, not JSON, or JSON but not an object
-        raise WebhookRejected("The body is not a Stripe event.", code=BillingErrorCode.PAYLOAD_INVALID) from exc
+        raise WebhookRejected(
+            "The body is not a Stripe event.", code=BillingErrorCode.PAYLOAD_INVALID
+        ) from exc
     # Our own copy of the body as sent (the library's object is not plain JSON).
     body = json.loads(payload)
     if not (

@@ -38,7 +38,9 @@ def event(type_: str, obj: dict, *, event_id: str | None = None) -> dict:
     }
 
 
-def subscription(sub_id: str, *, plan: str = "seo", status: str = "active", signup_id=None, customer="cus_Test1"):
+def subscription(
+    sub_id: str, *, plan: str = "seo", status: str = "active", signup_id=None, customer="cus_Test1"
+):
     now = int(time.time())
     return {
         "id": sub_id,

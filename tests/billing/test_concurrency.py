@@ -11,7 +11,15 @@ from django.test import Client
 
 from billing.models import Signup, Subscription, WebhookEvent
 from tenants.models import (
-    AuditEvent, Domain, Membership, OutboundMessage, SignInToken, Tenant, TenantConfig, TenantStatusEvent, User,
+    AuditEvent,
+    Domain,
+    Membership,
+    OutboundMessage,
+    SignInToken,
+    Tenant,
+    TenantConfig,
+    TenantStatusEvent,
+    User,
 )
 from tests.billing.conftest import checkout_session, event, serve_subscription, stripe_sign, subscription
 from tests.conftest import on_own_connection
@@ -87,7 +95,9 @@ def test_the_same_checkout_delivered_concurrently_provisions_once(committed_sign
     def outcome():
         tenants = list(Tenant.objects.filter(subdomain=SUBDOMAIN).values_list("status", flat=True))
         sms = OutboundMessage.objects.filter(to=PHONE, channel="sms").count()
-        events = sorted(WebhookEvent.objects.filter(event_id__startswith=evt["id"]).values_list("status", flat=True))
+        events = sorted(
+            WebhookEvent.objects.filter(event_id__startswith=evt["id"]).values_list("status", flat=True)
+        )
         return tenants, sms, events, Signup.objects.get(pk=signup.pk).status
 
     assert on_own_connection(outcome) == (["active"], 1, ["processed", "processed"], "ready")

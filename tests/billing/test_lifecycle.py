@@ -30,14 +30,18 @@ def subscribed(alpha, stripe_api):
 
 def stripe_now(stripe_api, **kwargs):
     """What Stripe's API answers for the subscription from now on."""
-    stripe_api.upsert(responses.GET, f"{API}/subscriptions/sub_alpha", json=subscription("sub_alpha", **kwargs))
+    stripe_api.upsert(
+        responses.GET, f"{API}/subscriptions/sub_alpha", json=subscription("sub_alpha", **kwargs)
+    )
 
 
 def status_of(world):
     return Tenant.objects.get(pk=world.tenant.pk).status
 
 
-def test_payment_failure_grace_period_suspension_and_recovery(subscribed, stripe_api, public_client, time_machine):
+def test_payment_failure_grace_period_suspension_and_recovery(
+    subscribed, stripe_api, public_client, time_machine
+):
     alpha = subscribed
     owner = client_for(alpha, user=alpha.owner)
     time_machine.move_to(START, tick=False)
@@ -71,7 +75,9 @@ def test_payment_failure_grace_period_suspension_and_recovery(subscribed, stripe
 
 def test_unpaid_suspends_at_once(subscribed, stripe_api, public_client):
     stripe_now(stripe_api, status="unpaid")
-    post_event(public_client, event("customer.subscription.updated", subscription("sub_alpha", status="unpaid")))
+    post_event(
+        public_client, event("customer.subscription.updated", subscription("sub_alpha", status="unpaid"))
+    )
     assert status_of(subscribed) == "suspended"
 
 
@@ -86,7 +92,9 @@ def test_billing_never_lifts_a_suspension_staff_made(subscribed, stripe_api, pub
 
 def test_a_canceled_subscription_closes_the_site_and_keeps_the_data(subscribed, stripe_api, public_client):
     stripe_now(stripe_api, status="canceled")
-    post_event(public_client, event("customer.subscription.deleted", subscription("sub_alpha", status="canceled")))
+    post_event(
+        public_client, event("customer.subscription.deleted", subscription("sub_alpha", status="canceled"))
+    )
     tenant = Tenant.objects.get(pk=subscribed.tenant.pk)
     assert tenant.status == "canceled"
     page = client_for(subscribed).get("/")
@@ -108,15 +116,23 @@ def test_plan_changes_switch_features_and_keep_data(subscribed, stripe_api, publ
     stripe_now(stripe_api, plan="seo")
     post_event(public_client, event("customer.subscription.updated", subscription("sub_alpha", plan="seo")))
     config.refresh_from_db()
-    assert (config.feature_campaigns, config.feature_chat, config.feature_questionnaire) == (False, False, False)
+    assert (config.feature_campaigns, config.feature_chat, config.feature_questionnaire) == (
+        False,
+        False,
+        False,
+    )
     response = owner.get("/campaigns/")
     assert response.status_code == 403 and "Upgrade to SEO + Ads" in response.content.decode()
     assert config.feature_contracts and owner.get("/contracts/").status_code == 200
 
 
-def test_a_downgrade_keeps_the_owners_own_choices_for_features_both_plans_have(subscribed, stripe_api, public_client):
+def test_a_downgrade_keeps_the_owners_own_choices_for_features_both_plans_have(
+    subscribed, stripe_api, public_client
+):
     TenantConfig.objects.filter(pk=subscribed.tenant.pk).update(feature_contracts=False)
     stripe_now(stripe_api, plan="seo-ads")
-    post_event(public_client, event("customer.subscription.updated", subscription("sub_alpha", plan="seo-ads")))
+    post_event(
+        public_client, event("customer.subscription.updated", subscription("sub_alpha", plan="seo-ads"))
+    )
     config = TenantConfig.objects.get(pk=subscribed.tenant.pk)
     assert config.feature_campaigns and not config.feature_contracts

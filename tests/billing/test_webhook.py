@@ -11,7 +11,6 @@ from billing.models import Signup, Subscription, WebhookEvent
 from tenants.models import OutboundMessage, Tenant
 from tests.billing.conftest import (
     API,
-    WEBHOOK_SECRET,
     checkout_session,
     committing,
     event,
@@ -64,7 +63,9 @@ def _bad_deliveries():
 def test_bad_deliveries_are_refused_and_nothing_is_stored(public_client, case):
     body, signature = _bad_deliveries()[case]
     extra = {"HTTP_STRIPE_SIGNATURE": signature} if signature else {}
-    response = public_client.post("/billing/stripe/webhook/", data=body, content_type="application/json", **extra)
+    response = public_client.post(
+        "/billing/stripe/webhook/", data=body, content_type="application/json", **extra
+    )
     assert response.status_code == 400
     assert WebhookEvent.objects.count() == 0
 
@@ -84,17 +85,25 @@ def _welcomes(email):
     return sum(1 for m in mail.outbox if m.to == [email] and m.subject.startswith("Welcome"))
 
 
-def test_checkout_completed_provisions_the_tenant_and_welcomes_its_owner(public_client, stripe_api, make_signup):
+def test_checkout_completed_provisions_the_tenant_and_welcomes_its_owner(
+    public_client, stripe_api, make_signup
+):
     signup = make_signup(plan="seo-ads")
     serve_subscription(stripe_api, subscription("sub_1", plan="seo-ads", signup_id=signup.pk))
-    response = post_event(public_client, event("checkout.session.completed", checkout_session(signup, sub_id="sub_1")))
+    response = post_event(
+        public_client, event("checkout.session.completed", checkout_session(signup, sub_id="sub_1"))
+    )
     assert response.status_code == 200
     signup.refresh_from_db()
     tenant = signup.tenant
     assert signup.status == "ready" and tenant.subdomain == "acme" and tenant.status == "active"
     assert tenant.plan == "seo-ads" and tenant.external_key == "cs_test_acme"
     config = tenant.config
-    assert (config.feature_campaigns, config.feature_chat, config.feature_questionnaire) == (True, False, False)
+    assert (config.feature_campaigns, config.feature_chat, config.feature_questionnaire) == (
+        True,
+        False,
+        False,
+    )
     sub = Subscription.objects.get(stripe_id="sub_1")
     assert (sub.tenant, sub.status, sub.customer_id) == (tenant, "active", "cus_Test1")
     assert WebhookEvent.objects.get().tenant == tenant
@@ -151,7 +160,9 @@ def test_a_stripe_outage_during_processing_is_retried_until_it_succeeds(
     stripe_api.add(responses.GET, url, json=stripe_error(), status=500)
     stripe_api.add(responses.GET, url, json=stripe_error(), status=503)
     serve_subscription(stripe_api, subscription("sub_1", signup_id=signup.pk))
-    response = post_event(public_client, event("checkout.session.completed", checkout_session(signup, sub_id="sub_1")))
+    response = post_event(
+        public_client, event("checkout.session.completed", checkout_session(signup, sub_id="sub_1"))
+    )
     assert response.status_code == 200
     stored = WebhookEvent.objects.get()
     assert (stored.status, stored.attempts) == ("processed", 3)
@@ -174,10 +185,14 @@ def test_after_the_last_retry_the_event_is_failed_for_staff_who_can_replay_it(
     listing = admin_client.get("/admin/billing/webhookevent/?status__exact=failed", HTTP_HOST="localhost")
     assert stored.event_id in listing.content.decode()
 
-    stripe_api.replace(responses.GET, f"{API}/subscriptions/sub_1", json=subscription("sub_1", signup_id=signup.pk))
+    stripe_api.replace(
+        responses.GET, f"{API}/subscriptions/sub_1", json=subscription("sub_1", signup_id=signup.pk)
+    )
     with committing():
         admin_client.post(
-            "/admin/billing/webhookevent/", {"action": "replay", "_selected_action": [stored.pk]}, HTTP_HOST="localhost"
+            "/admin/billing/webhookevent/",
+            {"action": "replay", "_selected_action": [stored.pk]},
+            HTTP_HOST="localhost",
         )
     stored.refresh_from_db()
     assert stored.status == "processed"
@@ -199,12 +214,20 @@ def test_no_tenant_without_a_completed_paid_checkout(public_client, stripe_api, 
     signup.refresh_from_db()
     assert signup.status == "failed" and "incomplete_expired" in signup.error
     # A checkout naming no signup of ours.
-    post_event(public_client, event("checkout.session.completed", {**checkout_session(signup, sub_id="sub_1"), "client_reference_id": "999999", "metadata": {}}))
+    post_event(
+        public_client,
+        event(
+            "checkout.session.completed",
+            {**checkout_session(signup, sub_id="sub_1"), "client_reference_id": "999999", "metadata": {}},
+        ),
+    )
     assert WebhookEvent.objects.filter(status="failed").count() == 1
     assert Tenant.objects.filter(external_key__startswith="cs_").count() == 0
 
 
-def test_a_subdomain_taken_while_paying_fails_the_signup_visibly(public_client, stripe_api, make_signup, alpha):
+def test_a_subdomain_taken_while_paying_fails_the_signup_visibly(
+    public_client, stripe_api, make_signup, alpha
+):
     signup = make_signup(subdomain="alpha")
     serve_subscription(stripe_api, subscription("sub_1", signup_id=signup.pk))
     post_event(public_client, event("checkout.session.completed", checkout_session(signup, sub_id="sub_1")))
