@@ -6,4 +6,6 @@ def billing(request):
     tenant = getattr(request, "tenant", None)
     if tenant is None or tenant.is_public or getattr(request, "membership", None) is None:
         return {}
+    if not tenant.plan:  # made by staff, not sold through billing: no subscription to fall behind on
+        return {}
     return {"billing_notice": past_due_notice(tenant=tenant)}

@@ -5,6 +5,7 @@ import secrets
 import threading
 
 import pytest
+from celery._state import _set_task_join_will_block
 from django.core import mail
 from django.db import connection
 from django.test import Client
@@ -61,6 +62,9 @@ def committed_signup(db, stripe_api):
         yield signup
     finally:
         on_own_connection(remove)
+        # Eager tasks flag "a join would block" in one process-wide variable and restore it afterwards;
+        # eager tasks on two threads at once can leave it set, which would break later tests' tasks.
+        _set_task_join_will_block(False)
 
 
 def test_the_same_checkout_delivered_concurrently_provisions_once(committed_signup, stripe_api):
