@@ -127,7 +127,6 @@ def stats(latencies: list[float]) -> tuple[float, float]:
 def main() -> None:
     args = parse_args()
     import pgserver
-
     from load import start_web  # bench/load.py's uvicorn launcher
 
     data_dir = Path(tempfile.mkdtemp(prefix="inkwell-webhook-"))
