@@ -38,6 +38,8 @@ bench: install
 	$(PY) bench/provisioning.py
 	$(PY) bench/load.py
 	$(PY) bench/signing.py
+	$(PY) bench/webhook.py
+	$(PY) bench/signup.py
 
 clean:
 	rm -rf $(VENV) node_modules .inkwell staticfiles

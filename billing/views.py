@@ -16,6 +16,7 @@ from billing.selectors import signup_by_token, subdomain_availability
 from billing.services.signup import signup_start
 from billing.services.webhooks import WebhookRejected, webhook_receive
 from inkwell.errors import error_body
+from inkwell.ratelimit import address_bucket, client_address, rate_limit
 from tenants.selectors import tenant_url
 
 
@@ -37,6 +38,7 @@ def signup(request):
     if request.method == "POST":
         form = SignupForm(request.POST)
         if form.is_valid():
+            _limit_checkouts(request)
             data = form.cleaned_data
             try:
                 started = signup_start(
@@ -59,6 +61,19 @@ def signup(request):
         form = SignupForm(initial=initial)
     context = {"form": form, "domain": settings.INKWELL_DOMAIN, "canceled": resume is not None}
     return render(request, "billing/signup.html", context, status=400 if form.errors else 200)
+
+
+# Each valid signup opens a Checkout Session at Stripe: a handful an hour from one address is plenty.
+SIGNUPS_PER_HOUR = 10
+
+
+def _limit_checkouts(request) -> None:
+    ip = client_address(request)
+    if ip:
+        rate_limit(
+            scope="signup", key=address_bucket(ip), limit=SIGNUPS_PER_HOUR, window=3600,
+            message="Too many signups from your network. Try again in an hour, or write to us.",
+        )  # fmt: skip
 
 
 @require_GET

@@ -142,3 +142,14 @@ def test_the_success_page_polls_until_ready(public_client, make_signup):
     partial = public_client.get(f"/signup/done/{signup.token}/", HTTP_HX_REQUEST="true").content.decode()
     assert "Setting up your workspace" in partial and "every 2s" in partial and "<html" not in partial
     assert public_client.get("/signup/done/not-a-token/").status_code == 404
+
+
+def test_ten_signups_an_hour_from_one_address_then_429(public_client, stripe_api):
+    from billing.views import SIGNUPS_PER_HOUR
+
+    for n in range(SIGNUPS_PER_HOUR):
+        stripe_api.add(responses.POST, f"{API}/checkout/sessions", json={**SESSION, "id": f"cs_test_{n}"})
+        assert public_client.post("/signup/", {**FORM, "subdomain": f"acme{n}"}).status_code == 303
+    refused = public_client.post("/signup/", {**FORM, "subdomain": "acme-late"})
+    assert refused.status_code == 429 and "Too many signups" in refused.content.decode()
+    assert Signup.objects.count() == SIGNUPS_PER_HOUR and len(stripe_api.calls) == SIGNUPS_PER_HOUR
