@@ -130,6 +130,7 @@ def main() -> None:
             "STRIPE_SECRET_KEY": "",
             "STRIPE_WEBHOOK_SECRET": "",
             "INKWELL_SPARE_SCHEMAS": str(args.signups + 2),
+            "INKWELL_SIGNUPS_PER_HOUR": "1000",  # every signup comes from this one machine
         }
         os.environ.update(env, INKWELL_DB_POOL_MAX="0")
         import django

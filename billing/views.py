@@ -63,15 +63,11 @@ def signup(request):
     return render(request, "billing/signup.html", context, status=400 if form.errors else 200)
 
 
-# Each valid signup opens a Checkout Session at Stripe: a handful an hour from one address is plenty.
-SIGNUPS_PER_HOUR = 10
-
-
 def _limit_checkouts(request) -> None:
     ip = client_address(request)
     if ip:
         rate_limit(
-            scope="signup", key=address_bucket(ip), limit=SIGNUPS_PER_HOUR, window=3600,
+            scope="signup", key=address_bucket(ip), limit=settings.BILLING_SIGNUPS_PER_HOUR, window=3600,
             message="Too many signups from your network. Try again in an hour, or write to us.",
         )  # fmt: skip
 

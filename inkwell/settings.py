@@ -339,6 +339,8 @@ STRIPE_PRICE_IDS = {
 }
 # Days a past-due subscription keeps its tenant open before the tenant is suspended.
 BILLING_GRACE_DAYS = int(os.environ.get("INKWELL_BILLING_GRACE_DAYS", "7"))
+# Each valid signup opens a Checkout Session at Stripe: a handful an hour from one address is plenty.
+BILLING_SIGNUPS_PER_HOUR = int(os.environ.get("INKWELL_SIGNUPS_PER_HOUR", "10"))
 
 # --- Provisioning -------------------------------------------------------------------------------
 # How many fully migrated, unclaimed tenant schemas to keep ready (see tenants/services/provisioning.py).
