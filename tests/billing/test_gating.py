@@ -117,3 +117,38 @@ def test_staff_see_mrr_by_plan_on_the_admin_index(subscribed, admin_client):
     assert "Monthly recurring revenue" in html
     assert '<th scope="row">Full</th><td>1</td><td>$1500</td>' in html
     assert '<th scope="row">Total</th><td></td><td>$2000</td>' in html
+
+
+def test_an_owner_of_two_tenants_manages_each_tenants_own_subscription_only(subscribed, beta, stripe_api):
+    from tenants.models import Membership
+
+    Membership.objects.create(user=beta.owner, tenant=subscribed.tenant, role="owner")
+    Subscription.objects.create(
+        stripe_id="sub_beta", customer_id="cus_Beta1", tenant=beta.tenant, plan="full", status="active"
+    )
+    stripe_api.add(
+        responses.POST,
+        f"{API}/billing_portal/sessions",
+        json={"id": "bps_1", "url": "https://billing.stripe.com/p/session/test_x"},
+    )
+    page = client_for(subscribed, user=beta.owner).get("/billing/").content.decode()
+    assert "SEO" in page and "Full" not in page
+    client_for(subscribed, user=beta.owner).post("/billing/portal/")
+    assert parse_qs(stripe_api.calls[0].request.body)["customer"] == ["cus_Alpha1"]
+
+
+def test_staff_read_signups_subscriptions_with_history_and_event_payloads(subscribed, admin_client):
+    from billing.models import Signup, WebhookEvent
+
+    Signup.objects.create(business_name="Acme", subdomain="acme", email="o@acme.example", plan="seo")
+    event = WebhookEvent.objects.create(
+        event_id="evt_1", type="invoice.paid", payload={"id": "evt_1", "data": {"object": {"id": "in_1"}}},
+        status="processed", attempts=1, tenant=subscribed.tenant,
+    )  # fmt: skip
+    sub = Subscription.objects.get(stripe_id="sub_alpha")
+    get = lambda path: admin_client.get(path, HTTP_HOST="localhost")  # noqa: E731
+    assert "acme" in get("/admin/billing/signup/").content.decode()
+    history = get(f"/admin/billing/subscription/{sub.pk}/change/").content.decode()
+    assert "Billing history" in history and f"/admin/billing/webhookevent/{event.pk}/change/" in history
+    detail = get(f"/admin/billing/webhookevent/{event.pk}/change/").content.decode()
+    assert "&quot;in_1&quot;" in detail and "Processed" in detail

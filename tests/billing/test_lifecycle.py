@@ -136,3 +136,8 @@ def test_a_downgrade_keeps_the_owners_own_choices_for_features_both_plans_have(
     )
     config = TenantConfig.objects.get(pk=subscribed.tenant.pk)
     assert config.feature_campaigns and not config.feature_contracts
+
+
+def test_beat_runs_the_grace_sweep_hourly(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["billing-grace-sweep"]
+    assert entry == {"task": tasks.billing_grace_sweep.name, "schedule": 3600.0}
