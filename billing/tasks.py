@@ -25,6 +25,11 @@ def webhook_event_process(self, *, event_pk: int) -> str:
 
 
 @shared_task(acks_late=True)
+def webhook_events_requeue_stale() -> int:
+    return webhooks.webhook_events_requeue_stale()
+
+
+@shared_task(acks_late=True)
 def billing_grace_sweep() -> int:
     return subscriptions.billing_grace_sweep()
 

@@ -404,6 +404,8 @@ CELERY_BEAT_SCHEDULE = {
     "contracts-sweep": {"task": "contracts.tasks.contracts_sweep_all", "schedule": 3600.0},
     # past-due subscriptions whose grace period ended: suspend their tenants.
     "billing-grace-sweep": {"task": "billing.tasks.billing_grace_sweep", "schedule": 3600.0},
+    # Stripe events stored but never processed (broker down at commit, a lost task).
+    "billing-events-requeue": {"task": "billing.tasks.webhook_events_requeue_stale", "schedule": 600.0},
 }
 CELERY_TIMEZONE = "UTC"
 

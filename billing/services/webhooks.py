@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from contextlib import contextmanager
+from datetime import timedelta
 
 import stripe
 from django.conf import settings
@@ -83,6 +84,22 @@ def webhook_event_replay(*, event: WebhookEvent) -> None:
     with transaction.atomic():
         WebhookEvent.objects.filter(pk=event.pk).update(status=E.RECEIVED, error="")
         enqueue_on_commit(webhook_event_process, event_pk=event.pk)
+
+
+# Longer than a task's whole retry schedule (30 s + 1 + 2 + 4 + 8 min): an event still "received" after
+# this was never queued (the broker was down at commit) or its task was lost.
+STALE_AFTER = timedelta(minutes=30)
+
+
+def webhook_events_requeue_stale(*, limit: int = 500) -> int:
+    """Queue again the events stored but never processed (beat, every 10 minutes). Returns how many."""
+    from billing.tasks import webhook_event_process
+
+    stale = WebhookEvent.objects.filter(status=E.RECEIVED, received_at__lt=timezone.now() - STALE_AFTER)
+    pks = list(stale.order_by("received_at").values_list("pk", flat=True)[:limit])
+    for pk in pks:
+        enqueue_on_commit(webhook_event_process, event_pk=pk)
+    return len(pks)
 
 
 def webhook_event_process(*, event_pk: int, last_try: bool) -> str:

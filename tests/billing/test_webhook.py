@@ -2,6 +2,7 @@
 
 import json
 import time
+from datetime import UTC, datetime
 
 import pytest
 import responses
@@ -236,3 +237,27 @@ def test_a_subdomain_taken_while_paying_fails_the_signup_visibly(
     assert WebhookEvent.objects.get().status == "failed"
     page = public_client.get(f"/signup/done/{signup.token}/").content.decode()
     assert "could not set up" in page
+
+
+def test_events_stored_but_never_processed_are_queued_again_after_30_minutes(
+    public_client, time_machine, settings
+):
+    from datetime import timedelta
+
+    from billing import tasks
+    from billing.services.webhooks import STALE_AFTER
+
+    assert (
+        settings.CELERY_BEAT_SCHEDULE["billing-events-requeue"]["task"]
+        == tasks.webhook_events_requeue_stale.name
+    )
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    time_machine.move_to(start, tick=False)
+    WebhookEvent.objects.create(
+        event_id="evt_lost", type="customer.created", payload=event("customer.created", {"id": "c"})
+    )
+    time_machine.move_to(start + STALE_AFTER, tick=False)
+    assert tasks.webhook_events_requeue_stale() == 0
+    time_machine.move_to(start + STALE_AFTER + timedelta(seconds=1), tick=False)
+    assert tasks.webhook_events_requeue_stale() == 1
+    assert WebhookEvent.objects.get().status == "ignored"
