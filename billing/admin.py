@@ -107,10 +107,6 @@ class WebhookEventAdmin(ReadOnlyAdmin):
             webhook_event_replay(event=event)
         self.message_user(request, f"{queryset.count()} event(s) queued again.", messages.SUCCESS)
 
-    def has_change_permission(self, request, obj=None):
-        # Needed for the replay action; the fields themselves stay read-only.
-        return super(ReadOnlyAdmin, self).has_change_permission(request, obj)
-
 
 @admin.register(SimulatedObject)
 class SimulatedObjectAdmin(ReadOnlyAdmin):

@@ -3,7 +3,7 @@ offline backend's test checkout, and Stripe's webhook."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -132,7 +132,5 @@ def stripe_webhook(request):
             payload=request.body, signature=request.headers.get("Stripe-Signature")
         )
     except WebhookRejected as exc:
-        return HttpResponse(
-            error_body(exc.code, exc.message)["message"], status=400, content_type="text/plain"
-        )
+        return JsonResponse(error_body(exc.code, exc.message), status=400)
     return HttpResponse("ok" if created else "duplicate", content_type="text/plain")

@@ -68,6 +68,7 @@ def test_bad_deliveries_are_refused_and_nothing_is_stored(public_client, case):
         "/billing/stripe/webhook/", data=body, content_type="application/json", **extra
     )
     assert response.status_code == 400
+    assert response.json()["code"] == ("payload_invalid" if "JSON" in case else "signature_invalid")
     assert WebhookEvent.objects.count() == 0
 
 
