@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.models import Signup
-from billing.services import subscriptions, webhooks
+from billing.services import signup, subscriptions, webhooks
 from tenants.messaging import SmsDeliveryError, render_text, sms_send
 from tenants.selectors import tenant_url
 
@@ -32,6 +32,11 @@ def webhook_events_requeue_stale() -> int:
 @shared_task(acks_late=True)
 def billing_grace_sweep() -> int:
     return subscriptions.billing_grace_sweep()
+
+
+@shared_task(acks_late=True)
+def signups_purge_abandoned() -> int:
+    return signup.signups_purge_abandoned()
 
 
 @shared_task(acks_late=True)

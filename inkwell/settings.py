@@ -406,6 +406,7 @@ CELERY_BEAT_SCHEDULE = {
     "billing-grace-sweep": {"task": "billing.tasks.billing_grace_sweep", "schedule": 3600.0},
     # Stripe events stored but never processed (broker down at commit, a lost task).
     "billing-events-requeue": {"task": "billing.tasks.webhook_events_requeue_stale", "schedule": 600.0},
+    "billing-signups-purge": {"task": "billing.tasks.signups_purge_abandoned", "schedule": 86400.0},
 }
 CELERY_TIMEZONE = "UTC"
 

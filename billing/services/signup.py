@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from billing import gateway
 from billing.error_codes import BillingErrorCode
@@ -58,3 +60,16 @@ def signup_start(
     Signup.objects.filter(pk=signup.pk).update(checkout_session_id=session.id, checkout_url=session.url)
     signup.checkout_session_id, signup.checkout_url = session.id, session.url
     return signup
+
+
+# A checkout session lives an hour; a signup still unpaid a week later was abandoned.
+ABANDONED_AFTER = timedelta(days=7)
+
+
+def signups_purge_abandoned() -> int:
+    """Delete signups never paid for within ABANDONED_AFTER (beat, daily): their names, addresses and
+    numbers are kept no longer than needed. Returns how many."""
+    deleted, _ = Signup.objects.filter(
+        status=Signup.Status.PENDING, created__lt=timezone.now() - ABANDONED_AFTER
+    ).delete()
+    return deleted

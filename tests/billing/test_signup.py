@@ -154,3 +154,22 @@ def test_ten_signups_an_hour_from_one_address_then_429(public_client, stripe_api
     refused = public_client.post("/signup/", {**FORM, "subdomain": "acme-late"})
     assert refused.status_code == 429 and "Too many signups" in refused.content.decode()
     assert Signup.objects.count() == SIGNUPS_PER_HOUR and len(stripe_api.calls) == SIGNUPS_PER_HOUR
+
+
+def test_signups_never_paid_for_are_deleted_after_a_week(make_signup, time_machine, settings):
+    from datetime import UTC, datetime, timedelta
+
+    from billing import tasks
+
+    assert (
+        settings.CELERY_BEAT_SCHEDULE["billing-signups-purge"]["task"] == tasks.signups_purge_abandoned.name
+    )
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    time_machine.move_to(start, tick=False)
+    make_signup(subdomain="unpaid")
+    make_signup(subdomain="paid", status="paid")
+    time_machine.move_to(start + timedelta(days=7), tick=False)
+    assert tasks.signups_purge_abandoned() == 0
+    time_machine.move_to(start + timedelta(days=7, seconds=1), tick=False)
+    assert tasks.signups_purge_abandoned() == 1
+    assert list(Signup.objects.values_list("subdomain", flat=True)) == ["paid"]
