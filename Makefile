@@ -40,6 +40,8 @@ bench: install
 	$(PY) bench/signing.py
 	$(PY) bench/site.py
 	$(PY) bench/ingestion.py
+	$(PY) bench/webhook.py
+	$(PY) bench/signup.py
 
 clean:
 	rm -rf $(VENV) node_modules .inkwell staticfiles

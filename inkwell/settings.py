@@ -105,6 +105,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "tenants.middleware.MembershipMiddleware",
+    # The plan's limits first (an upgrade prompt), then the owner's own toggles (404).
+    "billing.gating.PlanGateMiddleware",
     "tenants.features.FeatureGateMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -125,6 +127,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.tenant",
+                "billing.context_processors.billing",
             ],
         },
     },
@@ -341,6 +344,28 @@ if os.environ.get("EMAIL_HOST"):
 # Seconds before a stuck SMTP server fails the send, so it cannot hold a worker forever.
 EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
 
+# --- Billing (Stripe) ---------------------------------------------------------------------------
+# Without STRIPE_SECRET_KEY the offline backend runs: a local checkout page clearly marked as a test,
+# and events signed with a local webhook secret; see README "Billing".
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+BILLING_BACKEND = "stripe" if STRIPE_SECRET_KEY else "local"
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+if not STRIPE_WEBHOOK_SECRET:
+    if STRIPE_SECRET_KEY:
+        raise ImproperlyConfigured("STRIPE_SECRET_KEY needs STRIPE_WEBHOOK_SECRET as well (see README.md).")
+    STRIPE_WEBHOOK_SECRET = (
+        "whsec_local_" + hashlib.sha256(f"stripe-webhook:{SECRET_KEY}".encode()).hexdigest()[:32]
+    )
+STRIPE_PRICE_IDS = {
+    "seo": os.environ.get("STRIPE_PRICE_SEO", "price_local_seo"),
+    "seo-ads": os.environ.get("STRIPE_PRICE_SEO_ADS", "price_local_seo_ads"),
+    "full": os.environ.get("STRIPE_PRICE_FULL", "price_local_full"),
+}
+# Days a past-due subscription keeps its tenant open before the tenant is suspended.
+BILLING_GRACE_DAYS = int(os.environ.get("INKWELL_BILLING_GRACE_DAYS", "7"))
+# Each valid signup opens a Checkout Session at Stripe: a handful an hour from one address is plenty.
+BILLING_SIGNUPS_PER_HOUR = int(os.environ.get("INKWELL_SIGNUPS_PER_HOUR", "10"))
+
 # --- Provisioning -------------------------------------------------------------------------------
 # How many fully migrated, unclaimed tenant schemas to keep ready (see tenants/services/provisioning.py).
 SPARE_SCHEMAS = int(os.environ.get("INKWELL_SPARE_SCHEMAS", "2"))
@@ -403,6 +428,11 @@ CELERY_BEAT_SCHEDULE = {
     "contracts-sweep": {"task": "contracts.tasks.contracts_sweep_all", "schedule": 3600.0},
     # hourly, queues each tenant's analytics ingestion at its local INGESTION_HOUR.
     "marketing-ingestion": {"task": "marketing.tasks.ingestion_schedule_all", "schedule": crontab(minute=7)},
+    # past-due subscriptions whose grace period ended: suspend their tenants.
+    "billing-grace-sweep": {"task": "billing.tasks.billing_grace_sweep", "schedule": 3600.0},
+    # Stripe events stored but never processed (broker down at commit, a lost task).
+    "billing-events-requeue": {"task": "billing.tasks.webhook_events_requeue_stale", "schedule": 600.0},
+    "billing-signups-purge": {"task": "billing.tasks.signups_purge_abandoned", "schedule": 86400.0},
 }
 CELERY_TIMEZONE = "UTC"
 

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import path, re_path
 
+from billing import views as billing_views
 from inkwell import views
 from marketing import views_google
 from tenants import views as tenant_views
@@ -10,7 +11,13 @@ from tenants import webhooks as tenant_webhooks
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("pricing/", views.pricing, name="pricing"),
+    path("pricing/", billing_views.pricing, name="pricing"),
+    # signup and Stripe (billing/views.py)
+    path("signup/", billing_views.signup, name="signup"),
+    path("signup/check/", billing_views.subdomain_check, name="signup_check"),
+    path("signup/done/<str:token>/", billing_views.signup_done, name="signup_done"),
+    path("signup/checkout/<str:token>/", billing_views.test_checkout, name="signup_test_checkout"),
+    path("billing/stripe/webhook/", billing_views.stripe_webhook, name="stripe_webhook"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("find-workspace/", views.workspace_find, name="workspace_find"),
     path("admin/", admin.site.urls),

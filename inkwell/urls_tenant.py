@@ -20,6 +20,8 @@ urlpatterns = [
     # connecting Google (Search Console, GA4, Ads): owner settings page and the OAuth flow
     path("dashboard/settings/google/", include("marketing.google_urls")),
     path("dashboard/", include("dashboard.urls")),
+    # plan, subscription and Stripe's billing portal (owners)
+    path("billing/", include("billing.urls")),
     # contracts owner pages and API (before the catch-all api/v1/ include)
     path("contracts/", include("contracts.urls")),
     path("api/v1/contracts/", include("contracts.api_urls")),

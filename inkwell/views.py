@@ -1,6 +1,5 @@
 """Pages of the public host."""
 
-from django.conf import settings
 from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
@@ -9,16 +8,11 @@ from django.views.decorators.http import require_http_methods
 from inkwell.errors import error_body
 from inkwell.ratelimit import client_address
 from tenants.forms import EmailForm
-from tenants.models import Plan
 from tenants.services.workspaces import workspace_list_request
 
 
 def home(request):
     return render(request, "public/home.html")
-
-
-def pricing(request):
-    return render(request, "public/pricing.html", {"plans": Plan.choices, "domain": settings.INKWELL_DOMAIN})
 
 
 @require_http_methods(["GET", "POST"])

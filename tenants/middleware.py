@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django_tenants.middleware.main import TenantMainMiddleware
 
+from billing.gating import billing_path_open, billing_suspended
 from tenants.models import Domain, Tenant
 from tenants.selectors import membership_get, public_tenant
 
@@ -35,10 +36,18 @@ class TenantMiddleware(TenantMainMiddleware):
         else:
             domain = Domain.objects.select_related("tenant__config").filter(domain=hostname).first()
             tenant = domain.tenant if domain else None
+            if tenant is not None and tenant.status == Tenant.Status.CANCELED:
+                # Its data is kept (staff can reopen it from the admin's data view); the site is closed.
+                return render(
+                    request, "tenants/closed.html", {"tenant": tenant, "hostname": hostname}, status=404
+                )
             if tenant is None or tenant.status not in (Tenant.Status.ACTIVE, Tenant.Status.SUSPENDED):
                 return render(request, "404.html", {"hostname": hostname}, status=404)
-            if tenant.status == Tenant.Status.SUSPENDED:
-                return render(request, "tenants/suspended.html", {"tenant": tenant}, status=403)
+            if tenant.status == Tenant.Status.SUSPENDED and not billing_path_open(tenant, request.path_info):
+                return render(
+                    request, "tenants/suspended.html",
+                    {"tenant": tenant, "payment_due": billing_suspended(tenant)}, status=403,
+                )  # fmt: skip
         tenant.domain_url = hostname
         request.tenant = tenant
         connection.set_tenant(tenant)

@@ -9,7 +9,7 @@ from tests.conftest import client_for
 MEMBER_PAGES = ["/dashboard/", "/contracts/", "/contracts/new/", "/contracts/verify/"]
 MEMBER_PAGES += ["/leads/", "/leads/import/", "/leads/export.csv"]  # leads
 MEMBER_PAGES += ["/pages/", "/pages/new/"]  # the website's pages
-OWNER_PAGES = ["/dashboard/settings/", "/contracts/settings/", "/dashboard/settings/google/"]
+OWNER_PAGES = ["/dashboard/settings/", "/contracts/settings/", "/dashboard/settings/google/", "/billing/"]
 API = ["/api/v1/me/", "/api/v1/config/", "/api/v1/dashboard/", "/api/v1/contracts/", "/api/v1/leads/"]
 API += [
     "/api/v1/metrics/summary/",
@@ -71,6 +71,8 @@ PRIVATE_URL_NAMES |= {"google_settings", "google_connect", "google_callback", "g
 # marketing data read API (members of both tenants and other tenants' keys: tests/marketing/test_metrics_api.py)
 PRIVATE_URL_NAMES |= {"api_metrics_summary", "api_metrics_series", "api_seo_queries", "api_seo_pages"}
 PRIVATE_URL_NAMES |= {"api_ingestion_runs"}
+# billing (owners): the portal (POST-only) and the offline test portal are tried in tests/billing.
+PRIVATE_URL_NAMES |= {"billing_home", "billing_portal", "billing_test_portal"}
 # Contract portal, customer side: open to whoever holds the link's token. Wrong, rotated, revoked,
 # expired and other tenants' links are tried in tests/contracts/test_portal.py.
 LINK_URL_NAMES = {
