@@ -3,6 +3,7 @@
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from marketing.selectors import NOINDEX_WINDOW_DAYS, noindex_pages_losing_search
 from tenants.forms import ApiKeyForm, TenantConfigForm
 from tenants.models import Membership
 from tenants.permissions import member_required
@@ -12,7 +13,12 @@ from tenants.services.config import tenant_config_update
 
 @member_required
 def overview(request):
-    return render(request, "dashboard/overview.html")
+    noindex_pages = []
+    for page, impressions in noindex_pages_losing_search(tenant=request.tenant):
+        page.noindex_impressions = impressions
+        noindex_pages.append(page)
+    context = {"noindex_pages": noindex_pages, "noindex_days": NOINDEX_WINDOW_DAYS}
+    return render(request, "dashboard/overview.html", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -66,6 +66,7 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",  # the tenant site's sitemap.xml
+    "django.contrib.humanize",
     "django_celery_beat",
     "rest_framework",
     "django_htmx",

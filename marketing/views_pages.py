@@ -12,7 +12,7 @@ from contracts.services.events import Actor
 from marketing.forms import PageForm
 from marketing.models import HOME_SLUG, Page
 from marketing.rendering import body_segments
-from marketing.selectors import page_detail_or_404, page_list
+from marketing.selectors import NOINDEX_WINDOW_DAYS, page_detail_or_404, page_list, page_search_impressions
 from marketing.services.pages import (
     page_create,
     page_delete,
@@ -32,9 +32,21 @@ def _actor(request) -> Actor:
     return Actor.from_request(request, type="owner" if request.membership.is_owner else "member")
 
 
+def _with_noindex_warnings(request, pages: list[Page]) -> list[Page]:
+    """Mark each page whose draft or live version says noindex with its recent search impressions
+    (`noindex_impressions`): a page people find in search is about to vanish from it."""
+    asking = [p for p in pages if p.noindex or (p.published_revision and p.published_revision.noindex)]
+    impressions = page_search_impressions(tenant=request.tenant, paths=[p.path for p in asking])
+    for page in pages:
+        page.noindex_impressions = impressions.get(page.path, 0) if page in asking else 0
+    return pages
+
+
 @member_required
 def page_list_view(request):
-    return render(request, "marketing/pages/list.html", {"pages": page_list()})
+    pages = _with_noindex_warnings(request, list(page_list()))
+    context = {"pages": pages, "noindex_days": NOINDEX_WINDOW_DAYS}
+    return render(request, "marketing/pages/list.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -76,8 +88,13 @@ def page_edit_view(request, pk):
                 else:
                     messages.success(request, "Saved. Visitors see it when you publish.")
                 return redirect("page_edit", pk=page.pk)
-    page = page_detail_or_404(pk=pk)
-    context = {"form": form, "page": page, "revisions": page.revisions.all()[:30]}
+    [page] = _with_noindex_warnings(request, [page_detail_or_404(pk=pk)])
+    context = {
+        "form": form,
+        "page": page,
+        "revisions": page.revisions.all()[:30],
+        "noindex_days": NOINDEX_WINDOW_DAYS,
+    }
     return render(request, "marketing/pages/edit.html", context, status=400 if form.errors else 200)
 
 
