@@ -23,8 +23,15 @@ $(NODE_STAMP): package.json package-lock.json
 run: install
 	$(PY) -m inkwell.devstack run
 
+# The suite runs in parallel, one process per core (at most 4), each with a test database and a
+# Redis of its own; `make test PYTEST_ARGS="-n 0 …"` runs it in one process. Compiled modules are
+# written even where PYTHONDONTWRITEBYTECODE is set: otherwise every test process, and every
+# process of every stack the launcher tests start, compiles the project (and pytest rewrites the
+# tests) all over again.
+PYTEST_PARALLEL ?= -n logical --maxprocesses 4 --dist loadfile
+
 test: install lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 lint: $(PY_STAMP)
 	$(VENV)/bin/ruff check .

@@ -17,11 +17,35 @@ from django.test import Client
 
 from inkwell import embedded
 
+# The browser tests share one browser, one served site and one tenant (package fixtures in
+# tests/e2e/conftest.py), so in parallel runs they go to one process together.
+_ONE_GROUP = ("tests/e2e/",)
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)  # optional: pytest-xdist may be switched off
+def pytest_xdist_make_scheduler(config, log):
+    """`make test` runs the tests in parallel processes (pytest-xdist, `--dist loadfile`): the tests
+    of one file run in the same process, so a module-scoped fixture is still made once, and so do
+    the tests under each folder in _ONE_GROUP."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class Scheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = super()._split_scope(nodeid)
+            return next((group for group in _ONE_GROUP if path.startswith(group)), path)
+
+    return Scheduling(config, log)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def redis_server():
-    """An embedded Redis just for tests (reused if one from an earlier run is still up)."""
-    process = None if os.environ.get("REDIS_URL") else embedded.start_redis("test", reuse=True)
+    """An embedded Redis just for tests, one per xdist worker (reused if one from an earlier run is
+    still up)."""
+    process = (
+        None if os.environ.get("REDIS_URL") else embedded.start_redis(settings.REDIS_PROFILE, reuse=True)
+    )
     yield settings.REDIS_URL
     if process is not None:
         embedded.stop_process(process)

@@ -164,7 +164,9 @@ def _drop_abandoned_spares() -> None:
 @contextmanager
 def _pool_lock():
     """One pool maintenance at a time, whoever starts it (beat, admin, command); expires if its holder dies."""
-    lock = redis.Redis.from_url(settings.REDIS_URL).lock("inkwell:lock:spare-schemas", timeout=900)
+    # Under the cache's key prefix ("inkwell"), so parallel test processes sharing a Redis keep apart.
+    name = f"{settings.CACHES['default']['KEY_PREFIX']}:lock:spare-schemas"
+    lock = redis.Redis.from_url(settings.REDIS_URL).lock(name, timeout=900)
     acquired = lock.acquire(blocking=False)
     try:
         yield acquired
