@@ -335,3 +335,11 @@ def test_the_same_address_on_two_tenants_is_two_pages_and_two_cache_entries(alph
     make_page(alpha, "alpha-offer", "Only alpha.")
     assert _visitor(beta).get("/alpha-offer/").status_code == 404
     assert "alpha-offer" not in _visitor(beta).get("/sitemap.xml").content.decode()
+
+
+def test_an_address_already_used_is_a_form_error(alpha, make_page):
+    make_page(alpha, "moving", "First.", publish=False)
+    response = client_for(alpha, user=alpha.owner).post("/pages/new/", _page_form(body="Second."))
+    assert response.status_code == 400 and "slug" in response.context["form"].errors
+    with tenant_context(alpha.tenant):
+        assert list(Page.objects.values_list("body", flat=True)) == ["First."]
