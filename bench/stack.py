@@ -107,9 +107,8 @@ def _close_django_connections() -> None:
         connections.close_all()
 
 
-def prepare(s: Stack, *, subdomain: str, business: str, pool: bool = True):
-    """Set up Django in this process, migrate the shared schema and provision one tenant (its owner
-    is owner@<subdomain>.example). Returns tenant_provision's result. `pool=False` gives this process
+def migrate(s: Stack, *, pool: bool = True) -> None:
+    """Set up Django in this process and migrate the shared schema. `pool=False` gives this process
     no connection pool, so its connections are not counted with the web server's."""
     os.environ.update(s.env)
     if not pool:
@@ -118,9 +117,15 @@ def prepare(s: Stack, *, subdomain: str, business: str, pool: bool = True):
     from django.core.management import call_command
 
     django.setup()
+    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+
+
+def prepare(s: Stack, *, subdomain: str, business: str, pool: bool = True):
+    """`migrate`, then provision one tenant (its owner is owner@<subdomain>.example). Returns
+    tenant_provision's result."""
+    migrate(s, pool=pool)
     from tenants.services.provisioning import tenant_provision
 
-    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
     return tenant_provision(
         name=business,
         subdomain=subdomain,
