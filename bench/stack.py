@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -65,7 +66,9 @@ def stack(*, name: str, database: str, env: dict[str, str] | None = None) -> Ite
     workdir = Path(tempfile.mkdtemp(prefix=f"inkwell-{name}-"))
     workdir.chmod(0o755)  # pgserver drops to its own system user when run as root
     os.environ["INKWELL_STATE_DIR"] = str(workdir / "state")
-    import pgserver
+    with warnings.catch_warnings():  # platformdirs warns that XDG_RUNTIME_DIR is unset on servers
+        warnings.simplefilter("ignore")
+        import pgserver
 
     from inkwell import embedded
 
