@@ -120,9 +120,7 @@ def main() -> None:
         bulk_schemas = [f"bench_bulk_{i:03d}" for i in range(args.tenants)]
         naive_schemas = [f"bench_naive_{i:03d}" for i in range(args.naive_tenants)]
         make_schemas(template, bulk_schemas + naive_schemas)
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            version = cursor.fetchone()[0]
+        version = s.show("server_version")
         print(
             f"PostgreSQL {version}, database {BENCH_DB}; bulk: {args.tenants} tenants × {args.days} days; "
             f"naive: {args.naive_tenants} tenant(s) × {args.naive_days} days"

@@ -202,7 +202,7 @@ def main() -> None:
     with stack(name="provisioning", database=BENCH_DB) as s:
         os.environ.update(s.env)
         from django.conf import settings
-        from django.db import connection, connections
+        from django.db import connections
 
         if args.extra_migrations:
             heavy_dir = s.workdir / "apps"
@@ -212,9 +212,7 @@ def main() -> None:
             settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, HEAVY_APP]
         migrate(s)  # django.setup() reads the apps set above
 
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            version = cursor.fetchone()[0]
+        version = s.show("server_version")
         print(
             f"PostgreSQL {version}, database {BENCH_DB}; {tenant_migration_count()} tenant migrations "
             f"({args.extra_migrations} synthetic); {args.runs} timed runs per path after 1 warm-up"

@@ -21,6 +21,7 @@ import http.client
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,7 +29,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +54,40 @@ class Stack:
     @property
     def database_url(self) -> str:
         return self.env["DATABASE_URL"]
+
+    def show(self, setting: str) -> str:
+        """A PostgreSQL run-time setting of the server (SHOW `setting`), e.g. server_version."""
+        return self.server.psql(f"SHOW {setting};").split("\n")[2].strip()
+
+
+@dataclass
+class Result:
+    """What a run of requests gave: each answer's latency, the errors by kind, the wall time."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def error(self, kind: str) -> None:
+        self.errors[kind] = self.errors.get(kind, 0) + 1
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies_ms) if self.latencies_ms else float("nan")
+
+    @property
+    def p95(self) -> float:
+        return percentile(self.latencies_ms, 0.95)
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+    @property
+    def error_kinds(self) -> str:
+        """The errors by kind for a report line, e.g. ' (3× timeout, 1× 500)'; empty when none."""
+        kinds = ", ".join(f"{n}× {kind}" for kind, n in sorted(self.errors.items()))
+        return f" ({kinds})" if kinds else ""
 
 
 @contextmanager
