@@ -10,6 +10,10 @@ the development or test database, and nobody else's server is loaded or exhauste
         web = start_web(s.env, port, s.workdir / "web.log")   # uvicorn, as `make run` serves
         ...                                                   # requests to 127.0.0.1, Host header
 
+`migrate(s)` alone sets up Django and the shared schema without a tenant (webhook.py, signup.py,
+ingestion.py, provisioning.py); `start_worker` adds a Celery worker; `Result` collects a run of
+requests (p50, p95, errors by kind); `s.show("server_version")` reads a server setting.
+
 Requests go to 127.0.0.1 with a Host header: `*.localhost` does not resolve through the C library
 here (see /work/shared/DESIGN.md, "Pitfalls").
 """
