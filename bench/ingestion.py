@@ -17,13 +17,12 @@ path holds one tenant's rows at a time and COPYs in batches, so it must not grow
     .venv/bin/python bench/ingestion.py [--tenants 20] [--days 90] [--naive-tenants 1] [--naive-days 7]
     .venv/bin/python bench/ingestion.py --tenants 200 --days 90 --naive-tenants 2    # the issue's full size
 
-The database `inkwell_bench` is dropped and recreated at start and dropped at the end.
+The database `inkwell_bench` is made on a private PostgreSQL server (bench/stack.py), deleted at the end.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import sys
 import time
@@ -31,10 +30,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from inkwell import embedded  # noqa: E402
+from bench.stack import migrate, stack  # noqa: E402
 
 BENCH_DB = "inkwell_bench"
 TABLES = ("marketing_searchfact", "marketing_trafficfact", "marketing_adsfact")
@@ -55,21 +53,6 @@ def parse_args() -> argparse.Namespace:
     if args.naive_tenants > args.tenants:
         parser.error("--naive-tenants can't exceed --tenants")
     return args
-
-
-def recreate_database(admin_url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-
-
-def drop_database(admin_url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
 
 
 def make_schemas(template: str, names: list[str]) -> None:
@@ -120,25 +103,15 @@ def max_rss_mb() -> float:
 
 def main() -> None:
     args = parse_args()
-    admin_url = embedded.postgres_url("postgres")  # starts (or joins) the embedded server
-    recreate_database(admin_url)
-    try:
-        os.environ["DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + "/" + BENCH_DB
-        os.environ["DJANGO_SETTINGS_MODULE"] = "inkwell.settings"
-        os.environ.setdefault("INKWELL_LOG_LEVEL", "WARNING")
-        os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:1/0")  # never used: nothing is queued
-
-        import django
+    with stack(name="ingestion", database=BENCH_DB) as s:  # its Redis is never used: nothing is queued
+        migrate(s)
         from django.core.management import call_command
         from django.db import connection, connections
-
-        django.setup()
         from django_tenants.utils import schema_context
 
         from marketing.models import SearchFact
         from marketing.services.ingestion import facts_write
 
-        call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
         template = "bench_template"
         connection.set_schema_to_public()
         with connection.cursor() as cursor:
@@ -147,9 +120,7 @@ def main() -> None:
         bulk_schemas = [f"bench_bulk_{i:03d}" for i in range(args.tenants)]
         naive_schemas = [f"bench_naive_{i:03d}" for i in range(args.naive_tenants)]
         make_schemas(template, bulk_schemas + naive_schemas)
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            version = cursor.fetchone()[0]
+        version = s.show("server_version")
         print(
             f"PostgreSQL {version}, database {BENCH_DB}; bulk: {args.tenants} tenants × {args.days} days; "
             f"naive: {args.naive_tenants} tenant(s) × {args.naive_days} days"
@@ -194,8 +165,6 @@ def main() -> None:
             f"peak memory (max RSS): {rss_first:.0f} MB after the first tenant, {rss_last:.0f} MB after {args.tenants}"
         )
         print(f"ratio bulk / naive rows per second: {bulk_rate / naive_rate:.1f}x")
-    finally:
-        drop_database(admin_url)
 
 
 if __name__ == "__main__":

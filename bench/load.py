@@ -26,17 +26,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import shutil
-import statistics
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.stack import percentile, port_check, prepare, stack, start_web, stop_process  # noqa: E402
+from bench.stack import Result as Requests  # noqa: E402
+from bench.stack import port_check, prepare, stack, start_web, stop_process  # noqa: E402
 
 DB = "inkwell_load"
 SUBDOMAIN = "loadtest"
@@ -59,14 +59,8 @@ def parse_args() -> argparse.Namespace:
 
 
 @dataclass
-class Result:
-    latencies_ms: list[float] = field(default_factory=list)
-    errors: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
+class Result(Requests):
     peak_connections: int = 0
-
-    def error(self, kind: str) -> None:
-        self.errors[kind] = self.errors.get(kind, 0) + 1
 
 
 # --- the load ---------------------------------------------------------------------------------------
@@ -141,16 +135,12 @@ def measure(env: dict[str, str], admin_url: str, args: argparse.Namespace, log: 
 
 
 def report(name: str, bound: str, result: Result) -> float:
-    latencies = sorted(result.latencies_ms)
-    p50 = statistics.median(latencies) if latencies else float("nan")
-    p95 = percentile(latencies, 0.95)
-    errors = sum(result.errors.values())
-    detail = f" ({', '.join(f'{n}× {kind}' for kind, n in sorted(result.errors.items()))})" if errors else ""
     print(
-        f"{name:<9} errors {errors:>4}{detail}; p50 {p50:7.1f} ms, p95 {p95:7.1f} ms; "
-        f"{len(latencies) / result.seconds:6.0f} req/s; peak connections {result.peak_connections:>3} (bound {bound})"
+        f"{name:<9} errors {result.error_count:>4}{result.error_kinds}; p50 {result.p50:7.1f} ms, "
+        f"p95 {result.p95:7.1f} ms; {len(result.latencies_ms) / result.seconds:6.0f} req/s; "
+        f"peak connections {result.peak_connections:>3} (bound {bound})"
     )
-    return p50
+    return result.p50
 
 
 def main() -> None:
@@ -159,7 +149,7 @@ def main() -> None:
     with stack(
         name="load", database=DB, env={"PORT": str(args.port), "INKWELL_DB_POOL_MAX": str(POOL_MAX)}
     ) as s:
-        max_connections = s.server.psql("SHOW max_connections;").split("\n")[2].strip()
+        max_connections = s.show("max_connections")
         # No pool in this process: its connections would be counted with the web server's.
         prepare(s, subdomain=SUBDOMAIN, business="Load Test Movers", pool=False)
         from django.db import connections

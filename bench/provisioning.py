@@ -1,6 +1,6 @@
 """Tenant provisioning: claiming a ready spare schema vs. django-tenants' migrate-on-create.
 
-Three paths are timed in one run, on a fresh database of the embedded PostgreSQL server:
+Three paths are timed in one run, on a fresh database of a private PostgreSQL server (bench/stack.py):
 
 - spare-claim: our `tenant_provision` with a spare ready. It locks a spare row, checks that the
   spare is fully migrated, renames its schema (ALTER SCHEMA … RENAME) and writes the tenant row,
@@ -22,26 +22,23 @@ long-running worker would have. The ratio migrate-on-create / spare-claim (p50) 
 
     .venv/bin/python bench/provisioning.py [--runs 7] [--extra-migrations 0]
 
-The database `inkwell_bench` is dropped and recreated at start and dropped at the end; the
-developer's `inkwell` database and the test database are never touched.
+The server, its database `inkwell_bench` and the synthetic app live in one temporary directory,
+deleted at the end; the developer's `inkwell` database and the test database are never touched.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from inkwell import embedded  # noqa: E402
+from bench.stack import migrate, stack  # noqa: E402
 
 BENCH_DB = "inkwell_bench"
 HEAVY_APP = "bench_heavy"
@@ -61,24 +58,6 @@ def parse_args() -> argparse.Namespace:
     if args.runs < 1 or args.extra_migrations < 0:
         parser.error("--runs must be at least 1 and --extra-migrations at least 0")
     return args
-
-
-# --- the bench database -----------------------------------------------------------------------------
-
-
-def recreate_database(admin_url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-
-
-def drop_database(admin_url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
 
 
 # --- a synthetic tenant app with M migrations -------------------------------------------------------
@@ -219,33 +198,21 @@ def report(times: dict[str, list[float]]) -> None:
 
 def main() -> None:
     args = parse_args()
-    admin_url = embedded.postgres_url("postgres")  # starts (or joins) the embedded server
-    recreate_database(admin_url)
-    heavy_dir = Path(tempfile.mkdtemp(prefix="inkwell-bench-")) if args.extra_migrations else None
-    # Spare-pool upkeep takes a Redis lock: use a private embedded Redis unless REDIS_URL is given.
-    redis_process = None if os.environ.get("REDIS_URL") else embedded.start_redis("bench", reuse=True)
-    os.environ.setdefault("REDIS_URL", embedded.redis_url("bench"))
-    try:
-        os.environ["DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + "/" + BENCH_DB
-        os.environ["DJANGO_SETTINGS_MODULE"] = "inkwell.settings"
-        os.environ.setdefault("INKWELL_LOG_LEVEL", "WARNING")
-
-        import django
+    # The stack's private Redis serves the lock that spare-pool upkeep takes.
+    with stack(name="provisioning", database=BENCH_DB) as s:
+        os.environ.update(s.env)
         from django.conf import settings
-        from django.core.management import call_command
-        from django.db import connection, connections
+        from django.db import connections
 
-        if heavy_dir is not None:
+        if args.extra_migrations:
+            heavy_dir = s.workdir / "apps"
             write_heavy_app(heavy_dir, args.extra_migrations)
             sys.path.insert(0, str(heavy_dir))
             settings.TENANT_APPS = [*settings.TENANT_APPS, HEAVY_APP]
             settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, HEAVY_APP]
-        django.setup()
-        call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+        migrate(s)  # django.setup() reads the apps set above
 
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            version = cursor.fetchone()[0]
+        version = s.show("server_version")
         print(
             f"PostgreSQL {version}, database {BENCH_DB}; {tenant_migration_count()} tenant migrations "
             f"({args.extra_migrations} synthetic); {args.runs} timed runs per path after 1 warm-up"
@@ -255,12 +222,6 @@ def main() -> None:
         finally:
             connections.close_all()
         report(times)
-    finally:
-        drop_database(admin_url)
-        if redis_process is not None:
-            embedded.stop_process(redis_process)
-        if heavy_dir is not None:
-            shutil.rmtree(heavy_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -16,24 +16,17 @@ ratio p50 / 2 s target (≤ 1 meets it).
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from inkwell import embedded  # noqa: E402
+from bench.stack import migrate, port_check, stack, start_web, start_worker, stop_process  # noqa: E402
 
 DB = "inkwell_bench_signup"
 TARGET_SECONDS = 2.0
@@ -44,9 +37,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--signups", type=int, default=20)
     parser.add_argument("--port", type=int, default=8220)
     args = parser.parse_args()
-    with socket.socket() as probe:
-        if probe.connect_ex(("127.0.0.1", args.port)) == 0:
-            parser.error(f"port {args.port} is in use by another program; pass --port")
+    port_check(parser, args.port)
     return args
 
 
@@ -109,59 +100,34 @@ def one_signup(n: int, port: int) -> float:
 
 def main() -> None:
     args = parse_args()
-    import pgserver
-    from load import start_web  # bench/load.py's uvicorn launcher
-
-    data_dir = Path(tempfile.mkdtemp(prefix="inkwell-signup-"))
-    data_dir.chmod(0o755)
-    server = pgserver.get_server(data_dir / "pg", cleanup_mode="delete")
-    redis_process = embedded.start_redis("bench-signup", reuse=True)
     worker = web = None
-    try:
-        server.psql(f'CREATE DATABASE "{DB}";')
-        env = {
-            **os.environ,
-            "DATABASE_URL": server.get_uri().replace("/postgres?", f"/{DB}?", 1),
-            "REDIS_URL": embedded.redis_url("bench-signup"),
-            "DJANGO_SETTINGS_MODULE": "inkwell.settings",
-            "INKWELL_SECRET_KEY": "bench-signup-" + "x" * 40,
-            "INKWELL_LOG_LEVEL": "WARNING",
-            "PORT": str(args.port),
-            "STRIPE_SECRET_KEY": "",
-            "STRIPE_WEBHOOK_SECRET": "",
-            "INKWELL_SPARE_SCHEMAS": str(args.signups + 2),
-            "INKWELL_SIGNUPS_PER_HOUR": "1000",  # every signup comes from this one machine
-        }
-        os.environ.update(env, INKWELL_DB_POOL_MAX="0")
-        import django
-        from django.core.management import call_command
+    env = {
+        "PORT": str(args.port),
+        "STRIPE_SECRET_KEY": "",
+        "STRIPE_WEBHOOK_SECRET": "",
+        "INKWELL_SPARE_SCHEMAS": str(args.signups + 2),
+        "INKWELL_SIGNUPS_PER_HOUR": "1000",  # every signup comes from this one machine
+    }
+    with stack(name="signup", database=DB, env=env) as s:
+        try:
+            migrate(s, pool=False)  # no pool here: this process only polls the outbox
+            from django.core.management import call_command
+            from django.db import connections
 
-        django.setup()
-        call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
-        print(f"making {args.signups + 2} spare schemas (untimed)…", flush=True)
-        call_command("spare_schemas", verbosity=0)
-        from django.db import connections
-
-        connections.close_all()
-        web = start_web(env, args.port, data_dir / "web.log")
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "inkwell", "worker", "--concurrency", "2", "--loglevel", "WARNING"],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        one_signup(0, args.port)  # warm-up, untimed
-        times = [one_signup(n, args.port) for n in range(1, args.signups + 1)]
-        p50 = statistics.median(times)
-        print(f"{args.signups} signups, Pay → tenant reachable → welcome link signs in → dashboard")
-        print(f"p50 {p50 * 1000:.0f} ms, min {min(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms")
-        print(f"ratio p50 / {TARGET_SECONDS:.0f} s target: {p50 / TARGET_SECONDS:.2f}x")
-    finally:
-        for process in (worker, web):
-            if process is not None:
-                embedded.stop_process(process, timeout=15)
-        if redis_process is not None:
-            embedded.stop_process(redis_process)
-        server.cleanup()
-        shutil.rmtree(data_dir, ignore_errors=True)
+            print(f"making {args.signups + 2} spare schemas (untimed)…", flush=True)
+            call_command("spare_schemas", verbosity=0)
+            connections.close_all()
+            web = start_web(s.env, args.port, s.workdir / "web.log")
+            worker = start_worker(s.env, s.workdir / "worker.log")
+            one_signup(0, args.port)  # warm-up, untimed
+            times = [one_signup(n, args.port) for n in range(1, args.signups + 1)]
+            p50 = statistics.median(times)
+            print(f"{args.signups} signups, Pay → tenant reachable → welcome link signs in → dashboard")
+            print(f"p50 {p50 * 1000:.0f} ms, min {min(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms")
+            print(f"ratio p50 / {TARGET_SECONDS:.0f} s target: {p50 / TARGET_SECONDS:.2f}x")
+        finally:
+            stop_process(worker)
+            stop_process(web)
 
 
 if __name__ == "__main__":

@@ -31,15 +31,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.stack import percentile, port_check, prepare, stack, start_web, stop_process  # noqa: E402
+from bench.stack import Result, port_check, prepare, stack, start_web, stop_process  # noqa: E402
 
 DB = "inkwell_site"
 SUBDOMAIN = "sitebench"
@@ -67,16 +65,6 @@ def parse_args() -> argparse.Namespace:
         parser.error("--concurrency and --rounds must be at least 1, --requests at least --rounds")
     port_check(parser, args.port)
     return args
-
-
-@dataclass
-class Result:
-    latencies_ms: list[float] = field(default_factory=list)
-    errors: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
-
-    def error(self, kind: str) -> None:
-        self.errors[kind] = self.errors.get(kind, 0) + 1
 
 
 def publish_demo_site(provisioned) -> None:
@@ -152,15 +140,11 @@ async def run(args: argparse.Namespace) -> tuple[Result, Result]:
 
 
 def report(name: str, path: str, result: Result) -> float:
-    latencies = result.latencies_ms
-    p50 = statistics.median(latencies) if latencies else float("nan")
-    errors = sum(result.errors.values())
-    detail = f" ({', '.join(f'{n}× {kind}' for kind, n in sorted(result.errors.items()))})" if errors else ""
     print(
-        f"{name:<8} {path:<12} p50 {p50:6.2f} ms, p95 {percentile(latencies, 0.95):6.2f} ms; "
-        f"{len(latencies) / result.seconds:6.0f} req/s; errors {errors}{detail}"
+        f"{name:<8} {path:<12} p50 {result.p50:6.2f} ms, p95 {result.p95:6.2f} ms; "
+        f"{len(result.latencies_ms) / result.seconds:6.0f} req/s; errors {result.error_count}{result.error_kinds}"
     )
-    return p50
+    return result.p50
 
 
 def main() -> None:

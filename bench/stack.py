@@ -10,6 +10,10 @@ the development or test database, and nobody else's server is loaded or exhauste
         web = start_web(s.env, port, s.workdir / "web.log")   # uvicorn, as `make run` serves
         ...                                                   # requests to 127.0.0.1, Host header
 
+`migrate(s)` alone sets up Django and the shared schema without a tenant (webhook.py, signup.py,
+ingestion.py, provisioning.py); `start_worker` adds a Celery worker; `Result` collects a run of
+requests (p50, p95, errors by kind); `s.show("server_version")` reads a server setting.
+
 Requests go to 127.0.0.1 with a Host header: `*.localhost` does not resolve through the C library
 here (see /work/shared/DESIGN.md, "Pitfalls").
 """
@@ -21,13 +25,15 @@ import http.client
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +59,40 @@ class Stack:
     def database_url(self) -> str:
         return self.env["DATABASE_URL"]
 
+    def show(self, setting: str) -> str:
+        """A PostgreSQL run-time setting of the server (SHOW `setting`), e.g. server_version."""
+        return self.server.psql(f"SHOW {setting};").split("\n")[2].strip()
+
+
+@dataclass
+class Result:
+    """What a run of requests gave: each answer's latency, the errors by kind, the wall time."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def error(self, kind: str) -> None:
+        self.errors[kind] = self.errors.get(kind, 0) + 1
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies_ms) if self.latencies_ms else float("nan")
+
+    @property
+    def p95(self) -> float:
+        return percentile(self.latencies_ms, 0.95)
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+    @property
+    def error_kinds(self) -> str:
+        """The errors by kind for a report line, e.g. ' (3× timeout, 1× 500)'; empty when none."""
+        kinds = ", ".join(f"{n}× {kind}" for kind, n in sorted(self.errors.items()))
+        return f" ({kinds})" if kinds else ""
+
 
 @contextmanager
 def stack(*, name: str, database: str, env: dict[str, str] | None = None) -> Iterator[Stack]:
@@ -65,7 +105,9 @@ def stack(*, name: str, database: str, env: dict[str, str] | None = None) -> Ite
     workdir = Path(tempfile.mkdtemp(prefix=f"inkwell-{name}-"))
     workdir.chmod(0o755)  # pgserver drops to its own system user when run as root
     os.environ["INKWELL_STATE_DIR"] = str(workdir / "state")
-    import pgserver
+    with warnings.catch_warnings():  # platformdirs warns that XDG_RUNTIME_DIR is unset on servers
+        warnings.simplefilter("ignore")
+        import pgserver
 
     from inkwell import embedded
 
@@ -107,9 +149,8 @@ def _close_django_connections() -> None:
         connections.close_all()
 
 
-def prepare(s: Stack, *, subdomain: str, business: str, pool: bool = True):
-    """Set up Django in this process, migrate the shared schema and provision one tenant (its owner
-    is owner@<subdomain>.example). Returns tenant_provision's result. `pool=False` gives this process
+def migrate(s: Stack, *, pool: bool = True) -> None:
+    """Set up Django in this process and migrate the shared schema. `pool=False` gives this process
     no connection pool, so its connections are not counted with the web server's."""
     os.environ.update(s.env)
     if not pool:
@@ -118,9 +159,15 @@ def prepare(s: Stack, *, subdomain: str, business: str, pool: bool = True):
     from django.core.management import call_command
 
     django.setup()
+    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+
+
+def prepare(s: Stack, *, subdomain: str, business: str, pool: bool = True):
+    """`migrate`, then provision one tenant (its owner is owner@<subdomain>.example). Returns
+    tenant_provision's result."""
+    migrate(s, pool=pool)
     from tenants.services.provisioning import tenant_provision
 
-    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
     return tenant_provision(
         name=business,
         subdomain=subdomain,

@@ -19,21 +19,14 @@ import asyncio
 import hashlib
 import hmac
 import json
-import os
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from inkwell import embedded  # noqa: E402
+from bench.stack import migrate, percentile, port_check, stack, start_web, start_worker, stop_process  # noqa: E402
 
 DB = "inkwell_bench_webhook"
 SECRET = "whsec_bench_" + "x" * 24
@@ -46,9 +39,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--port", type=int, default=8210)
     args = parser.parse_args()
-    with socket.socket() as probe:
-        if probe.connect_ex(("127.0.0.1", args.port)) == 0:
-            parser.error(f"port {args.port} is in use by another program; pass --port")
+    port_check(parser, args.port)
     return args
 
 
@@ -120,78 +111,48 @@ def view_calls(port: int, count: int):
 
 
 def stats(latencies: list[float]) -> tuple[float, float]:
-    ordered = sorted(latencies)
-    return statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.95) - 1)]
+    return statistics.median(latencies), percentile(latencies, 0.95)
 
 
 def main() -> None:
     args = parse_args()
-    import pgserver
-    from load import start_web  # bench/load.py's uvicorn launcher
-
-    data_dir = Path(tempfile.mkdtemp(prefix="inkwell-webhook-"))
-    data_dir.chmod(0o755)
-    server = pgserver.get_server(data_dir / "pg", cleanup_mode="delete")
-    redis_process = embedded.start_redis("bench-webhook", reuse=True)
     worker = web = None
-    try:
-        server.psql(f'CREATE DATABASE "{DB}";')
-        env = {
-            **os.environ,
-            "DATABASE_URL": server.get_uri().replace("/postgres?", f"/{DB}?", 1),
-            "REDIS_URL": embedded.redis_url("bench-webhook"),
-            "DJANGO_SETTINGS_MODULE": "inkwell.settings",
-            "INKWELL_SECRET_KEY": "bench-webhook-" + "x" * 40,
-            "INKWELL_LOG_LEVEL": "WARNING",
-            "PORT": str(args.port),
-            "STRIPE_WEBHOOK_SECRET": SECRET,
-            "STRIPE_SECRET_KEY": "",
-        }
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate_schemas", "--shared", "--noinput", "-v", "0"],
-            env=env, cwd=ROOT, check=True,
-        )  # fmt: skip
-        log = data_dir / "web.log"
-        web = start_web(env, args.port, log)
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "inkwell", "worker", "--concurrency", "2", "--loglevel", "WARNING"],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        asyncio.run(burst(webhook_calls(args.port, WARM_UP, "warm"), WARM_UP))
-        asyncio.run(burst(view_calls(args.port, WARM_UP), WARM_UP))
-        hook, hook_errors = asyncio.run(
-            burst(webhook_calls(args.port, args.events, "timed"), args.concurrency)
-        )
-        view, view_errors = asyncio.run(burst(view_calls(args.port, args.events), args.concurrency))
+    env = {"PORT": str(args.port), "STRIPE_WEBHOOK_SECRET": SECRET, "STRIPE_SECRET_KEY": ""}
+    with stack(name="webhook", database=DB, env=env) as s:
+        try:
+            # No pool in this process: it only counts the stored events at the end.
+            migrate(s, pool=False)
+            from django.db import connections
 
-        os.environ.update(env, INKWELL_DB_POOL_MAX="0")
-        import django
+            connections.close_all()
+            web = start_web(s.env, args.port, s.workdir / "web.log")
+            worker = start_worker(s.env, s.workdir / "worker.log")
+            asyncio.run(burst(webhook_calls(args.port, WARM_UP, "warm"), WARM_UP))
+            asyncio.run(burst(view_calls(args.port, WARM_UP), WARM_UP))
+            hook, hook_errors = asyncio.run(
+                burst(webhook_calls(args.port, args.events, "timed"), args.concurrency)
+            )
+            view, view_errors = asyncio.run(burst(view_calls(args.port, args.events), args.concurrency))
 
-        django.setup()
-        from billing.models import WebhookEvent
+            from billing.models import WebhookEvent
 
-        timed = WebhookEvent.objects.filter(event_id__startswith="evt_bench_timed_")
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and timed.exclude(status="received").count() < args.events:
-            time.sleep(0.5)
-        once = timed.filter(status="processed", attempts=1).count()
+            timed = WebhookEvent.objects.filter(event_id__startswith="evt_bench_timed_")
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and timed.exclude(status="received").count() < args.events:
+                time.sleep(0.5)
+            once = timed.filter(status="processed", attempts=1).count()
 
-        (hp50, hp95), (vp50, vp95) = stats(hook), stats(view)
-        print(
-            f"{args.events} signed deliveries and {args.events} trivial-view requests, {args.concurrency} at a time; one uvicorn process"
-        )
-        print(f"webhook      errors {hook_errors:>3}; p50 {hp50:7.1f} ms, p95 {hp95:7.1f} ms")
-        print(f"trivial view errors {view_errors:>3}; p50 {vp50:7.1f} ms, p95 {vp95:7.1f} ms")
-        print(f"events stored {timed.count()}, processed exactly once {once} of {args.events}")
-        print(f"ratio webhook / trivial view p50: {hp50 / vp50:.2f}x")
-    finally:
-        for process in (worker, web):
-            if process is not None:
-                embedded.stop_process(process, timeout=15)
-        if redis_process is not None:
-            embedded.stop_process(redis_process)
-        server.cleanup()
-        shutil.rmtree(data_dir, ignore_errors=True)
+            (hp50, hp95), (vp50, vp95) = stats(hook), stats(view)
+            print(
+                f"{args.events} signed deliveries and {args.events} trivial-view requests, {args.concurrency} at a time; one uvicorn process"
+            )
+            print(f"webhook      errors {hook_errors:>3}; p50 {hp50:7.1f} ms, p95 {hp95:7.1f} ms")
+            print(f"trivial view errors {view_errors:>3}; p50 {vp50:7.1f} ms, p95 {vp95:7.1f} ms")
+            print(f"events stored {timed.count()}, processed exactly once {once} of {args.events}")
+            print(f"ratio webhook / trivial view p50: {hp50 / vp50:.2f}x")
+        finally:
+            stop_process(worker)
+            stop_process(web)
 
 
 if __name__ == "__main__":
