@@ -1,7 +1,8 @@
 """The tenant's public website: landing pages, sitemap.xml and robots.txt.
 
-A visitor's page is rendered once per site version and tenant and then served from the cache (the
-"site" cache, keyed per tenant schema by django-tenants' key function). What differs per visitor —
+A visitor's page is rendered once per site version and tenant and then served from the cache: the
+process's own last pages first, then the "site" cache in Redis (keyed per tenant schema by
+django-tenants' key function), shared by every process. What differs per visitor —
 the spam stamp, the UTM tags and referrer in the quote form's hidden fields — is
 left out of the cached HTML as one marker and filled in on each request. Members (owner and team)
 are never served from the cache: they see drafts and an edit bar.
@@ -9,6 +10,8 @@ are never served from the cache: they see drafts and an edit bar.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.contrib.sitemaps import Sitemap
@@ -22,7 +25,7 @@ from marketing.forms import QuoteForm
 from marketing.models import HOME_SLUG, Page, PageRevision
 from marketing.rendering import Segment, body_segments, faq_json_ld
 from marketing.selectors import page_for_members, page_live, site_nav, sitemap_pages
-from marketing.services.pages import SITE_VERSION_KEY, site_cache, site_version
+from marketing.services.pages import site_cache
 from marketing.services.spam import HONEYPOT_FIELD, STAMP_FIELD, form_stamp_issue
 from tenants.selectors import tenant_url
 
@@ -30,6 +33,7 @@ QUOTE_SLOT = "<!--inkwell:quote-fields-->"
 HIDDEN_FIELDS = tuple(name for name, field in QuoteForm.base_fields.items() if field.widget.is_hidden)
 PAGE_TEMPLATE = "marketing/site/page.html"
 CACHE_SECONDS = 24 * 3600  # a publish changes the key long before this runs out
+MEMORY_PAGES = 500  # per process: ~7 kB each
 
 
 @dataclass(frozen=True)
@@ -135,28 +139,65 @@ def page_render(
     return HttpResponse(render_to_string(PAGE_TEMPLATE, context, request=request), status=status)
 
 
+class RenderedPages:
+    """The last pages this process rendered or fetched, by (schema, slug, site version): a page
+    served again costs no round trip at all. Bounded (least recently used out), so thousands of
+    tenants can't grow a process; the Redis cache behind it is shared by every process."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.entries: OrderedDict[tuple, str] = OrderedDict()
+        self.lock = threading.Lock()  # ASGI runs each request on a thread of its own
+
+    def get(self, key: tuple) -> str | None:
+        with self.lock:
+            html = self.entries.get(key)
+            if html is not None:
+                self.entries.move_to_end(key)
+            return html
+
+    def put(self, key: tuple, html: str) -> None:
+        with self.lock:
+            self.entries[key] = html
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+rendered_pages = RenderedPages(size=MEMORY_PAGES)
+
+
 def site_page(request, slug: str = HOME_SLUG):
     if request.membership is not None:
         return _member_page(request, slug)
-    cache = site_cache()
-    # One round trip for the site version and the page: an entry keeps the version it was rendered
-    # at, and a publish (which moves the version) makes every older entry stale.
-    key = f"page:{slug}:{request.tenant.config.updated.timestamp()}"
-    found = cache.get_many([SITE_VERSION_KEY, key])
-    version = found.get(SITE_VERSION_KEY) or site_version()
-    entry = found.get(key)
-    if entry is not None and entry[0] == version:
-        html = entry[1]
-    else:
-        page = page_live(slug=slug)
-        if page is None and slug != HOME_SLUG:
-            raise Http404("No such page.")
-        view = page_view_of(page.published_revision, slug=slug) if page else placeholder_home(request.tenant)
-        context = page_context(request, view, quote_hidden=mark_safe(QUOTE_SLOT))  # noqa: S308 -- constant
-        html = render_to_string(PAGE_TEMPLATE, context)
-        cache.set(key, (version, html), CACHE_SECONDS)
-    hidden = quote_hidden_fields(QuoteForm.visit(request))
-    return HttpResponse(html.replace(QUOTE_SLOT, hidden))
+    tenant = request.tenant
+    # The site's version is its config's last change, which a publish moves (see
+    # site_cache_invalidate) and the tenant lookup has already read: a stale entry is never asked for.
+    version = tenant.config.updated.timestamp()
+    key = (tenant.schema_name, slug, version)
+    html = rendered_pages.get(key)
+    if html is None:
+        cache_key = f"page:{slug}:{version}"  # the site cache prefixes the schema itself
+        html = site_cache().get(cache_key)
+        if html is None:
+            html = _page_html(request, slug)
+            site_cache().set(cache_key, html, CACHE_SECONDS)
+        rendered_pages.put(key, html)
+    return HttpResponse(html.replace(QUOTE_SLOT, quote_hidden_fields(QuoteForm.visit(request))))
+
+
+def _page_html(request, slug: str) -> str:
+    """The published page at `slug` as every visitor gets it, the quote form's hidden fields left out."""
+    page = page_live(slug=slug)
+    if page is None and slug != HOME_SLUG:
+        raise Http404("No such page.")
+    view = page_view_of(page.published_revision, slug=slug) if page else placeholder_home(request.tenant)
+    context = page_context(request, view, quote_hidden=mark_safe(QUOTE_SLOT))  # noqa: S308 -- constant
+    return render_to_string(PAGE_TEMPLATE, context)
 
 
 def _member_page(request, slug: str):

@@ -66,7 +66,10 @@ def _clear_test_cache() -> None:
 
 @pytest.fixture(autouse=True)
 def _isolated_cache_and_schema():
+    from marketing.site import rendered_pages
+
     _clear_test_cache()  # rate-limit counters must not leak between tests
+    rendered_pages.clear()  # nor pages a test rendered from its own (rolled back) data
     yield
     connection.set_schema_to_public()
 

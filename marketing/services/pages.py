@@ -2,13 +2,11 @@
 
 The Page row is the working copy; publishing snapshots it as a revision that visitors see. Every
 save, publish, unpublish and restore writes a revision, so nothing an owner wrote is ever lost.
-Visitors' pages are cached per tenant (see marketing/site.py); each publish and unpublish moves the
-tenant's site version, which every cached page's key includes, once the write has committed.
+Visitors' pages are cached per tenant (see marketing/site.py); each publish, unpublish and delete
+moves the tenant's site version, which every cached page's key includes, in the same transaction.
 """
 
 from __future__ import annotations
-
-import time
 
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
@@ -16,12 +14,12 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.urls import Resolver404, resolve
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
 from contracts.services.events import Actor
 from inkwell.errors import Conflict
 from marketing.error_codes import MarketingErrorCode
 from marketing.models import HOME_SLUG, Page, PageRevision
+from tenants.models import TenantConfig
 from tenants.services.audit import audit_record
 
 R = PageRevision.Kind
@@ -34,34 +32,18 @@ RESERVED_SLUGS = frozenset({
 })  # fmt: skip
 
 SITE_CACHE = "site"
-SITE_VERSION_KEY = "site-version"
 
 
 def site_cache():
     return caches[SITE_CACHE]
 
 
-def site_version() -> str:
-    """The current tenant's site version: part of every cached page's key."""
-    cache = site_cache()
-    version = cache.get(SITE_VERSION_KEY)
-    if version is None:
-        version = str(time.time_ns())
-        cache.add(SITE_VERSION_KEY, version, timeout=None)
-        version = cache.get(SITE_VERSION_KEY, version)
-    return version
-
-
 def site_cache_invalidate() -> None:
-    """Make every cached page of the current tenant stale once the write commits. The cache key
-    names the schema current when the key is made, so the schema is taken now, not at commit."""
-    schema = connection.schema_name
-
-    def bump():
-        with schema_context(schema):
-            site_cache().set(SITE_VERSION_KEY, str(time.time_ns()), timeout=None)
-
-    transaction.on_commit(bump)
+    """Make every cached page of the current tenant stale. The site's version is its config's
+    `updated` time, which the tenant lookup reads on every request anyway: moving it inside the
+    publish's own transaction means the new version is visible exactly when the new page is, in
+    every process, with no cache to clear."""
+    TenantConfig.objects.filter(pk=connection.tenant.pk).update(updated=timezone.now())
 
 
 def _label(actor: Actor) -> str:

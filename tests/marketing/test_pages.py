@@ -343,3 +343,26 @@ def test_an_address_already_used_is_a_form_error(alpha, make_page):
     assert response.status_code == 400 and "slug" in response.context["form"].errors
     with tenant_context(alpha.tenant):
         assert list(Page.objects.values_list("body", flat=True)) == ["First."]
+
+
+def test_a_cached_page_costs_no_query_of_its_own_from_memory_or_from_redis(
+    alpha, make_page, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from marketing.site import rendered_pages
+
+    make_page(alpha, "moving", "Moves.")
+    visitor = _visitor(alpha)
+    with CaptureQueriesContext(connection) as reference:
+        visitor.get("/robots.txt")  # the tenant lookup and nothing else
+    first = CaptureQueriesContext(connection)
+    with first:
+        visitor.get("/moving/")
+    assert len(first) > len(reference)  # rendered: the page and the site's other pages read
+    with django_assert_max_num_queries(len(reference)):
+        assert "Moves." in visitor.get("/moving/").content.decode()  # this process's memory
+    rendered_pages.clear()  # as another process would start: only the shared Redis cache has it
+    with django_assert_max_num_queries(len(reference)):
+        assert "Moves." in visitor.get("/moving/").content.decode()
