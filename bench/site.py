@@ -11,7 +11,7 @@ Two targets, both on the tenant's host and so both through the whole middleware 
 lookup by host, sessions, CSRF, authentication, membership, feature gates, CSP and the rest):
 
 - page: GET /moving/, the demo's moving landing page (hero, text, FAQ with its JSON-LD, quote
-  form; ~7 kB of HTML). A visitor gets it from the per-tenant site cache in Redis, with the quote form's
+  form; ~7 kB of HTML). A visitor gets it from the site cache (the process's memory, Redis behind it), with the quote form's
   per-visitor hidden fields (signed "shown at" stamp, UTM tags, landing page) filled in.
 - trivial (the reference): GET /robots.txt, a Django view that joins a dozen lines of text: no
   query, no cache, no template. Not /healthz: that is answered by the first middleware, before the
