@@ -198,7 +198,13 @@ class TenantConfig(models.Model):
     tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, primary_key=True, related_name="config")
     # Every text field here reaches email subjects, SMS and pages: none may hold control characters.
     brand_name = models.CharField(max_length=120, validators=[validate_no_control_characters])
-    logo = models.ImageField(upload_to=logo_upload_to, blank=True, validators=[validate_logo_size])
+    logo = models.ImageField(
+        upload_to=logo_upload_to, blank=True, validators=[validate_logo_size],
+        width_field="logo_width", height_field="logo_height",
+    )  # fmt: skip
+    # Kept with the file so pages can reserve the logo's space before it loads (no layout shift).
+    logo_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    logo_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
     primary_color = models.CharField(max_length=7, default="#1d4ed8", validators=[validate_hex_colour])
     accent_color = models.CharField(max_length=7, default="#f59e0b", validators=[validate_hex_colour])
     timezone = models.CharField(

@@ -163,12 +163,16 @@ def test_owner_uploads_a_logo_that_only_their_host_serves(alpha, beta, media_roo
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client = client_for(alpha, user=alpha.owner)
-    logo = SimpleUploadedFile("brand.png", png_bytes(), content_type="image/png")
+    logo = SimpleUploadedFile("brand.png", png_bytes((120, 40)), content_type="image/png")
     response = client.post("/dashboard/settings/", {**GOOD, "logo": logo})
     assert response.status_code == 200
     config = TenantConfig.objects.get(pk=alpha.tenant.pk)
     assert config.logo.name.startswith(f"tenants/{alpha.tenant.pk}/logo-")
     assert f'src="/media/{config.logo.name}"' in client.get("/").content.decode()
+    # its size goes in the img tag, so pages keep its space while it loads (no layout shift)
+    size = f'width="{config.logo_width}" height="{config.logo_height}"'
+    assert (config.logo_width, config.logo_height) == (120, 40)
+    assert size in client.get("/").content.decode() and size in client.get("/dashboard/").content.decode()
     assert client_for(alpha).get(f"/media/{config.logo.name}").status_code == 200
     assert client_for(beta).get(f"/media/{config.logo.name}").status_code == 404
     beta_prefix = f"tenants/{beta.tenant.pk}/"
