@@ -28,7 +28,7 @@ from marketing.services.leads import (
     lead_create,
     lead_status_set,
 )
-from marketing.services.spam import STAMP_FIELD, SpamRejected, submission_check
+from marketing.services.spam import STAMP_FIELD, SpamRejected, origin_check, stamp_mark_used, submission_check
 from marketing.services.spreadsheet import IMPORT_COLUMNS, LeadImportInvalid, leads_csv_rows, leads_import
 from marketing.site import page_for_path, page_render, placeholder_home
 from tenants.permissions import member_required
@@ -177,11 +177,16 @@ def quote_submit_view(request):
     """A visitor asks for a quote: spam checks first (nothing is stored when they refuse), then the
     lead pipeline, which merges duplicates and tells the owner about a new lead.
 
-    No CSRF token: a visitor has no session for a forged post to ride on (anyone may send this form
-    as themselves), and without a per-visitor token and cookie the page stays cacheable. What the
-    form must prove — that it was shown, and not a moment ago — the signed stamp proves."""
+    No CSRF token: a visitor has no session for a forged post to ride on, and without a per-visitor
+    token and cookie the page stays cacheable. Another site's page posting here is refused by the
+    same-site check, and a form is sent once: its signed stamp names this tenant and a nonce."""
     form = QuoteForm(request.POST)
     try:
+        origin_check(
+            origin=request.headers.get("Origin"),
+            fetch_site=request.headers.get("Sec-Fetch-Site"),
+            host=request.get_host(),
+        )
         submission_check(data=request.POST, ip=client_address(request))
     except RateLimited as exc:
         response = _quote_refused(request, form, error=exc.message, status=429)
@@ -189,7 +194,7 @@ def quote_submit_view(request):
         return response
     except SpamRejected as exc:
         # An expired or forged stamp gets a fresh one; a quick sender keeps theirs, time runs on.
-        keep = exc.code not in ("form_stamp", "form_stale")
+        keep = exc.code not in ("form_stamp", "form_stale", "form_reused")
         return _quote_refused(request, form, stamp_kept=keep, error=exc.message)
     if not form.is_valid():
         return _quote_refused(request, form)
@@ -205,6 +210,7 @@ def quote_submit_view(request):
         for field, errors in exc.error_dict.items():
             form.add_error(field if field in form.fields else None, errors)
         return _quote_refused(request, form)
+    stamp_mark_used(request.POST[STAMP_FIELD])
     back_to = page_for_path(form.cleaned_data["landing_page"])
     context = {
         "name": form.cleaned_data["name"],

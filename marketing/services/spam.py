@@ -1,13 +1,21 @@
 """Spam defence for public lead forms (the quote forms of the landing pages use it): a honeypot
-field, a time-to-submit check and a per-IP rate limit. A rejected submission raises SpamRejected
-with a message the visitor can act on, before anything is stored."""
+field, a signed "shown at" stamp (not too fresh, not too old, sent once), a
+same-site check and a per-IP rate limit. A rejected submission raises SpamRejected with a message
+the visitor can act on, before anything is stored.
+
+The form carries no CSRF token (pages are cached for every visitor alike); what CSRF would stop —
+another site making its visitors' browsers post leads here — the same-site check and the
+single-use stamp stop instead."""
 
 from __future__ import annotations
 
+import secrets
 import time
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 
 from inkwell.errors import DomainError
 from inkwell.ratelimit import address_bucket, rate_limit
@@ -25,8 +33,39 @@ class SpamRejected(DomainError):
 
 
 def form_stamp_issue(*, now: float | None = None) -> str:
-    """A signed "form shown at" time for the form's hidden STAMP_FIELD."""
-    return signing.dumps(int(now if now is not None else time.time()), salt=STAMP_SALT)
+    """A signed stamp for the form's hidden STAMP_FIELD: when it was shown, and a nonce that lets it
+    be sent once."""
+    shown_at = int(now if now is not None else time.time())
+    return signing.dumps([shown_at, secrets.token_urlsafe(9)], salt=STAMP_SALT)
+
+
+def _stamp(value: str) -> tuple[int, str]:
+    try:
+        shown_at, nonce = signing.loads(value or "", salt=STAMP_SALT)
+        return int(shown_at), str(nonce)
+    except (signing.BadSignature, TypeError, ValueError):
+        raise SpamRejected(
+            "This form has expired; reload the page and try again.", code="form_stamp"
+        ) from None
+
+
+def _used_key(nonce: str) -> str:
+    return f"lead-form-stamp:{nonce}"
+
+
+def stamp_mark_used(value: str) -> None:
+    """After a lead is made from this stamp's form: the same form can't make another."""
+    _shown_at, nonce = _stamp(value)
+    cache.add(_used_key(nonce), 1, timeout=MAX_AGE + 60)
+
+
+def origin_check(*, origin: str | None, fetch_site: str | None, host: str) -> None:
+    """Refuse a post another site's page made (the browser says so in Sec-Fetch-Site or Origin)."""
+    foreign = fetch_site == "cross-site" or (
+        origin not in (None, "", "null") and urlsplit(origin).netloc != host
+    )
+    if foreign:
+        raise SpamRejected("Please send this form from our own website.", code="form_origin")
 
 
 def submission_check(*, data, ip: str | None, now: float | None = None) -> None:
@@ -38,12 +77,11 @@ def submission_check(*, data, ip: str | None, now: float | None = None) -> None:
         )
     if data.get(HONEYPOT_FIELD):
         raise SpamRejected("Your request could not be sent. Please call us instead.", code="honeypot")
-    try:
-        shown_at = int(signing.loads(data.get(STAMP_FIELD, ""), salt=STAMP_SALT))
-    except (signing.BadSignature, TypeError, ValueError):
+    shown_at, nonce = _stamp(data.get(STAMP_FIELD, ""))
+    if cache.get(_used_key(nonce)):
         raise SpamRejected(
-            "This form has expired; reload the page and try again.", code="form_stamp"
-        ) from None
+            "We already have this request. To send another, reload the page.", code="form_reused"
+        )
     elapsed = (now if now is not None else time.time()) - shown_at
     if elapsed > MAX_AGE:
         raise SpamRejected("This form has expired; reload the page and try again.", code="form_stale")

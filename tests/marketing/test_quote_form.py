@@ -154,3 +154,35 @@ def test_the_host_decides_whose_lead_it_is(alpha, beta):
 def test_a_bot_posting_only_the_honeypot_is_refused(alpha):
     response = client_for(alpha).post("/quote/", {HONEYPOT_FIELD: "http://spam.example"})
     assert response.status_code == 400 and _leads(alpha) == []
+
+
+def test_one_form_makes_one_lead_a_replayed_stamp_is_refused(alpha):
+    sent = _form(phone="", email="first@example.com")
+    assert client_for(alpha).post("/quote/", sent).status_code == 200
+    replay = client_for(alpha).post("/quote/", {**sent, "email": "second@example.com"})
+    assert replay.status_code == 400 and "We already have this request" in replay.content.decode()
+    assert [lead.email for lead in _leads(alpha)] == ["first@example.com"]
+
+
+def test_a_refused_form_can_still_be_sent_once_corrected(alpha):
+    sent = _form(phone="12", email="")
+    assert client_for(alpha).post("/quote/", sent).status_code == 400  # no lead: the stamp stays unused
+    assert client_for(alpha).post("/quote/", {**sent, "phone": "416 555 0188"}).status_code == 200
+    assert len(_leads(alpha)) == 1
+
+
+@pytest.mark.parametrize(
+    "headers, ok",
+    [
+        ({"HTTP_ORIGIN": "https://evil.example"}, False),
+        ({"HTTP_SEC_FETCH_SITE": "cross-site"}, False),
+        ({"HTTP_ORIGIN": "http://alpha.localhost", "HTTP_SEC_FETCH_SITE": "same-origin"}, True),
+        ({}, True),  # an old browser or a privacy tool that sends neither
+    ],
+)
+def test_another_sites_page_cannot_post_the_form(alpha, headers, ok):
+    response = client_for(alpha).post("/quote/", _form(), **headers)
+    assert response.status_code == (200 if ok else 400)
+    assert len(_leads(alpha)) == (1 if ok else 0)
+    if not ok:
+        assert "Please send this form from our own website." in response.content.decode()
