@@ -3,7 +3,7 @@ Members signed in, or the tenant's API keys; thin adapters over marketing.metric
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
@@ -26,6 +26,8 @@ from marketing.services.ingestion import tenant_local_today
 from tenants.permissions import IsTenantMemberOrApiKey
 
 MAX_RANGE_DAYS = 731  # two years, a leap day included
+# Before any data anyone has; also keeps the "period before" arithmetic far from date.min.
+EARLIEST = date(2000, 1, 1)
 DEFAULT_RANGE_DAYS = 28
 PAGE_SIZE = 50
 
@@ -36,6 +38,15 @@ class RangeSerializer(serializers.Serializer):
 
     start = serializers.DateField(required=False)
     end = serializers.DateField(required=False)
+
+    def _not_too_early(self, value):
+        if value < EARLIEST:
+            raise serializers.ValidationError(
+                f"Ask for {EARLIEST.isoformat()} or later.", code="range_too_early"
+            )
+        return value
+
+    validate_start = validate_end = _not_too_early
 
     def validate(self, data):
         tenant = self.context["tenant"]

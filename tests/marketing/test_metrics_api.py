@@ -126,6 +126,9 @@ def test_ingestion_runs_list(alpha_data, django_assert_num_queries):
         ("start=2026-02-30", "start", "invalid"),
         ("end=2026-11-25", "end", "range_in_future"),  # tomorrow in Toronto
         ("start=2024-11-22&end=2026-11-23", "start", "range_too_long"),  # 732 days
+        ("end=0001-01-05", "end", "range_too_early"),  # would underflow the dates before it
+        ("start=0001-01-01&end=0001-01-02", "start", "range_too_early"),
+        ("start=1999-12-31&end=2000-01-02", "start", "range_too_early"),  # one day past the limit
     ],
 )
 def test_nonsense_ranges_are_refused_with_a_code(alpha_data, query, field, code):
@@ -191,3 +194,8 @@ def test_another_tenants_key_is_refused(alpha_data, beta, url):
     key = apikey_create(tenant=beta.tenant, label="Beta's key", actor=None).key
     response = client_for(alpha_data, HTTP_AUTHORIZATION=f"Api-Key {key}").get(url)
     assert response.status_code == 401 and response.json()["code"] == "authentication_failed"
+
+
+def test_the_earliest_day_is_accepted(alpha_data):
+    client = client_for(alpha_data, user=alpha_data.member)
+    assert client.get("/api/v1/metrics/summary/?start=2000-01-01&end=2000-01-02").status_code == 200
