@@ -357,6 +357,13 @@ if not STRIPE_WEBHOOK_SECRET:
     STRIPE_WEBHOOK_SECRET = (
         "whsec_local_" + hashlib.sha256(f"stripe-webhook:{SECRET_KEY}".encode()).hexdigest()[:32]
     )
+if SECURE and BILLING_BACKEND == "local" and not env_bool("INKWELL_BILLING_OFFLINE"):
+    # The offline test checkout makes a workspace for anyone who presses Pay: never by default on a
+    # real deployment.
+    raise ImproperlyConfigured(
+        "Set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET for an https deployment (or "
+        "INKWELL_BILLING_OFFLINE=1 for a staging site, where the test checkout gives workspaces away)."
+    )
 STRIPE_PRICE_IDS = {
     "seo": os.environ.get("STRIPE_PRICE_SEO", "price_local_seo"),
     "seo-ads": os.environ.get("STRIPE_PRICE_SEO_ADS", "price_local_seo_ads"),

@@ -88,6 +88,8 @@ def installed(tmp_path_factory):
         "INKWELL_SECRET_KEY": Fernet.generate_key().decode() * 2,
         "INKWELL_FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "INKWELL_EMAIL_TRANSPORT": "django.core.mail.backends.smtp.EmailBackend",
+        "STRIPE_SECRET_KEY": "sk_test_deploy",
+        "STRIPE_WEBHOOK_SECRET": "whsec_deploy",
         "DATABASE_URL": "postgresql://inkwell@db.invalid/inkwell",
         "REDIS_URL": "redis://redis.invalid:6379/0",
         "INKWELL_MEDIA_DIR": str(tmp / "media"),

@@ -7,6 +7,7 @@ import pytest
 import redis as redis_lib
 from cryptography.fernet import Fernet
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import close_old_connections, connection
 
 from inkwell import settings as settings_module
@@ -17,6 +18,8 @@ HTTPS = {
     "INKWELL_SECRET_KEY": "k" * 60,
     "INKWELL_FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
     "INKWELL_EMAIL_TRANSPORT": "django.core.mail.backends.smtp.EmailBackend",
+    "STRIPE_SECRET_KEY": "sk_test_deploy",
+    "STRIPE_WEBHOOK_SECRET": "whsec_deploy",
 }
 
 
@@ -172,3 +175,12 @@ def test_tests_never_queue_tasks_where_a_make_run_worker_listens(load_settings):
     finally:
         client.delete(test_queue)
         client.close()
+
+
+def test_an_https_deployment_without_stripe_keys_refuses_to_start(load_settings):
+    # Offline billing's test checkout gives workspaces away: only where someone says so (staging).
+    without_stripe = {k: v for k, v in HTTPS.items() if not k.startswith("STRIPE_")}
+    with pytest.raises(ImproperlyConfigured, match="STRIPE_SECRET_KEY"):
+        load_settings(**without_stripe)
+    assert load_settings(**without_stripe, INKWELL_BILLING_OFFLINE="1")["BILLING_BACKEND"] == "local"
+    assert load_settings(**HTTPS)["BILLING_BACKEND"] == "stripe"

@@ -118,6 +118,8 @@ def load_settings(monkeypatch, public_url: str) -> dict:
     monkeypatch.setenv("INKWELL_EMAIL_TRANSPORT", "django.core.mail.backends.locmem.EmailBackend")
     monkeypatch.setenv("DATABASE_URL", "postgresql://inkwell@db.example:5432/inkwell")
     monkeypatch.setenv("REDIS_URL", "redis://redis.example:6379/0")
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_deploy")
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_deploy")
     return runpy.run_path(inkwell.settings.__file__)
 
 

@@ -213,6 +213,8 @@ def load_settings(monkeypatch):
         "INKWELL_SECRET_KEY": "k" * 50,
         "INKWELL_FIELD_ENCRYPTION_KEYS": "a" * 43 + "=",
         "INKWELL_EMAIL_TRANSPORT": "django.core.mail.backends.smtp.EmailBackend",
+        "STRIPE_SECRET_KEY": "sk_test_deploy",
+        "STRIPE_WEBHOOK_SECRET": "whsec_deploy",
     }.items():
         monkeypatch.setenv(name, value)
 
