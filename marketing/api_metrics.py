@@ -10,6 +10,9 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from billing.error_codes import BillingErrorCode
+from billing.plans import plan_allows
+from inkwell.errors import NotAllowed
 from marketing.metrics import (
     ORDERINGS,
     SERIES_METRICS,
@@ -79,6 +82,23 @@ def _period(request, serializer_class=RangeSerializer) -> dict:
     return serializer.validated_data
 
 
+# Google Ads numbers belong to the plans with campaigns: other plans' answers leave them out.
+ADS_METRICS = frozenset({"ad_impressions", "ad_clicks", "ad_cost", "conversions", "cost_per_conversion"})
+
+
+def _ads_allowed(tenant) -> bool:
+    return plan_allows(tenant=tenant, feature="campaigns")
+
+
+def _without_ads(value):
+    """`value` (a summary's nested dicts and lists) with every Ads metric and the Ads score left out."""
+    if isinstance(value, dict):
+        return {k: _without_ads(v) for k, v in value.items() if k not in ADS_METRICS and k != "ads"}
+    if isinstance(value, list):
+        return [_without_ads(v) for v in value]
+    return value
+
+
 class SummaryApi(APIView):
     """Week over week and 28 days over 28 days (default), or a chosen range against the same number
     of days before it; the latest weekly scores; the biggest movers among queries."""
@@ -102,7 +122,7 @@ class SummaryApi(APIView):
         body["movers"] = biggest_movers(
             tenant=tenant, dimension="query", current=last_complete(tenant=tenant, days=7)
         )
-        return Response(body)
+        return Response(body if _ads_allowed(tenant) else _without_ads(body))
 
 
 class SeriesSerializer(RangeSerializer):
@@ -115,6 +135,11 @@ class SeriesApi(APIView):
     def get(self, request):
         data = _period(request, SeriesSerializer)
         period = data["period"]
+        if data["metric"] in ADS_METRICS and not _ads_allowed(request.tenant):
+            raise NotAllowed(
+                "Ads numbers come with the SEO + Ads and Full plans.",
+                code=BillingErrorCode.PLAN_UPGRADE_REQUIRED,
+            )
         return Response(
             {
                 "metric": data["metric"],

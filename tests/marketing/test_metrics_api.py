@@ -1,6 +1,7 @@
 """The marketing read API: summary, series, search queries and pages, ingestion runs — answers, bad
 ranges, query budgets, and tenant isolation (a person in both tenants, another tenant's key)."""
 
+import json
 from datetime import UTC, date, datetime
 
 import pytest
@@ -199,3 +200,20 @@ def test_another_tenants_key_is_refused(alpha_data, beta, url):
 def test_the_earliest_day_is_accepted(alpha_data):
     client = client_for(alpha_data, user=alpha_data.member)
     assert client.get("/api/v1/metrics/summary/?start=2000-01-01&end=2000-01-02").status_code == 200
+
+
+@pytest.mark.parametrize("plan, sees_ads", [("seo", False), ("seo-ads", True), ("full", True)])
+def test_ads_numbers_only_for_plans_with_campaigns(alpha_data, plan, sees_ads):
+    from billing.services.subscriptions import plan_change_apply
+    from tenants.models import Tenant
+
+    plan_change_apply(tenant=alpha_data.tenant, plan=plan, initial=True)
+    alpha_data.tenant = Tenant.objects.get(pk=alpha_data.tenant.pk)
+    client = client_for(alpha_data, user=alpha_data.owner)
+    summary = json.dumps(client.get("/api/v1/metrics/summary/").json())
+    assert ("ad_cost" in summary) is sees_ads and ('"clicks"' in summary)
+    series = client.get("/api/v1/metrics/series/?metric=ad_cost")
+    assert series.status_code == (200 if sees_ads else 403)
+    if not sees_ads:
+        assert series.json()["code"] == "plan_upgrade_required"
+    assert client.get("/api/v1/metrics/series/?metric=clicks").status_code == 200
