@@ -7,4 +7,7 @@ urlpatterns = [
     path("settings/", views.settings_view, name="dashboard_settings"),
     path("settings/api-keys/", views.apikey_create_view, name="apikey_create"),
     path("settings/api-keys/<int:pk>/revoke/", views.apikey_revoke_view, name="apikey_revoke"),
+    path("settings/team/invite/", views.team_invite_view, name="team_invite"),
+    path("settings/team/<int:pk>/role/", views.team_role_view, name="team_role"),
+    path("settings/team/<int:pk>/remove/", views.team_remove_view, name="team_remove"),
 ]

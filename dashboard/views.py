@@ -3,12 +3,14 @@
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from inkwell.errors import Conflict
 from marketing.selectors import NOINDEX_WINDOW_DAYS, noindex_pages_losing_search
-from tenants.forms import ApiKeyForm, TenantConfigForm
+from tenants.forms import ApiKeyForm, InviteForm, RoleForm, TenantConfigForm
 from tenants.models import Membership
 from tenants.permissions import member_required
 from tenants.services.apikeys import apikey_create, apikey_revoke, apikeys_of
 from tenants.services.config import tenant_config_update
+from tenants.services.team import member_invite, member_remove, member_role_set, team_of
 
 
 @member_required
@@ -38,7 +40,67 @@ def settings_view(request):
 
 
 def _apikeys_context(request, **extra) -> dict:
-    return {"api_keys": apikeys_of(tenant=request.tenant), "apikey_form": ApiKeyForm(), **extra}
+    return {
+        "api_keys": apikeys_of(tenant=request.tenant),
+        "apikey_form": ApiKeyForm(),
+        **_team_context(request),
+        **extra,
+    }
+
+
+# --- the team: invite, change role, remove (owners only; the last owner stays) --------------------
+
+
+def _team_context(request, **extra) -> dict:
+    return {"team": team_of(tenant=request.tenant), "invite_form": InviteForm(), **extra}
+
+
+def _team(request, status: int = 200, **extra):
+    return render(request, "dashboard/settings.html#team", _team_context(request, **extra), status=status)
+
+
+def _membership_or_404(request, pk) -> Membership:
+    # Only this tenant's people: an id from another business is a 404, even for an owner of both.
+    return get_object_or_404(Membership.objects.select_related("user"), pk=pk, tenant=request.tenant)
+
+
+@require_POST
+@member_required(role=Membership.Role.OWNER)
+def team_invite_view(request):
+    form = InviteForm(request.POST)
+    if not form.is_valid():
+        return _team(request, status=400, invite_form=form)
+    try:
+        membership = member_invite(tenant=request.tenant, actor=request.user, **form.cleaned_data)
+    except Conflict as exc:
+        form.add_error("email", exc.message)
+        return _team(request, status=409, invite_form=form)
+    return _team(request, team_notice=f"Invited {membership.user.email}: a sign-in link is on its way.")
+
+
+@require_POST
+@member_required(role=Membership.Role.OWNER)
+def team_role_view(request, pk):
+    membership = _membership_or_404(request, pk)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        return _team(request, status=400, team_error="Choose owner or member.")
+    try:
+        member_role_set(membership=membership, role=form.cleaned_data["role"], actor=request.user)
+    except Conflict as exc:
+        return _team(request, status=409, team_error=exc.message)
+    return _team(request, team_notice=f"{membership.user.email} is now {form.cleaned_data['role']}.")
+
+
+@require_POST
+@member_required(role=Membership.Role.OWNER)
+def team_remove_view(request, pk):
+    membership = _membership_or_404(request, pk)
+    try:
+        member_remove(membership=membership, actor=request.user)
+    except Conflict as exc:
+        return _team(request, status=409, team_error=exc.message)
+    return _team(request, team_notice=f"{membership.user.email} is no longer in the team.")
 
 
 @require_POST

@@ -21,3 +21,6 @@ class TenantErrorCode(StrEnum):
     LOGO_TOO_LARGE = "logo_too_large"
     CONTROL_CHARACTERS = "control_characters"
     FIELD_NOT_EDITABLE = "field_not_editable"
+    ALREADY_MEMBER = "already_member"
+    ACCOUNT_CLOSED = "account_closed"
+    LAST_OWNER = "last_owner"

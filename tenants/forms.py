@@ -4,7 +4,7 @@ from functools import cache
 from django import forms
 from django.core.exceptions import ValidationError
 
-from tenants.models import Plan, TenantConfig
+from tenants.models import Membership, Plan, TenantConfig
 from tenants.services.config import EDITABLE_FIELDS
 from tenants.validators import validate_no_control_characters
 
@@ -70,3 +70,12 @@ class ApiKeyForm(forms.Form):
         validators=[validate_no_control_characters],
         help_text="Who or what will use it, e.g. “Website quote form”.",
     )
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label="Email of the person to invite")
+    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Membership.Role.choices)

@@ -71,6 +71,8 @@ PRIVATE_URL_NAMES |= {"google_settings", "google_connect", "google_callback", "g
 # marketing data read API (members of both tenants and other tenants' keys: tests/marketing/test_metrics_api.py)
 PRIVATE_URL_NAMES |= {"api_metrics_summary", "api_metrics_series", "api_seo_queries", "api_seo_pages"}
 PRIVATE_URL_NAMES |= {"api_ingestion_runs"}
+# the team (owners only, POST-only): tried by a member and by an owner of both tenants in tests/tenants/test_team.py
+PRIVATE_URL_NAMES |= {"team_invite", "team_role", "team_remove"}
 # billing (owners): the portal (POST-only) and the offline test portal are tried in tests/billing.
 PRIVATE_URL_NAMES |= {"billing_home", "billing_portal", "billing_test_portal"}
 # Contract portal, customer side: open to whoever holds the link's token. Wrong, rotated, revoked,
