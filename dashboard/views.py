@@ -15,10 +15,7 @@ from tenants.services.team import member_invite, member_remove, member_role_set,
 
 @member_required
 def overview(request):
-    noindex_pages = []
-    for page, impressions in noindex_pages_losing_search(tenant=request.tenant):
-        page.noindex_impressions = impressions
-        noindex_pages.append(page)
+    noindex_pages = noindex_pages_losing_search(tenant=request.tenant)
     context = {"noindex_pages": noindex_pages, "noindex_days": NOINDEX_WINDOW_DAYS}
     return render(request, "dashboard/overview.html", context)
 

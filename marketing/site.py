@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.sitemaps import Sitemap
 from django.core.files.storage import default_storage
@@ -42,12 +42,12 @@ class PageView:
 
     slug: str
     title: str
-    seo_title: str
-    seo_description: str
-    noindex: bool
-    show_quote_form: bool
-    segments: list[Segment]
-    social_image: str  # storage name, or ""
+    seo_title: str = ""
+    seo_description: str = ""
+    noindex: bool = False
+    show_quote_form: bool = True
+    segments: list[Segment] = field(default_factory=list)
+    social_image: str = ""  # storage name, or ""
 
     @property
     def path(self) -> str:
@@ -70,16 +70,7 @@ def page_view_of(content: Page | PageRevision, *, slug: str) -> PageView:
 
 def placeholder_home(tenant) -> PageView:
     """A new tenant's home page until the owner publishes one: the business name and the quote form."""
-    return PageView(
-        slug=HOME_SLUG,
-        title=tenant.config.brand_name,
-        seo_title="",
-        seo_description="",
-        noindex=False,
-        show_quote_form=True,
-        segments=[],
-        social_image="",
-    )
+    return PageView(slug=HOME_SLUG, title=tenant.config.brand_name)
 
 
 def page_context(request, view: PageView, **extra) -> dict:

@@ -12,7 +12,7 @@ from contracts.services.events import Actor
 from marketing.forms import PageForm
 from marketing.models import HOME_SLUG, Page
 from marketing.rendering import body_segments
-from marketing.selectors import NOINDEX_WINDOW_DAYS, page_detail_or_404, page_list, page_search_impressions
+from marketing.selectors import NOINDEX_WINDOW_DAYS, noindex_impressions_mark, page_detail_or_404, page_list
 from marketing.services.pages import (
     page_create,
     page_delete,
@@ -32,19 +32,9 @@ def _actor(request) -> Actor:
     return Actor.from_request(request, type="owner")  # "owner or team member"; the user says which
 
 
-def _with_noindex_warnings(request, pages: list[Page]) -> list[Page]:
-    """Mark each page whose draft or live version says noindex with its recent search impressions
-    (`noindex_impressions`): a page people find in search is about to vanish from it."""
-    asking = [p for p in pages if p.noindex or (p.published_revision and p.published_revision.noindex)]
-    impressions = page_search_impressions(tenant=request.tenant, paths=[p.path for p in asking])
-    for page in pages:
-        page.noindex_impressions = impressions.get(page.path, 0) if page in asking else 0
-    return pages
-
-
 @member_required
 def page_list_view(request):
-    pages = _with_noindex_warnings(request, list(page_list()))
+    pages = noindex_impressions_mark(tenant=request.tenant, pages=list(page_list()))
     context = {"pages": pages, "noindex_days": NOINDEX_WINDOW_DAYS}
     return render(request, "marketing/pages/list.html", context)
 
@@ -88,7 +78,7 @@ def page_edit_view(request, pk):
                 else:
                     messages.success(request, "Saved. Visitors see it when you publish.")
                 return redirect("page_edit", pk=page.pk)
-    [page] = _with_noindex_warnings(request, [page_detail_or_404(pk=pk)])
+    [page] = noindex_impressions_mark(tenant=request.tenant, pages=[page_detail_or_404(pk=pk)])
     context = {
         "form": form,
         "page": page,
@@ -102,16 +92,11 @@ def page_edit_view(request, pk):
 @member_required
 def page_preview_view(request):
     """The editor's live preview: the posted title and body rendered as the site would show them."""
-    title = request.POST.get("title", "")[:200]
     view = PageView(
         slug=request.POST.get("slug", "") or HOME_SLUG,
-        title=title,
-        seo_title="",
-        seo_description="",
-        noindex=False,
+        title=request.POST.get("title", "")[:200],
         show_quote_form=request.POST.get("show_quote_form") == "on",
         segments=body_segments(request.POST.get("body", "")[: Page._meta.get_field("body").max_length]),
-        social_image="",
     )
     context = page_context(request, view, quote_preview=True)
     return render(request, "marketing/pages/_preview.html", context)

@@ -79,6 +79,13 @@ def _revision_write(*, page: Page, kind: str, actor: Actor, note: str = "") -> P
     )
 
 
+def _editable_values(page: Page) -> dict:
+    return {name: getattr(page, name) for name in Page.CONTENT_FIELDS} | {
+        "slug": page.slug,
+        "social_image": page.social_image.name,
+    }
+
+
 def _apply(page: Page, data: dict) -> None:
     unknown = sorted(set(data) - set(EDITABLE_FIELDS))
     if unknown:
@@ -105,10 +112,7 @@ def page_update(*, page: Page, data: dict, actor: Actor) -> Page:
     published revision until the page is published again. The address of a page that has been
     published is fixed: search engines and shared links know it."""
     page = Page.objects.select_for_update().get(pk=page.pk)
-    before = {name: getattr(page, name) for name in Page.CONTENT_FIELDS} | {
-        "slug": page.slug,
-        "social_image": page.social_image.name,
-    }
+    before = _editable_values(page)
     if "slug" in data and data["slug"] != page.slug and page.first_published_at is not None:
         raise ValidationError(
             {
@@ -120,11 +124,7 @@ def page_update(*, page: Page, data: dict, actor: Actor) -> Page:
         )
     _apply(page, data)
     page.save()
-    after = {name: getattr(page, name) for name in Page.CONTENT_FIELDS} | {
-        "slug": page.slug,
-        "social_image": page.social_image.name,
-    }
-    if after != before:
+    if _editable_values(page) != before:
         _revision_write(page=page, kind=R.SAVED, actor=actor)
     return page
 
