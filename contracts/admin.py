@@ -10,8 +10,8 @@ there (/admin/tenants/tenant/<pk>/contracts/<id>/) where staff move its shipment
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django_tenants.utils import tenant_context
@@ -27,7 +27,7 @@ from contracts.services.tracking import contract_milestone_move, contract_timeli
 from contracts.templatetags.tracking import milestone_choices
 from contracts.views_tracking import MilestoneForm
 from inkwell.errors import DomainError
-from tenants.models import Tenant
+from tenants.admin_tenant import admin_tenant_or_404
 
 LATEST = 50
 
@@ -52,15 +52,6 @@ def tenant_contract_urls(model_admin) -> list:
             name="tenants_tenant_contract",
         ),
     ]
-
-
-def admin_tenant_or_404(model_admin, request, pk) -> Tenant:
-    """The tenant staff may see (view permission; change permission to POST), spares excluded."""
-    if not model_admin.has_view_permission(request):
-        raise PermissionDenied
-    if request.method == "POST" and not model_admin.has_change_permission(request):
-        raise PermissionDenied
-    return get_object_or_404(model_admin.get_queryset(request).exclude(status=Tenant.Status.SPARE), pk=pk)
 
 
 def tenant_contracts_view(model_admin, request, pk):

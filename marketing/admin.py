@@ -15,7 +15,6 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django_tenants.utils import tenant_context
 
-from contracts.admin import admin_tenant_or_404
 from contracts.services.events import Actor
 from inkwell.errors import DomainError
 from marketing.forms import PageForm
@@ -27,6 +26,7 @@ from marketing.services.pages import (
     page_unpublish,
     page_update,
 )
+from tenants.admin_tenant import admin_tenant_or_404
 
 
 def tenant_page_urls(model_admin) -> list:

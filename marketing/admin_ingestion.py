@@ -14,11 +14,11 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django_tenants.utils import tenant_context
 
-from contracts.admin import admin_tenant_or_404
 from inkwell.errors import DomainError
 from inkwell.queue import enqueue_on_commit
 from marketing.models import IngestionRun
 from marketing.services.ingestion import ingestion_connectors, ingestion_run_create, ingestion_window
+from tenants.admin_tenant import admin_tenant_or_404
 
 LATEST = 100
 

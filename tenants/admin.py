@@ -8,7 +8,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpResponseNotAllowed
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -18,6 +18,7 @@ from inkwell.errors import DomainError
 from marketing.admin import tenant_page_urls
 from marketing.admin_google import google_key_urls
 from marketing.admin_ingestion import tenant_ingestion_urls
+from tenants.admin_tenant import admin_tenant_or_404
 from tenants.forms import ProvisionForm, TenantConfigForm
 from tenants.models import (
     Domain,
@@ -236,9 +237,7 @@ class TenantAdmin(admin.ModelAdmin):
     def data_view(self, request, pk):
         """Read-only look at a tenant's own schema: every table with its row count, and the latest
         rows of each tenant-app model (secret-looking columns masked). Each look is logged."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        tenant = get_object_or_404(self.get_queryset(request).exclude(status=Tenant.Status.SPARE), pk=pk)
+        tenant = admin_tenant_or_404(self, request, pk)
         logger.info("Staff %s inspected the data of tenant %s", request.user.email, tenant.schema_name)
         context = {
             **self.admin_site.each_context(request),
