@@ -1,9 +1,11 @@
 from django.urls import path
 
-from dashboard import views
+from dashboard import views, views_calendar, views_seo
 
 urlpatterns = [
     path("", views.overview, name="dashboard"),
+    path("seo/", views_seo.seo, name="dashboard_seo"),
+    path("calendar/", views_calendar.calendar, name="dashboard_calendar"),
     path("settings/", views.settings_view, name="dashboard_settings"),
     path("settings/api-keys/", views.apikey_create_view, name="apikey_create"),
     path("settings/api-keys/<int:pk>/revoke/", views.apikey_revoke_view, name="apikey_revoke"),

@@ -1,8 +1,12 @@
-"""Owner dashboard pages (HTMX). Later issues add SEO, leads, campaigns and the calendar."""
+"""Owner dashboard: the overview (the range in the URL), and settings with the team and API keys.
+SEO, campaigns and the calendar have their own views_*.py modules."""
 
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from dashboard.ranges import range_from_request
+from dashboard.rendering import chart, render_dashboard
+from dashboard.selectors import contract_pipeline, latest_leads, latest_scores, overview_kpis
 from inkwell.errors import Conflict
 from marketing.selectors import NOINDEX_WINDOW_DAYS, noindex_pages_losing_search
 from tenants.forms import ApiKeyForm, InviteForm, RoleForm, TenantConfigForm
@@ -15,9 +19,29 @@ from tenants.services.team import member_invite, member_remove, member_role_set,
 
 @member_required
 def overview(request):
-    noindex_pages = noindex_pages_losing_search(tenant=request.tenant)
-    context = {"noindex_pages": noindex_pages, "noindex_days": NOINDEX_WINDOW_DAYS}
-    return render(request, "dashboard/overview.html", context)
+    tenant = request.tenant
+    chosen = range_from_request(request)
+    kpis = overview_kpis(tenant=tenant, period=chosen.period, compare=chosen.compare)
+    daily = kpis["daily"]
+    context = {
+        "range": chosen,
+        "cards": kpis["cards"],
+        "trend_chart": chart(
+            "line",
+            kpis["days"],
+            [
+                {"label": "Search clicks", "data": daily["clicks"]},
+                {"label": "Sessions", "data": daily["sessions"]},
+                {"label": "Leads", "data": daily["leads"], "axis": "right"},
+            ],
+        ),
+        **latest_scores(),
+        "leads": latest_leads(),
+        "pipeline": contract_pipeline(),
+        "noindex_pages": noindex_pages_losing_search(tenant=tenant),
+        "noindex_days": NOINDEX_WINDOW_DAYS,
+    }
+    return render_dashboard(request, "dashboard/overview.html", context)
 
 
 @require_http_methods(["GET", "POST"])

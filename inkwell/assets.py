@@ -10,6 +10,7 @@ from pathlib import Path
 # static URL prefix -> directory under node_modules/
 NPM_ASSETS = {
     "vendor/htmx": "htmx.org/dist",
+    "vendor/chartjs": "chart.js/dist",  # the dashboard's charts
     "vendor/signature_pad": "signature_pad/dist",  # the customer's drawn signature
     "vendor/inter": "@fontsource/inter/files",  # the contract PDF's typeface (WeasyPrint loads it by @font-face)
 }

@@ -20,6 +20,7 @@ urlpatterns = [
     # connecting Google (Search Console, GA4, Ads): owner settings page and the OAuth flow
     path("dashboard/settings/google/", include("marketing.google_urls")),
     path("dashboard/", include("dashboard.urls")),
+    path("campaigns/", include("dashboard.urls_campaigns")),
     # plan, subscription and Stripe's billing portal (owners)
     path("billing/", include("billing.urls")),
     # contracts owner pages and API (before the catch-all api/v1/ include)

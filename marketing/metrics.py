@@ -8,10 +8,17 @@ division by zero.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as day_time
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from django.core.cache import caches
 from django.db.models import Count, F, FloatField, IntegerField, Q, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce, TruncDate
@@ -20,6 +27,7 @@ from marketing.models import AdsFact, Lead, SearchFact, TrafficFact
 from marketing.services.ingestion import tenant_local_today
 
 COUNT, RATE, POSITION, MONEY = "percent", "points", "positions", "percent"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -77,19 +85,17 @@ def between(period: Period, field: str = "day") -> Q:
     return Q(**{f"{field}__gte": period.start, f"{field}__lte": period.end})
 
 
-def _local_bounds(tenant, period: Period) -> tuple[datetime, datetime]:
+def local_bounds(tenant, period: Period) -> tuple[datetime, datetime]:
     """The instants a local period starts and ends (exclusive): a DST week is 167 or 169 hours."""
     tz = ZoneInfo(tenant.config.timezone)
     return (
-        datetime.combine(period.start, time.min, tzinfo=tz),
-        datetime.combine(period.end + timedelta(days=1), time.min, tzinfo=tz),
+        datetime.combine(period.start, day_time.min, tzinfo=tz),
+        datetime.combine(period.end + timedelta(days=1), day_time.min, tzinfo=tz),
     )
 
 
-def totals(*, tenant, periods: list[Period]) -> list[dict[str, float | int | None]]:
-    """Every metric summed over each period: four queries (search, traffic, Ads, leads) whatever the
-    number of periods."""
-    out: list[dict] = [{} for _ in periods]
+def _fact_sums(periods: list[Period]) -> tuple[dict, dict, dict]:
+    """The search, traffic and Ads sums of each period: three queries whatever the number of periods."""
     span = Q(day__gte=min(p.start for p in periods), day__lte=max(p.end for p in periods))
 
     aggregates = {}
@@ -121,17 +127,20 @@ def totals(*, tenant, periods: list[Period]) -> list[dict[str, float | int | Non
             for name in ("impressions", "clicks", "cost", "conversions")
         }
     ads = AdsFact.objects.filter(span).aggregate(**aggregates)
+    return search, traffic, ads
 
-    bounds = [_local_bounds(tenant, p) for p in periods]
-    leads = Lead.objects.filter(
-        created__gte=min(b[0] for b in bounds), created__lt=max(b[1] for b in bounds)
-    ).aggregate(
-        **{
-            f"leads{i}": Count("id", filter=Q(created__gte=a, created__lt=b))
-            for i, (a, b) in enumerate(bounds)
-        }
-    )
 
+def fact_totals(*, periods: list[Period], cached: bool = True) -> list[dict[str, float | int | None]]:
+    """Every search, traffic and Ads metric summed over each period (three queries, or none when the
+    answer is cached: facts change only when ingestion writes them)."""
+    if not cached:
+        return _fact_totals(periods)
+    return facts_cached("totals", [p.as_dict() for p in periods], lambda: _fact_totals(periods))
+
+
+def _fact_totals(periods: list[Period]) -> list[dict]:
+    search, traffic, ads = _fact_sums(periods)
+    out: list[dict] = [{} for _ in periods]
     for i, row in enumerate(out):
         clicks, impressions = search[f"clicks{i}"], search[f"impressions{i}"]
         sessions = traffic[f"sessions{i}"]
@@ -144,13 +153,68 @@ def totals(*, tenant, periods: list[Period]) -> list[dict[str, float | int | Non
         row["bounce_rate"] = _ratio(traffic[f"bounce_sum{i}"], sessions)
         row["engagement_rate"] = _ratio(traffic[f"engaged_sessions{i}"], sessions)
         row["avg_session_duration"] = _ratio(traffic[f"duration_sum{i}"], sessions)
-        row["leads"] = leads[f"leads{i}"]
         row["ad_impressions"] = ads[f"ad_impressions{i}"] or 0
         row["ad_clicks"] = ads[f"ad_clicks{i}"] or 0
         row["ad_cost"] = float(ads[f"ad_cost{i}"] or 0)
         row["conversions"] = float(ads[f"ad_conversions{i}"] or 0)
         row["cost_per_conversion"] = _ratio(ads[f"ad_cost{i}"], ads[f"ad_conversions{i}"])
     return out
+
+
+def lead_totals(*, tenant, periods: list[Period]) -> list[int]:
+    """Leads received in each period (local days): one query, never cached (leads arrive all day)."""
+    bounds = [local_bounds(tenant, p) for p in periods]
+    leads = Lead.objects.filter(
+        created__gte=min(b[0] for b in bounds), created__lt=max(b[1] for b in bounds)
+    ).aggregate(
+        **{
+            f"leads{i}": Count("id", filter=Q(created__gte=a, created__lt=b))
+            for i, (a, b) in enumerate(bounds)
+        }
+    )
+    return [leads[f"leads{i}"] for i in range(len(periods))]
+
+
+def totals(*, tenant, periods: list[Period], cached: bool = True) -> list[dict[str, float | int | None]]:
+    """Every metric summed over each period: four queries (search, traffic, Ads, leads) whatever the
+    number of periods, one when the facts' part is cached. Callers that read each period once
+    (weekly scoring) pass `cached=False` rather than fill the cache."""
+    facts = fact_totals(periods=periods, cached=cached)
+    leads = lead_totals(tenant=tenant, periods=periods)
+    return [{**f, "leads": n} for f, n in zip(facts, leads, strict=True)]
+
+
+# --- Caching what the facts say ---------------------------------------------------------------------
+# Facts change only when ingestion writes them (facts_write), which then moves the tenant's facts
+# version on: every answer cached under the old version is never read again and expires. Keys go to
+# the "site" cache, whose keys start with the tenant's schema.
+FACTS_VERSION_KEY = "facts-version"
+FACTS_CACHE_SECONDS = 24 * 3600
+
+
+def _facts_cache():
+    return caches["site"]
+
+
+def facts_version() -> str:
+    cache = _facts_cache()
+    version = cache.get(FACTS_VERSION_KEY)
+    if version is None:
+        cache.add(FACTS_VERSION_KEY, str(time.time_ns()), timeout=None)
+        version = cache.get(FACTS_VERSION_KEY)
+    return version
+
+
+def facts_changed() -> None:
+    """Called when the current schema's facts have changed (after the writing transaction commits)."""
+    _facts_cache().set(FACTS_VERSION_KEY, str(time.time_ns()), timeout=None)
+
+
+def facts_cached(name: str, arguments, compute: Callable[[], T]) -> T:
+    """`compute()`, cached for the current schema until its facts change."""
+    digest = hashlib.sha256(json.dumps(arguments, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    key = f"facts:{facts_version()}:{name}:{digest}"
+    return _facts_cache().get_or_set(key, compute, timeout=FACTS_CACHE_SECONDS)
 
 
 def change(current, previous, unit: str) -> float | None:
@@ -223,7 +287,7 @@ ZERO_IS_NO_DATA = {"ctr", "position", "bounce_rate"}  # rates of nothing are gap
 def metric_series(*, tenant, metric: str, period: Period) -> list[dict]:
     """One value per day of `period` (one query); days without data are 0, or None for rates."""
     if metric == "leads":
-        start, end = _local_bounds(tenant, period)
+        start, end = local_bounds(tenant, period)
         rows = (
             Lead.objects.filter(created__gte=start, created__lt=end)
             .annotate(day=TruncDate("created", tzinfo=ZoneInfo(tenant.config.timezone)))

@@ -181,6 +181,11 @@ def facts_write(*, rows: Iterable[Row], progress: Callable[[date], None] | None 
                 progress(row.day)
         for kind in stager.finish():
             _merge(cursor, kind)
+        if count:  # the dashboard's cached sums are out of date: for this transaction now, for others
+            from marketing.metrics import facts_changed  # once it commits (reads meanwhile saw old facts)
+
+            facts_changed()
+            transaction.on_commit(facts_changed)
     return count
 
 

@@ -99,7 +99,7 @@ def scores_store(
     periods_and_before = [*periods, periods[-1].before()]
     values = []
     for i in range(0, len(periods_and_before), 13):  # a quarter per query keeps each query small
-        values += totals(tenant=tenant, periods=periods_and_before[i : i + 13])
+        values += totals(tenant=tenant, periods=periods_and_before[i : i + 13], cached=False)
     scores, stale = [], []
     for i, period in enumerate(periods):
         for area in Score.Area.values:

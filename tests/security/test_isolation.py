@@ -6,7 +6,7 @@ from django.test import Client
 from tenants.services.status import tenant_suspend
 from tests.conftest import client_for
 
-MEMBER_PAGES = ["/dashboard/", "/contracts/", "/contracts/new/", "/contracts/verify/"]
+MEMBER_PAGES = ["/dashboard/", "/dashboard/seo/", "/dashboard/calendar/", "/contracts/", "/contracts/new/", "/contracts/verify/"]
 MEMBER_PAGES += ["/leads/", "/leads/import/", "/leads/export.csv"]  # leads
 MEMBER_PAGES += ["/pages/", "/pages/new/"]  # the website's pages
 OWNER_PAGES = ["/dashboard/settings/", "/contracts/settings/", "/dashboard/settings/google/", "/billing/"]
@@ -37,7 +37,7 @@ PUBLIC_URL_NAMES = {
 }
 # Private URLs covered by the tests below (POST-only ones have their own test).
 PRIVATE_URL_NAMES = {
-    "dashboard", "dashboard_settings", "api_me", "api_config", "api_dashboard", "signout_everywhere",
+    "dashboard", "dashboard_seo", "dashboard_calendar", "dashboard_settings", "api_me", "api_config", "api_dashboard", "signout_everywhere",
     # contract pages and API (the ones with an id are tried across tenants in tests/contracts),
     # API key management (POST-only, owners only: tests/contracts/test_apikeys.py)
     "contract_list", "contract_create", "contract_detail", "contract_send", "contract_void", "contract_pdf",
@@ -46,6 +46,8 @@ PRIVATE_URL_NAMES = {
 }  # fmt: skip
 # POST-only, non-members and anonymous tried in tests/contracts/test_tracking.py.
 PRIVATE_URL_NAMES |= {"contract_milestone_post", "api_contract_milestones"}
+# campaigns (off by default, so the lists above would only see 404s): tests/dashboard/test_campaigns.py
+PRIVATE_URL_NAMES |= {"campaign_list"}
 # leads: the ones with an id are tried by a member of both tenants in tests/marketing.
 PRIVATE_URL_NAMES |= {
     "lead_list",

@@ -1,0 +1,170 @@
+"""What the overview shows, read in a fixed number of queries whatever the years of data: the
+database sums, the facts' sums are cached until the next ingestion, leads and contracts are live."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncDate
+
+from contracts.milestones import STEPS
+from contracts.models import Contract
+from marketing.metrics import (
+    COUNT,
+    POSITION,
+    RATE,
+    Period,
+    between,
+    change,
+    fact_totals,
+    facts_cached,
+    lead_totals,
+    local_bounds,
+)
+from marketing.models import Lead, Score, SearchFact, TrafficFact
+
+
+@dataclass(frozen=True)
+class Kpi:
+    key: str
+    label: str
+    unit: str  # of the change: percent, points or positions
+    higher_is_better: bool
+    kind: str  # how the value is shown: count, rate or position
+
+
+KPIS = (
+    Kpi("clicks", "Search clicks", COUNT, True, "count"),
+    Kpi("impressions", "Impressions", COUNT, True, "count"),
+    Kpi("ctr", "Click-through rate", RATE, True, "rate"),
+    Kpi("position", "Average position", POSITION, False, "position"),
+    Kpi("sessions", "Sessions", COUNT, True, "count"),
+    Kpi("bounce_rate", "Bounce rate", RATE, False, "rate"),
+    Kpi("leads", "Leads", COUNT, True, "count"),
+    Kpi("contracts_signed", "Contracts signed", COUNT, True, "count"),
+)
+
+
+def _days(period: Period) -> list:
+    return [period.start + timedelta(days=i) for i in range(period.days)]
+
+
+def _fact_daily(period: Period) -> dict[str, list[float | None]]:
+    """Search and traffic metrics per day of `period`: two queries."""
+    search = {
+        row["day"]: row
+        for row in SearchFact.objects.filter(between(period))
+        .values("day")
+        .annotate(clicks=Sum("clicks"), impressions=Sum("impressions"), position_sum=Sum("position_sum"))
+    }
+    traffic = {
+        row["day"]: row
+        for row in TrafficFact.objects.filter(between(period))
+        .values("day")
+        .annotate(visits=Sum("sessions"), bounce_sum_total=Sum("bounce_sum"))
+    }
+    out: dict[str, list] = {
+        k: [] for k in ("clicks", "impressions", "ctr", "position", "sessions", "bounce_rate")
+    }
+    for day in _days(period):
+        s, t = search.get(day), traffic.get(day)
+        impressions = s["impressions"] if s else 0
+        out["clicks"].append(s["clicks"] if s else 0)
+        out["impressions"].append(impressions)
+        out["ctr"].append(s["clicks"] / impressions if impressions else None)  # no impressions: a gap
+        out["position"].append(s["position_sum"] / impressions if impressions else None)
+        out["sessions"].append(t["visits"] if t else 0)
+        out["bounce_rate"].append(t["bounce_sum_total"] / t["visits"] if t and t["visits"] else None)
+    return out
+
+
+def _per_local_day(queryset, field: str, tenant, period: Period) -> list[int]:
+    """How many rows of `queryset` have `field` on each local day of `period`: one query."""
+    start, end = local_bounds(tenant, period)
+    counts = dict(
+        queryset.filter(**{f"{field}__gte": start, f"{field}__lt": end})
+        .annotate(local_day=TruncDate(field, tzinfo=ZoneInfo(tenant.config.timezone)))
+        .values("local_day")
+        .annotate(n=Count("id"))
+        .values_list("local_day", "n")
+    )
+    return [counts.get(day, 0) for day in _days(period)]
+
+
+def _signed_counts(tenant, periods: list[Period]) -> list[int]:
+    bounds = [local_bounds(tenant, p) for p in periods]
+    counts = Contract.objects.aggregate(
+        **{
+            f"p{i}": Count("id", filter=Q(signed_at__gte=a, signed_at__lt=b))
+            for i, (a, b) in enumerate(bounds)
+        }
+    )
+    return [counts[f"p{i}"] for i in range(len(periods))]
+
+
+def overview_kpis(*, tenant, period: Period, compare: bool = True) -> dict:
+    """The KPI cards (value, previous value, change, whether the change is good) and each KPI's daily
+    series for the sparklines and the chart. Seven queries; three when the facts' sums are cached."""
+    periods = [period, period.before()]
+    current, previous = fact_totals(periods=periods)
+    leads_now, leads_before = lead_totals(tenant=tenant, periods=periods)
+    signed_now, signed_before = _signed_counts(tenant, periods)
+    current |= {"leads": leads_now, "contracts_signed": signed_now}
+    previous |= {"leads": leads_before, "contracts_signed": signed_before}
+
+    daily = facts_cached("daily", period.as_dict(), lambda: _fact_daily(period))
+    daily["leads"] = _per_local_day(Lead.objects.all(), "created", tenant, period)
+    daily["contracts_signed"] = _per_local_day(Contract.objects.all(), "signed_at", tenant, period)
+
+    cards = []
+    for kpi in KPIS:
+        delta = change(current[kpi.key], previous[kpi.key], kpi.unit) if compare else None
+        cards.append(
+            {
+                "kpi": kpi,
+                "value": current[kpi.key],
+                "previous": previous[kpi.key] if compare else None,
+                "change": delta,
+                "good": None if not delta else (delta > 0) == kpi.higher_is_better,
+                "series": daily[kpi.key],
+            }
+        )
+    return {"cards": cards, "days": [d.isoformat() for d in _days(period)], "daily": daily}
+
+
+def latest_scores() -> dict:
+    """The last scored week and its areas' scores with reasons: two queries."""
+    week = Score.objects.order_by("-week").values_list("week", flat=True).first()
+    scores = list(Score.objects.filter(week=week).order_by("area")) if week else []
+    return {"week": week, "scores": scores}
+
+
+def latest_leads(limit: int = 5) -> list[Lead]:
+    return list(Lead.objects.order_by("-created", "-pk")[:limit])
+
+
+OPEN_STATUSES = (Contract.Status.SENT, Contract.Status.VIEWED)
+
+
+def contract_pipeline() -> dict:
+    """Contracts by status (every status, zeros included) and signed shipments by their last
+    milestone: two queries."""
+    by_status = dict(
+        Contract.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n")
+    )
+    by_milestone = dict(
+        Contract.objects.filter(status__in=(Contract.Status.SIGNED, Contract.Status.SEALED))
+        .values_list("milestone")
+        .annotate(n=Count("id"))
+        .values_list("milestone", "n")
+    )
+    return {
+        "statuses": [(status, label, by_status.get(status, 0)) for status, label in Contract.Status.choices],
+        "milestones": [
+            ("Waiting for the first step", by_milestone.get(None, 0)),
+            *((step.label, by_milestone.get(step.index, 0)) for step in STEPS),
+        ],
+    }
