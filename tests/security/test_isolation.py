@@ -6,7 +6,14 @@ from django.test import Client
 from tenants.services.status import tenant_suspend
 from tests.conftest import client_for
 
-MEMBER_PAGES = ["/dashboard/", "/dashboard/seo/", "/dashboard/calendar/", "/contracts/", "/contracts/new/", "/contracts/verify/"]
+MEMBER_PAGES = [
+    "/dashboard/",
+    "/dashboard/seo/",
+    "/dashboard/calendar/",
+    "/contracts/",
+    "/contracts/new/",
+    "/contracts/verify/",
+]
 MEMBER_PAGES += ["/leads/", "/leads/import/", "/leads/export.csv"]  # leads
 MEMBER_PAGES += ["/pages/", "/pages/new/"]  # the website's pages
 OWNER_PAGES = ["/dashboard/settings/", "/contracts/settings/", "/dashboard/settings/google/", "/billing/"]
