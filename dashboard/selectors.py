@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, Subquery, Sum
 from django.db.models.functions import TruncDate
 
 from contracts.milestones import STEPS
@@ -136,10 +136,10 @@ def overview_kpis(*, tenant, period: Period, compare: bool = True) -> dict:
 
 
 def latest_scores() -> dict:
-    """The last scored week and its areas' scores with reasons: two queries."""
-    week = Score.objects.order_by("-week").values_list("week", flat=True).first()
-    scores = list(Score.objects.filter(week=week).order_by("area")) if week else []
-    return {"week": week, "scores": scores}
+    """The last scored week's scores, area by area, with their reasons: one query."""
+    last_week = Score.objects.order_by("-week").values("week")[:1]
+    scores = list(Score.objects.filter(week=Subquery(last_week)).order_by("area"))
+    return {"week": scores[0].week if scores else None, "scores": scores}
 
 
 def latest_leads(limit: int = 5) -> list[Lead]:

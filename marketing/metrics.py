@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -200,14 +200,14 @@ def facts_version() -> str:
     cache = _facts_cache()
     version = cache.get(FACTS_VERSION_KEY)
     if version is None:
-        cache.add(FACTS_VERSION_KEY, str(time.time_ns()), timeout=None)
+        cache.add(FACTS_VERSION_KEY, uuid.uuid4().hex, timeout=None)
         version = cache.get(FACTS_VERSION_KEY)
     return version
 
 
 def facts_changed() -> None:
     """Called when the current schema's facts have changed (after the writing transaction commits)."""
-    _facts_cache().set(FACTS_VERSION_KEY, str(time.time_ns()), timeout=None)
+    _facts_cache().set(FACTS_VERSION_KEY, uuid.uuid4().hex, timeout=None)
 
 
 def facts_cached(name: str, arguments, compute: Callable[[], T]) -> T:
