@@ -49,6 +49,7 @@ bench: install
 	$(PY) bench/ingestion.py
 	$(PY) bench/webhook.py
 	$(PY) bench/signup.py
+	$(PY) bench/dashboard.py
 
 clean:
 	rm -rf $(VENV) node_modules .inkwell staticfiles
