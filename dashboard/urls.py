@@ -5,6 +5,8 @@ from dashboard import views
 urlpatterns = [
     path("", views.overview, name="dashboard"),
     path("settings/", views.settings_view, name="dashboard_settings"),
+    path("settings/contrast/", views.contrast_view, name="settings_contrast"),
+    path("settings/connectors/<str:connector>/run/", views.connector_run_now_view, name="connector_run_now"),
     path("settings/api-keys/", views.apikey_create_view, name="apikey_create"),
     path("settings/api-keys/<int:pk>/revoke/", views.apikey_revoke_view, name="apikey_revoke"),
     path("settings/team/invite/", views.team_invite_view, name="team_invite"),
