@@ -30,6 +30,8 @@ def overview(request):
 @member_required(role=Membership.Role.OWNER)
 def settings_view(request):
     config = request.tenant.config
+    # Before the form: validating a ModelForm writes the posted values onto the instance.
+    stored = {"primary": config.primary_color, "accent": config.accent_color}
     form = TenantConfigForm(request.POST or None, request.FILES or None, instance=config)
     saved = False
     if request.method == "POST" and form.is_valid():
@@ -38,7 +40,7 @@ def settings_view(request):
         form = TenantConfigForm(instance=config)
     status = 400 if form.errors else 200
     # The warnings follow what the form shows: the colours just saved, or those just refused.
-    context = {"form": form, "saved": saved, "contrast": _contrast_of(form, config)}
+    context = {"form": form, "saved": saved, "contrast": _contrast_of(form, **stored)}
     if request.htmx:
         return render(request, "dashboard/settings.html#config-form", context, status=status)
     context |= {**_apikeys_context(request), **_connectors_context(request)}
@@ -56,10 +58,10 @@ def _valid_colour(value, fallback: str) -> str:
     return value
 
 
-def _contrast_of(form, config) -> list:
+def _contrast_of(form, *, primary: str, accent: str) -> list:
     # A refused colour has no contrast to speak of: the stored one is checked instead.
-    primary = _valid_colour(form["primary_color"].value(), config.primary_color)
-    accent = _valid_colour(form["accent_color"].value(), config.accent_color)
+    primary = _valid_colour(form["primary_color"].value(), primary)
+    accent = _valid_colour(form["accent_color"].value(), accent)
     return brand_contrast(primary=primary, accent=accent)
 
 
