@@ -30,6 +30,7 @@ from django.utils import timezone
 from inkwell.errors import ServiceUnavailable
 from inkwell.log import REDACTED, secret_links_redact
 from inkwell.queue import enqueue_on_commit
+from tenants.contrast import WHITE, text_colour_on
 from tenants.models import OutboundMessage, SmsOptOut, Tenant
 
 logger = logging.getLogger(__name__)
@@ -143,7 +144,12 @@ def tenant_email_send(*, tenant: Tenant, to: str, template: str, context: dict, 
     `tenant`'s schema) for `email_status_changed` receivers.
     """
     config = tenant.config
-    context = {"brand": config.brand_name, "primary_color": config.primary_color, **context}
+    context = {
+        "brand": config.brand_name,
+        "primary_color": config.primary_color,
+        "primary_text_color": text_colour_on(config.primary_color, preferred=WHITE),
+        **context,
+    }
     subject, _, text = render_text(f"{template}.txt", context).partition("\n")
     platform, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     message = EmailMultiAlternatives(

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.static import serve
 
 from inkwell.ratelimit import client_address
+from tenants.contrast import brand_text_colours
 from tenants.features import area_is_on
 from tenants.forms import CodeForm, EmailForm, PhoneForm
 from tenants.middleware import SESSION_TENANT_KEY
@@ -60,7 +61,11 @@ def _sign_in(request, user) -> str:
 
 @cache_control(max_age=300)
 def theme_css(request):
-    return render(request, "tenants/theme.css", content_type="text/css")
+    # Text on a brand colour is white (top bar) or dark (buttons) unless that fails WCAG AA on the
+    # owner's colour; then black or white, whichever is readable (tenants/contrast.py).
+    config = request.tenant.config
+    colours = brand_text_colours(primary=config.primary_color, accent=config.accent_color)
+    return render(request, "tenants/theme.css", colours, content_type="text/css")
 
 
 def media(request, path):

@@ -20,7 +20,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from inkwell.errors import DomainError
+from inkwell.errors import Conflict, DomainError
+from inkwell.ratelimit import rate_limit
 from marketing.connectors import CONNECTORS, connector_for
 from marketing.connectors.base import (
     AdsRow,
@@ -33,7 +34,10 @@ from marketing.connectors.base import (
 )
 from marketing.connectors.google import STATUS_NEEDS_RECONNECTING
 from marketing.models import IngestionRun
+from marketing.selectors_ingestion import ACTIVE, CONNECTED, LABELS, connector_state
 from marketing.services.google_connect import connector_mark_revoked
+from tenants.models import TenantConfig
+from tenants.services.audit import audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -235,10 +239,14 @@ def ingestion_window(
     return end - timedelta(days=days - 1), end
 
 
-def ingestion_run_create(*, connector: str, start: date, end: date, trigger: str) -> IngestionRun:
+def _check_known(connector: str) -> None:
     if connector not in CONNECTORS:
         known = ", ".join(sorted(CONNECTORS))
         raise DomainError(f"No connector named {connector!r}; use one of {known}.", code="unknown_connector")
+
+
+def ingestion_run_create(*, connector: str, start: date, end: date, trigger: str) -> IngestionRun:
+    _check_known(connector)
     if start > end:
         raise DomainError("The window's start is after its end.", code="range_reversed")
     return IngestionRun.objects.create(
@@ -328,3 +336,57 @@ def ingestion_schedule_tenant(*, tenant, now=None) -> list[int]:
             enqueue_on_commit(ingestion_run, run_id=run.pk)
             created.append(run.pk)
     return created
+
+
+# --- "Run now": the owner's button in dashboard settings and staff's in the admin ------------------
+
+# Manual runs per connector and tenant: enough to retry after fixing a setting, not enough to
+# hammer Google's quotas (each run re-fetches the whole trailing window).
+RUN_NOW_LIMIT = 5
+RUN_NOW_WINDOW = 3600
+# A run still "queued" or "running" after this long was lost (a worker died mid-task): it no longer
+# blocks a new one, or one lost task would block the button for good.
+RUN_NOW_ACTIVE_FOR = timedelta(hours=6)
+
+
+def ingestion_run_now(*, tenant, connector: str, actor) -> IngestionRun:
+    """Queue a manual run of `connector` over the trailing window, as the nightly run would. Refused
+    (409) for a connector this tenant doesn't run or while one of its runs is queued, running or
+    waiting to retry; rate-limited (429) per connector. The task is queued after commit."""
+    from inkwell.queue import enqueue_on_commit
+    from marketing.tasks import ingestion_run
+
+    _check_known(connector)
+    label = LABELS.get(connector, connector)
+    with transaction.atomic():
+        # The config row serialises two "run now" clicks (two tabs, two owners) for this tenant.
+        TenantConfig.objects.select_for_update().filter(pk=tenant.pk).first()
+        if connector_state(tenant=tenant, connector=connector) != CONNECTED:
+            raise Conflict(f"{label} is not connected, so it can't run.", code="connector_not_connected")
+        busy = IngestionRun.objects.filter(
+            connector=connector, status__in=ACTIVE, created__gte=timezone.now() - RUN_NOW_ACTIVE_FOR
+        ).exists()
+        if busy:
+            raise Conflict(
+                f"{label} is already fetching; wait for that run to finish.", code="ingestion_run_active"
+            )
+        rate_limit(
+            scope="ingestion-run-now",
+            key=f"{tenant.schema_name}:{connector}",
+            limit=RUN_NOW_LIMIT,
+            window=RUN_NOW_WINDOW,
+            message=f"{label} was run by hand {RUN_NOW_LIMIT} times this hour; try again later.",
+        )
+        start, end = ingestion_window(tenant=tenant)
+        run = ingestion_run_create(
+            connector=connector, start=start, end=end, trigger=IngestionRun.Trigger.MANUAL
+        )
+        audit_record(
+            actor=actor,
+            action="ingestion.run_now",
+            tenant=tenant,
+            data={"connector": connector, "run": run.pk},
+        )
+    # After the block: queued once the caller's own transaction (if any) commits.
+    enqueue_on_commit(ingestion_run, run_id=run.pk)
+    return run

@@ -199,8 +199,9 @@ def test_queries_are_the_same_with_two_years_of_data_as_with_one_week(alpha, bet
         assert big == small, path
     # and exactly: the request's own 4 (domain, session, user, membership); the KPIs' 4 (the facts'
     # sums are cached: leads and contracts signed per period and per day); the scores; the latest
-    # leads; the pipeline's 2; the noindex warning's pages — each after django-tenants' SET search_path.
-    assert big == 2 * (4 + 4 + 1 + 1 + 2 + 1)
+    # leads; the pipeline's 2; the data sources' last runs and last successes; the noindex warning's
+    # pages — each after django-tenants' SET search_path.
+    assert big == 2 * (4 + 4 + 1 + 1 + 2 + 2 + 1)
 
 
 def test_cached_sums_follow_new_ingestion(alpha_facts, django_capture_on_commit_callbacks):
@@ -252,3 +253,25 @@ def test_the_eight_cards_are_search_traffic_leads_and_contracts(alpha):
         "leads",
         "contracts_signed",
     ]
+
+
+def test_a_failed_or_stale_data_source_is_flagged(alpha):
+    from marketing.models import IngestionRun
+
+    client = client_for(alpha, user=alpha.owner)
+    with tenant_context(alpha.tenant):
+        IngestionRun.objects.create(
+            connector="demo", window_start=date(2026, 11, 20), window_end=date(2026, 11, 23), status="failed",
+            error="boom", finished=NOW,
+        )  # fmt: skip
+    html = client.get("/dashboard/").content.decode()
+    assert "Demo data" in html and "The last run failed" in html
+    with tenant_context(alpha.tenant):
+        IngestionRun.objects.create(
+            connector="demo", window_start=date(2026, 11, 1), window_end=date(2026, 11, 20), status="succeeded",
+            finished=NOW - timedelta(days=3), rows=10,
+        )  # fmt: skip
+        IngestionRun.objects.filter(status="succeeded").update(created=NOW - timedelta(days=3))
+        IngestionRun.objects.filter(status="failed").delete()
+    html = client.get("/dashboard/").content.decode()
+    assert "The last run failed" not in html and "Nothing new for 2 days" in html

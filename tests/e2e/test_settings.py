@@ -53,3 +53,46 @@ def test_an_invalid_phone_number_is_refused_with_a_message_by_the_field(owner_pa
 
     page.reload()
     expect(page.get_by_label("Business phone")).to_have_value(before)  # nothing was stored
+
+
+def test_colour_warnings_live_and_run_now_at_375_px(owner_page, site):
+    from django_tenants.utils import tenant_context
+
+    from marketing.models import IngestionRun
+    from tests.conftest import on_own_connection
+
+    page = owner_page
+    page.set_viewport_size({"width": 375, "height": 800})
+    open_settings(page)
+    contrast = page.locator("#contrast")
+    expect(contrast.get_by_role("alert")).to_have_count(0)
+    page.get_by_label("Primary color").fill("#ffcc00")  # checked as it is picked, before saving
+    expect(contrast.get_by_role("alert").first).to_contain_text(
+        "Your #ffcc00 gives 1.51:1; WCAG AA needs 4.5:1."
+    )
+    expect(contrast).to_contain_text("Pick a darker primary colour")
+
+    # A run starts elsewhere (another tab, the nightly schedule) after this page was loaded.
+    def queue_a_run():
+        with tenant_context(site.tenant):
+            return IngestionRun.objects.create(
+                connector="demo", window_start="2026-11-01", window_end="2026-11-05", status="queued"
+            ).pk
+
+    run_id = on_own_connection(queue_a_run)
+    try:
+        page.locator('[data-connector="demo"]').get_by_role("button", name="Run now").tap()
+        # the 409 answer is shown in place (dashboard/settings.js), not dropped
+        expect(page.locator("#connectors").get_by_role("alert").first).to_have_text(
+            "Demo data is already fetching; wait for that run to finish."
+        )
+        assert page.evaluate("window.sameDocument") is True
+        scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        assert scroll_width <= 375, f"the settings page is {scroll_width}px wide on a 375px screen"
+    finally:
+
+        def remove():
+            with tenant_context(site.tenant):
+                IngestionRun.objects.filter(pk=run_id).delete()
+
+        on_own_connection(remove)

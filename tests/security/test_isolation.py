@@ -82,6 +82,9 @@ PRIVATE_URL_NAMES |= {"api_metrics_summary", "api_metrics_series", "api_seo_quer
 PRIVATE_URL_NAMES |= {"api_ingestion_runs"}
 # the team (owners only, POST-only): tried by a member and by an owner of both tenants in tests/tenants/test_team.py
 PRIVATE_URL_NAMES |= {"team_invite", "team_role", "team_remove"}
+# settings (owners only): colour contrast checks and connectors' "Run now" (POST-only), tried by a
+# member and by an owner of both tenants in tests/dashboard/test_settings_*.py
+PRIVATE_URL_NAMES |= {"settings_contrast", "connector_run_now"}
 # billing (owners): the portal (POST-only) and the offline test portal are tried in tests/billing.
 PRIVATE_URL_NAMES |= {"billing_home", "billing_portal", "billing_test_portal"}
 # Contract portal, customer side: open to whoever holds the link's token. Wrong, rotated, revoked,
