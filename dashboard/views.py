@@ -38,7 +38,7 @@ def overview(request):
             [
                 {"label": "Search clicks", "data": daily["clicks"]},
                 {"label": "Sessions", "data": daily["sessions"]},
-                {"label": "Leads", "data": daily["leads"], "axis": "right"},
+                {"label": "Leads", "data": daily["leads"], "axis": "right", "type": "bar"},
             ],
         ),
         **latest_scores(),

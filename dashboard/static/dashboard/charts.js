@@ -14,7 +14,7 @@
   function options(spec) {
     var rightAxis = spec.datasets.some(function (d) { return d.axis === "right"; });
     var scales = { x: { ticks: { maxTicksLimit: 8, autoSkip: true } }, y: { beginAtZero: true } };
-    if (rightAxis) scales.y1 = { position: "right", beginAtZero: true, grid: { drawOnChartArea: false } };
+    if (rightAxis) scales.y1 = { position: "right", beginAtZero: true, ticks: { precision: 0 }, grid: { drawOnChartArea: false } };
     if (spec.type === "doughnut" || spec.type === "pie") scales = {};
     return {
       responsive: true,
