@@ -85,6 +85,14 @@ class DashboardRange:
             return PRESETS[self.key][0]
         return f"{self.period.start:%b %-d, %Y} – {self.period.end:%b %-d, %Y}"
 
+    @property
+    def asked(self) -> dict[str, str]:
+        """What the picker shows: what was asked, when it was wrong (so it can be corrected), else the
+        period shown."""
+        if self.form.errors:
+            return {name: self.form.data.get(name, "") for name in ("range", "start", "end")}
+        return {"range": self.key, "start": self.period.start.isoformat(), "end": self.period.end.isoformat()}
+
     def query(self) -> str:
         """The range as a query string, for links that keep it (tables, exports, the API)."""
         params = {"range": self.key}

@@ -125,6 +125,15 @@ def test_a_bad_range_says_why_and_shows_the_default(alpha, query, message):
     assert response.context["range"].period == Period(date(2026, 10, 27), date(2026, 11, 23))
 
 
+def test_a_wrong_custom_period_stays_in_the_picker_to_be_corrected(alpha):
+    html = client_for(alpha, user=alpha.member).get(
+        "/dashboard/?range=custom&start=2026-03-31&end=2026-03-01"
+    )
+    picker = html.content.decode().split('id="range-form"')[1].split("</form>")[0]
+    assert '<option value="custom" selected>' in picker
+    assert 'value="2026-03-31"' in picker and 'value="2026-03-01"' in picker
+
+
 def test_two_years_is_the_longest_custom_range(alpha):
     client = client_for(alpha, user=alpha.member)
     longest = client.get("/dashboard/?range=custom&start=2024-11-23&end=2026-11-23")  # 731 days
