@@ -6,13 +6,15 @@ like a real lead would; loaded once however often demo_load runs.
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from contracts.services.events import Actor
-from marketing.models import Lead
+from marketing.connectors.demo import WEEKDAY, season
+from marketing.models import Lead, LeadEvent
 from marketing.services.leads import lead_create, lead_status_set
 from tenants.models import User
 
@@ -43,9 +45,11 @@ DEMO: list[tuple[int, tuple[str, ...], dict]] = [
 
 
 def leads_demo_load(*, owner: User) -> int:
-    """Add the demo leads to the current (demo) tenant once. Returns how many were added."""
+    """Add the demo leads to the current (demo) tenant once: two years of past quote requests, then
+    the recent ones at each stage. Returns how many were added."""
     if Lead.objects.exists():
         return 0
+    history = leads_history_load(owner=owner)
     actor = Actor(type="owner", user=owner)
     for days_ago, path, fields in DEMO:
         when = fields.get("preferred_date") or timezone.localdate() + timedelta(days=45 - days_ago)
@@ -53,7 +57,130 @@ def leads_demo_load(*, owner: User) -> int:
         for status in path:
             lead = lead_status_set(lead=lead, status=status, actor=actor)
         Lead.objects.filter(pk=lead.pk).update(created=timezone.now() - timedelta(days=days_ago))
-    return len(DEMO)
+    return history + len(DEMO)
+
+
+# Two years of past quote requests, about eight a week, more in the summer season and on weekdays
+# (the demo connector's demand curve), so the leads pages and charts look like a real year's work.
+# Written in bulk rather than through lead_create: 800 owner notifications would fill the outbox.
+FIRST_NAMES = [
+    "Marco",
+    "Giulia",
+    "Luca",
+    "Sofia",
+    "Anna",
+    "Paolo",
+    "Chiara",
+    "Raj",
+    "Mei",
+    "Daniel",
+    "Olga",
+    "Samir",
+    "Fatima",
+    "Kevin",
+    "Maria",
+    "Jonah",
+    "Ines",
+    "Tariq",
+    "Lena",
+    "Victor",
+]
+LAST_NAMES = [
+    "Russo",
+    "Ferrari",
+    "Esposito",
+    "Bianchi",
+    "Romano",
+    "Colombo",
+    "Patel",
+    "Chen",
+    "Kowalski",
+    "Singh",
+    "Haddad",
+    "Murphy",
+    "Santos",
+    "Nguyen",
+    "Bauer",
+    "Costa",
+    "Greco",
+    "Moretti",
+]
+ROUTES = [
+    ("roro", "Woodbridge, ON", "Palermo, Italy"),
+    ("shared", "Toronto, ON", "Naples, Italy"),
+    ("container", "Mississauga, ON", "Gdańsk, Poland"),
+    ("roro", "Vaughan, ON", "Bremerhaven, Germany"),
+    ("domestic_moving", "Vaughan, ON", "Calgary, AB"),
+    ("domestic_moving", "Toronto, ON", "Halifax, NS"),
+    ("shared", "Brampton, ON", "Lisbon, Portugal"),
+    ("roro", "Richmond Hill, ON", "Miami, FL"),
+]
+SOURCES = [("form", 60), ("phone", 22), ("chat", 10), ("api", 5), ("import", 3)]
+HISTORY_DAYS = 730
+LEADS_PER_WEEK = 8
+
+
+def leads_history_load(*, owner: User, days: int = HISTORY_DAYS, today=None) -> int:
+    """Past leads from `days` ago up to three weeks ago, with their status history. Deterministic.
+    Returns how many were added."""
+    rng = random.Random(20261125)
+    today = today or timezone.localdate()
+    now = timezone.now()
+    leads, walks = [], []
+    for offset in range(days, 21, -1):
+        day = today - timedelta(days=offset)
+        expected = LEADS_PER_WEEK / 7 * season(day) * WEEKDAY[day.weekday()]
+        for _ in range(int(expected) + (rng.random() < expected % 1)):
+            kind, origin, destination = rng.choice(ROUTES)
+            source = rng.choices([s for s, _ in SOURCES], weights=[w for _, w in SOURCES])[0]
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            roll = rng.random()  # a third won, most of the rest lost, a few left at quoted or contacted
+            walk = (
+                (S.CONTACTED, S.QUOTED, S.WON)
+                if roll < 0.33
+                else (S.CONTACTED, S.LOST)
+                if roll < 0.78
+                else ((S.CONTACTED, S.QUOTED, S.LOST) if roll < 0.93 else (S.CONTACTED, S.QUOTED))
+            )
+            created = now - timedelta(days=offset, hours=rng.randint(0, 9), minutes=rng.randint(0, 59))
+            leads.append(
+                Lead(name=f"{first} {last}", email=f"{first}.{last}{len(leads)}@example.com".lower(),
+                     phone=f"+1416555{rng.randint(1000, 9999)}" if source != "chat" else "",
+                     service_type=kind, origin=origin, destination=destination, source=source,
+                     consent=True, status=walk[-1],
+                     landing_page=rng.choice(["/vehicle-shipping/", "/europe-shipping/", "/moving/", "/"])
+                     if source == "form" else "")
+            )  # fmt: skip
+            walks.append((created, walk))
+    with transaction.atomic():
+        made = Lead.objects.bulk_create(leads)
+        # auto_now_add set "now" on every row: give each its day, then its history
+        for lead, (created, _) in zip(made, walks, strict=True):
+            lead.created = lead.updated = created
+        Lead.objects.bulk_update(made, ["created", "updated"], batch_size=500)
+        # Lead events are append-only (a trigger refuses UPDATE) and auto_now_add would stamp them
+        # "now": so they are inserted with their own moments, each step a day after the one before.
+        rows = []
+        for lead, (created, walk) in zip(made, walks, strict=True):
+            rows.append((lead.pk, LeadEvent.Kind.CREATED, "Website", "", "", created))
+            for step, (before, status) in enumerate(zip((S.NEW, *walk), walk, strict=False), start=1):
+                rows.append(
+                    (
+                        lead.pk,
+                        LeadEvent.Kind.STATUS,
+                        owner.email,
+                        before,
+                        status,
+                        created + timedelta(days=step),
+                    )
+                )
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO marketing_leadevent (lead_id, kind, actor_label, from_status, to_status, note, created)"
+                " VALUES (%s, %s, %s, %s, %s, '', %s)",
+                rows,
+            )
+    return len(made)
 
 
 # --- Marketing data (issue 17): two years of demo facts, the seasons, a campaign entered by hand ---
