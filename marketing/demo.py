@@ -118,36 +118,40 @@ ROUTES = [
 SOURCES = [("form", 60), ("phone", 22), ("chat", 10), ("api", 5), ("import", 3)]
 HISTORY_DAYS = 730
 LEADS_PER_WEEK = 8
+RECENT_DAYS = 14  # leads younger than this are still new, contacted or quoted
 
 
 def leads_history_load(*, owner: User, days: int = HISTORY_DAYS, today=None) -> int:
-    """Past leads from `days` ago up to three weeks ago, with their status history. Deterministic.
-    Returns how many were added."""
+    """Past leads from `days` ago up to yesterday, with their status history (the last two weeks'
+    still open). Deterministic. Returns how many were added."""
     rng = random.Random(20261125)
     today = today or timezone.localdate()
     now = timezone.now()
     leads, walks = [], []
-    for offset in range(days, 21, -1):
+    for offset in range(days, 0, -1):
         day = today - timedelta(days=offset)
         expected = LEADS_PER_WEEK / 7 * season(day) * WEEKDAY[day.weekday()]
         for _ in range(int(expected) + (rng.random() < expected % 1)):
             kind, origin, destination = rng.choice(ROUTES)
             source = rng.choices([s for s, _ in SOURCES], weights=[w for _, w in SOURCES])[0]
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-            roll = rng.random()  # a third won, most of the rest lost, a few left at quoted or contacted
-            walk = (
-                (S.CONTACTED, S.QUOTED, S.WON)
-                if roll < 0.33
-                else (S.CONTACTED, S.LOST)
-                if roll < 0.78
-                else ((S.CONTACTED, S.QUOTED, S.LOST) if roll < 0.93 else (S.CONTACTED, S.QUOTED))
-            )
+            roll = rng.random()
+            if offset <= RECENT_DAYS:  # still being worked on
+                walk = () if roll < 0.4 else (S.CONTACTED,) if roll < 0.7 else (S.CONTACTED, S.QUOTED)
+            else:  # a third won, most of the rest lost, a few left at quoted
+                walk = (
+                    (S.CONTACTED, S.QUOTED, S.WON)
+                    if roll < 0.33
+                    else (S.CONTACTED, S.LOST)
+                    if roll < 0.78
+                    else ((S.CONTACTED, S.QUOTED, S.LOST) if roll < 0.93 else (S.CONTACTED, S.QUOTED))
+                )
             created = now - timedelta(days=offset, hours=rng.randint(0, 9), minutes=rng.randint(0, 59))
             leads.append(
                 Lead(name=f"{first} {last}", email=f"{first}.{last}{len(leads)}@example.com".lower(),
                      phone=f"+1416555{rng.randint(1000, 9999)}" if source != "chat" else "",
                      service_type=kind, origin=origin, destination=destination, source=source,
-                     consent=True, status=walk[-1],
+                     consent=True, status=walk[-1] if walk else S.NEW,
                      landing_page=rng.choice(["/vehicle-shipping/", "/europe-shipping/", "/moving/", "/"])
                      if source == "form" else "")
             )  # fmt: skip
