@@ -55,6 +55,7 @@ def test_the_board_on_a_phone_by_keyboard(site, browser):
     expect(contacted_column.get_by_role("link", name="Board Keyboard")).to_be_visible()
     expect(new_column.get_by_role("link", name="Board Keyboard")).to_have_count(0)
     expect(contacted_column.locator(".count")).to_have_text("1")
+    expect(page.locator(f"#save-card-{lead.pk}")).to_be_focused()  # focus moved with the card
     assert page.url.endswith("/leads/?q=board+keyboard&view=board")
 
     # Enter on the name opens the details panel (not a new page) with the change in the history.
