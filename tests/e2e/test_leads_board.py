@@ -2,6 +2,7 @@
 keyboard alone, the details panel, filters kept in the address, and no script or style blocked."""
 
 import re
+from pathlib import Path
 
 import pytest
 from django_tenants.utils import tenant_context
@@ -13,6 +14,8 @@ from tests.conftest import on_own_connection
 from tests.e2e.conftest import PHONE, sign_in_by_link
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
+
+ARTIFACTS = Path(__file__).parent / "artifacts"  # screenshots for a person to look at (ignored by git)
 
 
 def add_lead(site, name: str, phone: str) -> Lead:
@@ -57,6 +60,8 @@ def test_the_board_on_a_phone_by_keyboard(site, browser):
     expect(contacted_column.locator(".count")).to_have_text("1")
     expect(page.locator(f"#save-card-{lead.pk}")).to_be_focused()  # focus moved with the card
     assert page.url.endswith("/leads/?q=board+keyboard&view=board")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "leads-board-phone.png", full_page=True, caret="initial")
 
     # Enter on the name opens the details panel (not a new page) with the change in the history.
     contacted_column.get_by_role("link", name="Board Keyboard").focus()
@@ -65,6 +70,7 @@ def test_the_board_on_a_phone_by_keyboard(site, browser):
     expect(panel.get_by_role("heading", name="Board Keyboard")).to_be_focused()
     expect(panel.get_by_text("new → contacted")).to_be_visible()
     assert page.url.endswith("/leads/?q=board+keyboard&view=board")
+    page.screenshot(path=ARTIFACTS / "leads-panel-phone.png", full_page=True, caret="initial")
 
     # A filter swaps the results and puts itself in the address.
     page.get_by_label("Status", exact=True).select_option("won")
