@@ -25,6 +25,10 @@ PRESETS = {
 }
 CUSTOM = "custom"
 DEFAULT = "28d"
+# Pages about records rather than daily figures (the leads) may offer every day there is; it is
+# their default, since a record that is still open must not vanish because it is old.
+ALL = "all"
+ALL_LABEL = "All time"
 
 
 class RangeForm(forms.Form):
@@ -36,9 +40,11 @@ class RangeForm(forms.Form):
     start = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args, tenant, **kwargs):
+    def __init__(self, *args, tenant, all_time: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.today = tenant_local_today(tenant)
+        if all_time:
+            self.fields["range"].choices = [(ALL, ALL_LABEL), *self.fields["range"].choices]
 
     def clean(self):
         data = super().clean()
@@ -70,17 +76,21 @@ class RangeForm(forms.Form):
 
 @dataclass(frozen=True)
 class DashboardRange:
-    key: str  # a PRESETS key or CUSTOM
-    period: Period
+    key: str  # a PRESETS key, CUSTOM, or ALL (then period is None: no limit)
+    period: Period | None
     compare: bool
     form: RangeForm
+    comparable: bool = True  # whether the picker offers "compare to previous period"
+    fallback: str = PRESETS[DEFAULT][0]  # what is shown when the range asked for is invalid
 
     @property
-    def previous(self) -> Period:
-        return self.period.before()
+    def previous(self) -> Period | None:
+        return self.period.before() if self.period else None
 
     @property
     def label(self) -> str:
+        if self.key == ALL:
+            return ALL_LABEL
         if self.key in PRESETS:
             return PRESETS[self.key][0]
         return f"{self.period.start:%b %-d, %Y} – {self.period.end:%b %-d, %Y}"
@@ -91,6 +101,8 @@ class DashboardRange:
         period shown."""
         if self.form.errors:
             return {name: self.form.data.get(name, "") for name in ("range", "start", "end")}
+        if self.period is None:  # all time
+            return {"range": self.key, "start": "", "end": ""}
         return {"range": self.key, "start": self.period.start.isoformat(), "end": self.period.end.isoformat()}
 
     def query(self) -> str:
@@ -98,24 +110,33 @@ class DashboardRange:
         params = {"range": self.key}
         if self.key == CUSTOM:
             params |= {"start": self.period.start.isoformat(), "end": self.period.end.isoformat()}
-        if not self.compare:
+        if self.comparable and not self.compare:
             params["compare"] = "0"
         return urlencode(params)
 
 
-def range_from_request(request) -> DashboardRange:
+def range_from_request(request, *, all_time: bool = False) -> DashboardRange:
     """The range asked for in the URL; the default (last 28 complete days, compared) when nothing or
-    something invalid was asked (the form then carries the errors to show)."""
-    form = RangeForm(request.GET or None, tenant=request.tenant)
+    something invalid was asked (the form then carries the errors to show).
+
+    With `all_time` the picker also offers "All time", which is then the default, and no comparison
+    (pages listing records, not daily figures)."""
+    form = RangeForm(request.GET or None, tenant=request.tenant, all_time=all_time)
     # "compare" is a checkbox after a hidden "0": unticked sends "0", ticked sends "0" and "1".
     compare = "1" in request.GET.getlist("compare") or "compare" not in request.GET
     yesterday = form.today - timedelta(days=1)
-    key = DEFAULT
+    key = ALL if all_time else DEFAULT
     if form.is_bound and form.is_valid() and form.cleaned_data.get("range"):
         key = form.cleaned_data["range"]
+    if all_time:
+        fallback = ALL_LABEL
+        if key == ALL:
+            return DashboardRange(key, None, False, form, comparable=False, fallback=fallback)
     if key == CUSTOM:
         period = Period(form.cleaned_data["start"], form.cleaned_data["end"])
     else:
         days = PRESETS[key][1]
         period = Period(yesterday - timedelta(days=days - 1), yesterday)
+    if all_time:
+        return DashboardRange(key, period, False, form, comparable=False, fallback=fallback)
     return DashboardRange(key=key, period=period, compare=compare, form=form)

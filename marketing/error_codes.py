@@ -5,6 +5,7 @@ from enum import StrEnum
 
 class MarketingErrorCode(StrEnum):
     ILLEGAL_TRANSITION = "illegal_lead_transition"
+    STATUS_UNKNOWN = "lead_status_unknown"
     NEEDS_CONTACT = "lead_needs_contact"
     IMPORT_INVALID = "lead_import_invalid"
     LEAD_NOT_WON = "lead_not_won"

@@ -6,9 +6,15 @@ from marketing.models import Lead, Page
 
 
 class LeadFilterForm(forms.Form):
-    q = forms.CharField(label="Search", required=False, max_length=100)
+    q = forms.CharField(
+        label="Search", required=False, max_length=100, widget=forms.TextInput(attrs={"type": "search"})
+    )
     status = forms.ChoiceField(choices=[("", "Any status"), *Lead.Status.choices], required=False)
     source = forms.ChoiceField(choices=[("", "Any source"), *Lead.Source.choices], required=False)
+    # How the owner page shows them: a paginated table (the default) or the pipeline board.
+    view = forms.ChoiceField(
+        choices=[("table", "Table"), ("board", "Pipeline board")], required=False, widget=forms.HiddenInput
+    )
 
 
 class LeadStatusForm(forms.Form):

@@ -3,16 +3,28 @@ landing pages (the live site, the members' preview and the owner's list)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlsplit
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum, Window
+from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404
 
 from marketing.models import HOME_SLUG, Lead, Page, SearchFact
 
 
-def lead_list(*, search: str = "", status: str = "", source: str = "") -> QuerySet[Lead]:
+def lead_list(
+    *,
+    search: str = "",
+    status: str = "",
+    source: str = "",
+    created_between: tuple[datetime, datetime] | None = None,
+) -> QuerySet[Lead]:
+    """Leads matching the filters, newest first. `created_between` is (from, until) with `until`
+    excluded (marketing.metrics.local_bounds turns the tenant's local days into those instants)."""
     leads = Lead.objects.all()
+    if created_between is not None:
+        leads = leads.filter(created__gte=created_between[0], created__lt=created_between[1])
     if status:
         leads = leads.filter(status=status)
     if source:
@@ -26,6 +38,48 @@ def lead_list(*, search: str = "", status: str = "", source: str = "") -> QueryS
             | Q(destination__icontains=search)
         )
     return leads
+
+
+def lead_status_counts(*, leads: QuerySet[Lead]) -> dict[str, int]:
+    """How many of `leads` are in each status (every status, 0 included): one query."""
+    counts = dict.fromkeys(Lead.Status.values, 0)
+    for row in leads.order_by().values("status").annotate(n=Count("id")):
+        counts[row["status"]] = row["n"]
+    return counts
+
+
+def lead_source_counts(*, leads: QuerySet[Lead]) -> list[tuple[str, str, int]]:
+    """(source, label, count) of `leads` for every source, in the choices' order: one query."""
+    counts = {row["source"]: row["n"] for row in leads.order_by().values("source").annotate(n=Count("id"))}
+    return [(value, label, counts.get(value, 0)) for value, label in Lead.Source.choices]
+
+
+BOARD_CARDS = 25
+
+
+def lead_board(*, leads: QuerySet[Lead], per_column: int = BOARD_CARDS) -> list[dict]:
+    """The pipeline board: a column per status (in pipeline order) with its count and its newest
+    `per_column` leads. Two queries whatever the number of leads (counts, then the cards, numbered
+    per status by a window function so only the shown ones are read)."""
+    counts = lead_status_counts(leads=leads)
+    numbered = leads.annotate(
+        position=Window(
+            RowNumber(), partition_by=[F("status")], order_by=[F("created").desc(), F("id").desc()]
+        )
+    )
+    cards: dict[str, list[Lead]] = {status: [] for status in Lead.Status.values}
+    for lead in numbered.filter(position__lte=per_column).order_by("-created", "-id"):
+        cards[lead.status].append(lead)
+    return [
+        {
+            "status": value,
+            "label": label,
+            "count": counts[value],
+            "leads": cards[value],
+            "more": counts[value] - len(cards[value]),
+        }
+        for value, label in Lead.Status.choices
+    ]
 
 
 def lead_detail(*, pk: int) -> Lead:
