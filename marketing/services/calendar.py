@@ -38,9 +38,12 @@ def _event_clean(event: SeasonalEvent) -> None:
                     f"{calendar.month_name[month]} has {MONTH_DAYS[month]} days.", code="event_day"
                 )
             ]
+    try:  # the unique name, and the database's own checks of what is not already found wrong
+        event.validate_constraints(exclude=set(errors))
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
     if errors:
         raise ValidationError(errors)
-    event.full_clean()
 
 
 def seasonal_event_create(*, data: dict) -> SeasonalEvent:

@@ -48,9 +48,12 @@ def _campaign_clean(campaign: Campaign) -> None:
     dated = "start" not in errors and "end" not in errors and campaign.start and campaign.end
     if dated and campaign.end < campaign.start:
         errors["end"] = [ValidationError("The campaign can't end before it starts.", code="campaign_dates")]
+    try:  # the database's own checks of what is not already found wrong
+        campaign.validate_constraints(exclude=set(errors))
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
     if errors:
         raise ValidationError(errors)
-    campaign.full_clean()
 
 
 def _editable(campaign: Campaign) -> None:
