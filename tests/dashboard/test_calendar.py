@@ -68,9 +68,13 @@ def test_months_show_the_demand_windows_and_events_of_the_selectors(alpha):
     assert "Snowbirds go south" in month_cell(html, 12) and "Snowbirds go south" in month_cell(html, 1)
     assert "Snowbirds go south" not in month_cell(html, 2) + month_cell(html, 11)
     assert "Dec 15 – Jan 10" in month_cell(html, 1)
-    assert all("Spring moves" in month_cell(html, m) for m in (4, 5)) and "Spring moves" not in month_cell(html, 6)
+    assert all("Spring moves" in month_cell(html, m) for m in (4, 5)) and "Spring moves" not in month_cell(
+        html, 6
+    )
     assert "June" in html and "<strong>June</strong>" in html  # the window, by name
-    chart = json.loads(re.search(r'id="demand-data" type="application/json">(.*?)</script>', html, re.S).group(1))
+    chart = json.loads(
+        re.search(r'id="demand-data" type="application/json">(.*?)</script>', html, re.S).group(1)
+    )
     assert chart["labels"][0] == "Jan" and chart["datasets"][0]["data"] == [d["index"] for d in demand]
 
 
@@ -124,7 +128,9 @@ def test_owner_adds_an_event_and_the_months_follow(alpha):
 def test_bad_input_is_a_400_with_the_error_by_its_field(alpha, changes, field, message):
     event(alpha)
     form = {"name": "Spring moves", "start_month": "4", "start_day": "30", "end_month": "5", "end_day": "31"}
-    response = client_for(alpha, user=alpha.owner).post("/dashboard/calendar/events/new/", form | changes, **BODY)
+    response = client_for(alpha, user=alpha.owner).post(
+        "/dashboard/calendar/events/new/", form | changes, **BODY
+    )
     html = response.content.decode()
     assert response.status_code == 400
     assert re.search(rf'<label for="id_{field}".*?{re.escape(message)}.*?</div>', html, re.S)
@@ -152,12 +158,22 @@ def test_owner_edits_an_event_in_place(alpha):
     )
     assert 'value="Snowbirds go south"' in row
     p = f"e{snowbirds.pk}-"
-    data = {p + "name": "Snowbirds", p + "start_month": "11", p + "start_day": "1", p + "end_month": "1", p + "end_day": "31"}
+    data = {
+        p + "name": "Snowbirds",
+        p + "start_month": "11",
+        p + "start_day": "1",
+        p + "end_month": "1",
+        p + "end_day": "31",
+    }
     response = client.post(f"/dashboard/calendar/events/{snowbirds.pk}/edit/", data, **BODY)
     html = response.content.decode()
     assert response.status_code == 200 and "Saved “Snowbirds”" in html
     assert "Snowbirds" in month_cell(html, 11) and "Nov 1 – Jan 31" in html
-    bad = client.post(f"/dashboard/calendar/events/{snowbirds.pk}/edit/", data | {p + "start_month": "4", p + "start_day": "31"}, **BODY)
+    bad = client.post(
+        f"/dashboard/calendar/events/{snowbirds.pk}/edit/",
+        data | {p + "start_month": "4", p + "start_day": "31"},
+        **BODY,
+    )
     assert bad.status_code == 400 and "April has 30 days." in bad.content.decode()
     assert f'<tr id="event-{snowbirds.pk}" class="editing">' in bad.content.decode()
     with tenant_context(alpha.tenant):
@@ -169,18 +185,29 @@ def test_without_javascript_the_forms_post_and_come_back(alpha):
     snowbirds = event(alpha)
     client = client_for(alpha, user=alpha.owner)
     page = client.get(f"/dashboard/calendar/events/{snowbirds.pk}/edit/")
-    assert page.status_code == 200 and "<html" in page.content.decode() and 'class="editing"' in page.content.decode()
+    assert (
+        page.status_code == 200
+        and "<html" in page.content.decode()
+        and 'class="editing"' in page.content.decode()
+    )
     form = {"name": "Spring", "start_month": "4", "start_day": "1", "end_month": "5", "end_day": "1"}
     response = client.post("/dashboard/calendar/events/new/", form)
     assert response.status_code == 302 and response["Location"] == "/dashboard/calendar/"
     bad = client.post("/dashboard/calendar/events/new/", form | {"name": "Fall", "start_day": "31"})
-    assert bad.status_code == 400 and "<html" in bad.content.decode() and "April has 30 days." in bad.content.decode()
+    assert (
+        bad.status_code == 400
+        and "<html" in bad.content.decode()
+        and "April has 30 days." in bad.content.decode()
+    )
 
 
 def test_owner_deletes_an_event_after_confirming(alpha):
     snowbirds = event(alpha)
     client = client_for(alpha, user=alpha.owner)
-    assert 'hx-confirm="Delete the event “Snowbirds go south”?"' in client.get("/dashboard/calendar/").content.decode()
+    assert (
+        'hx-confirm="Delete the event “Snowbirds go south”?"'
+        in client.get("/dashboard/calendar/").content.decode()
+    )
     response = client.post(f"/dashboard/calendar/events/{snowbirds.pk}/delete/", **BODY)
     assert response.status_code == 200 and "Deleted “Snowbirds go south”" in response.content.decode()
     assert "Snowbirds go south" not in month_cell(response.content.decode(), 12)
@@ -239,7 +266,9 @@ def test_event_services_check_real_days_and_keep_names_unique(alpha):
         with pytest.raises(ValidationError) as april:
             seasonal_event_update(event=snowbirds, data={"start_month": 4, "start_day": 31})
         assert april.value.message_dict == {"start_day": ["April has 30 days."]}
-        assert seasonal_event_update(event=snowbirds, data={"start_month": 4, "start_day": 30}).start_day == 30
+        assert (
+            seasonal_event_update(event=snowbirds, data={"start_month": 4, "start_day": 30}).start_day == 30
+        )
         with pytest.raises(ValidationError) as month:
             seasonal_event_create(data=SNOWBIRDS | {"name": "Other", "end_month": 13})
         assert set(month.value.message_dict) == {"end_month"}
