@@ -294,4 +294,15 @@ def test_the_page_costs_the_same_queries_for_a_week_or_two_years(alpha, django_a
     assert all(m["index"] is not None for m in response.context["months"])
 
 
+def test_demand_is_kept_until_ingestion_writes_new_facts(alpha, django_assert_num_queries):
+    searches(alpha, 1, lambda d: 100)
+    client = client_for(alpha, user=alpha.member)
+    first = client.get("/dashboard/calendar/").context["months"]
+    assert [m["index"] for m in first].count(None) == 11
+    with django_assert_num_queries(QUERIES - 2):  # no sums of two years (nor their search_path)
+        client.get("/dashboard/calendar/")
+    searches(alpha, 730, lambda d: 100)
+    assert all(m["index"] == 100.0 for m in client.get("/dashboard/calendar/").context["months"])
+
+
 QUERIES = 12
