@@ -101,11 +101,10 @@ def campaign_create_view(request):
 @require_http_methods(["GET", "POST"])
 @member_required(role=Membership.Role.OWNER)
 def campaign_edit_view(request, pk):
+    campaign = _manual_campaign_or_404(pk)
     if request.method == "GET":
-        campaign = _manual_campaign_or_404(pk)
         form = CampaignForm.for_campaign(campaign)
     else:
-        campaign = _campaign_or_404(pk)  # an Ads campaign: the service says no
         form = CampaignForm.for_campaign(campaign, data=request.POST)
         updated = _apply(form, lambda data: campaign_update(campaign=campaign, data=data))
         if updated is not None:

@@ -68,4 +68,5 @@ def seasonal_event_update(*, event: SeasonalEvent, data: dict) -> SeasonalEvent:
 
 
 def seasonal_event_delete(*, event: SeasonalEvent) -> None:
+    """Delete an event; the months it touched simply lose it."""
     event.delete()

@@ -76,7 +76,7 @@ def with_results(alpha, period):
 def cell_texts(html, campaign_id):
     row = re.search(rf'<tr id="campaign-{campaign_id}">(.*?)</tr>', html, re.S).group(1)
     return [
-        re.sub(r"<[^>]+>|\s+", " ", cell).strip()
+        " ".join(re.sub(r"<[^>]+>", " ", cell).split())
         for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
     ]
 
@@ -104,11 +104,11 @@ def test_each_campaign_shows_its_results_and_change_against_the_period_before(al
 
     html = response.content.decode()
     cells = cell_texts(html, snowbirds.pk)
-    assert cells[1:5] == ["30.00 +200 %", "20 +100 %", "3 +50 %", "10.00 +100 %"]
+    assert cells[1:5] == ["30.00 change +200 %", "20 change +100 %", "3 change +50 %", "10.00 change +100 %"]
     with tenant_context(alpha.tenant):
         moving = Campaign.objects.get(ads_campaign_id="888")
     # Nothing the period before: no change to show rather than an infinite one.
-    assert cell_texts(html, moving.pk)[2] == "5 no data to compare"
+    assert cell_texts(html, moving.pk)[2] == "5 change no data to compare"
     assert "Entered by hand: no Ads results." in cell_texts(html, with_results.pk)[1]
 
 
