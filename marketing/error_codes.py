@@ -13,3 +13,4 @@ class MarketingErrorCode(StrEnum):
     SLUG_RESERVED = "page_slug_reserved"
     SLUG_LOCKED = "page_slug_locked"
     NOT_PUBLISHED = "page_not_published"
+    CAMPAIGN_FROM_ADS = "campaign_from_ads"

@@ -55,6 +55,10 @@ PRIVATE_URL_NAMES = {
 PRIVATE_URL_NAMES |= {"contract_milestone_post", "api_contract_milestones"}
 # campaigns (off by default, so the lists above would only see 404s): tests/dashboard/test_campaigns.py
 PRIVATE_URL_NAMES |= {"campaign_list"}
+# campaigns by hand (owners; the ones with an id tried by an owner of both tenants in tests/dashboard/test_campaigns.py)
+PRIVATE_URL_NAMES |= {"campaign_create", "campaign_row", "campaign_edit", "campaign_delete"}
+# seasonal events (owners; the ones with an id tried by an owner of both tenants in tests/dashboard/test_calendar.py)
+PRIVATE_URL_NAMES |= {"seasonal_event_create", "seasonal_event_edit", "seasonal_event_delete"}
 # leads: the ones with an id are tried by a member of both tenants in tests/marketing.
 PRIVATE_URL_NAMES |= {
     "lead_list",
