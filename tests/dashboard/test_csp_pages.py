@@ -7,6 +7,7 @@ The pages are discovered from the navigation, so pages added later are covered w
 file; a minimum set guards against a navigation bug making the test vacuous.
 """
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -185,6 +186,28 @@ def test_every_page_in_the_owners_navigation_holds_under_the_policy_and_serves_i
         if path in CORE_CONTENT:
             where = page.main_text if path in NOT_A_TABLE else page.table_text
             assert CORE_CONTENT[path] in " ".join(where), f"{path}: {CORE_CONTENT[path]!r} not served"
+
+
+# Links one click from a navigation page that are not pages to audit: files, and signing out.
+NOT_PAGES = re.compile(r"^/(static|media)/|\.(csv|pdf|css|xml|txt|ico|svg|png)$|^/sign-in/")
+
+
+def test_pages_one_click_from_the_navigation_hold_under_the_policy_too(seeded):
+    """Detail, editor and form pages (a lead, a contract, a page's editor, settings' subpages) are
+    linked from the navigation's pages: the same rules hold on each."""
+    client = client_for(seeded, user=seeded.owner)
+    nav = {urlsplit(href).path for href in audit(client.get("/dashboard/").content.decode()).nav_links}
+    linked = set()
+    for path in nav:
+        html = client.get(path).content.decode()
+        linked |= {urlsplit(href).path for href in re.findall(r'<a [^>]*href="(/[^"]*)"', html)}
+    deeper = sorted(path for path in linked - nav if not NOT_PAGES.search(path))
+    assert {"/leads/import/", "/contracts/new/"} <= set(deeper), deeper  # the crawl found something
+    for path in deeper:
+        response = client.get(path)
+        assert response.status_code < 500, path
+        if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
+            assert audit(response.content.decode()).problems == [], path
 
 
 def test_the_audit_reports_each_kind_of_inline_code_and_style():
