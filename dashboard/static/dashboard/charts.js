@@ -52,7 +52,11 @@
     var canvases = root.matches && root.matches("canvas[data-chart]") ? [root] : root.querySelectorAll("canvas[data-chart]");
     canvases.forEach(function (canvas) {
       var chart = Chart.getChart(canvas);
-      if (chart) chart.destroy();
+      if (!chart) return;
+      chart.destroy();
+      // Chart.js leaves a style attribute behind; in htmx's history snapshot it would come back as
+      // an inline style, which the CSP (style-src 'self') blocks.
+      canvas.removeAttribute("style");
     });
   }
 
