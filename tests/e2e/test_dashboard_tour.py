@@ -186,7 +186,7 @@ def test_changing_the_period_swaps_the_body_and_back_restores_it(desktop, site):
     page.get_by_label("To", exact=True).fill(f"{end - timedelta(days=10):%Y-%m-%d}")
     page.get_by_label("From", exact=True).fill(f"{end - timedelta(days=3):%Y-%m-%d}")
     expect(status.get_by_role("alert")).to_contain_text("The start is after the end.")
-    expect(status.get_by_role("alert")).to_contain_text("Showing the last 28 days instead.")
+    expect(status.get_by_role("alert")).to_contain_text("Showing “Last 28 days” instead.")
     assert page.evaluate("window.sameDocument") is True
     desktop.assert_clean("period changes")
 
@@ -195,8 +195,9 @@ def test_owner_changes_a_leads_status_from_the_leads_page(desktop, site, dashboa
     page = desktop.page
     page.goto("/dashboard/")
     page.locator('nav[aria-label="Main"]').get_by_role("link", name="Leads").click()
+    page.get_by_label(f"Status of {LEAD_NAME}").select_option(label="Contacted")
     with page.expect_response(lambda r: r.request.method == "POST" and "/status/" in r.url) as answer:
-        page.get_by_label(f"Status of {LEAD_NAME}").select_option(label="Contacted")
+        page.get_by_role("button", name=f"Save status of {LEAD_NAME}").click()
     assert answer.value.status == 200
     expect(page.get_by_label(f"Status of {LEAD_NAME}")).to_have_value("contacted")
 
