@@ -159,11 +159,15 @@ def test_a_forged_or_expired_state_goes_nowhere(alpha, google_settings, settings
     relay = Client(HTTP_HOST="localhost").get(RELAY, {"state": forged, "code": "x"})
     assert relay.status_code == 400 and "Location" not in relay.headers
 
+    # The state is signed between `before` and `after`: measured from those, not from "now", so a slow
+    # machine can't turn the in-time case into an expired one.
+    before = time.time()
     params = start(client_for(alpha, user=alpha.owner))
-    with time_machine.travel(time.time() + 601, tick=False):  # ten minutes and a second later
+    after = time.time()
+    with time_machine.travel(after + 601, tick=False):  # ten minutes and a second later
         expired = Client(HTTP_HOST="localhost").get(RELAY, {"state": params["state"], "code": "x"})
     assert expired.status_code == 400
-    with time_machine.travel(time.time() + 599, tick=False):
+    with time_machine.travel(before + 599, tick=False):
         in_time = Client(HTTP_HOST="localhost").get(RELAY, {"state": params["state"], "code": "x"})
     assert in_time.status_code == 302
 
