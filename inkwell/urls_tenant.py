@@ -4,7 +4,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 
 from contracts import api_tracking, views_tracking
-from inkwell import views
+from inkwell import openapi, views
 from marketing import api_metrics_urls, site
 from marketing import views as marketing_views
 from tenants import views as tenant_views
@@ -36,6 +36,9 @@ urlpatterns = [
     # the public quote form on the home page posts here
     path("quote/", marketing_views.quote_submit_view, name="quote_submit"),
     path("api/v1/", include("dashboard.api_urls")),
+    # the API's OpenAPI schema (anyone: it holds no tenant data) and its docs (members, API keys)
+    path("api/schema/", openapi.SchemaView.as_view(), name="api_schema"),
+    path("api/docs/", openapi.DocsView.as_view(), name="api_docs"),
     # Contract portal, customer side: the customer's personal link.
     path("c/", include("contracts.urls_customer")),
     re_path(r"^media/(?P<path>.+)$", tenant_views.media, name="media"),
