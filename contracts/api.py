@@ -232,7 +232,9 @@ class ContractVoidApi(APIView):
     permission_classes = [IsTenantMemberOrApiKey]
 
     @extend_schema(
-        tags=["contracts"], request=VoidSerializer, responses={200: ContractDetailSerializer, **errors(400, 409)}
+        tags=["contracts"],
+        request=VoidSerializer,
+        responses={200: ContractDetailSerializer, **errors(400, 409)},
     )
     def post(self, request, pk):
         serializer = VoidSerializer(data=request.data)

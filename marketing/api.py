@@ -92,7 +92,9 @@ class LeadsApi(APIView):
         request=LeadInputSerializer,
         responses={
             201: LeadDetailSerializer,
-            200: OpenApiResponse(LeadDetailSerializer, description="The same lead sent again: the one stored."),
+            200: OpenApiResponse(
+                LeadDetailSerializer, description="The same lead sent again: the one stored."
+            ),
             **errors(400),
         },
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
@@ -289,7 +288,11 @@ class IngestionRunsApi(APIView):
 
     @extend_schema(
         tags=["ingestion"],
-        parameters=[OpenApiParameter("connector", str, description="Only this connector's runs (gsc, ga4, ads, demo).")],
+        parameters=[
+            OpenApiParameter(
+                "connector", str, description="Only this connector's runs (gsc, ga4, ads, demo)."
+            )
+        ],
         responses={200: IngestionRunSerializer(many=True), **errors()},
     )
     def get(self, request):

@@ -3,9 +3,15 @@ enter by hand."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
+from inkwell.errors import Conflict
+from marketing.error_codes import MarketingErrorCode
 from marketing.models import Campaign
+
+# What a person may set on a campaign entered by hand; the Ads id belongs to the Ads sync.
+EDITABLE_FIELDS = ("name", "channel", "budget", "start", "end", "notes")
 
 
 def campaigns_sync_from_ads() -> int:
@@ -37,4 +43,39 @@ def campaign_create(
     campaign = Campaign(name=name, channel=channel, budget=budget, start=start, end=end, notes=notes)
     campaign.full_clean()
     campaign.save()
+    return campaign
+
+
+def _editable_locked(campaign: Campaign) -> Campaign:
+    """`campaign` as it is now, locked for the rest of the transaction; refused if Google Ads owns it
+    (the next sync would undo any edit)."""
+    locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if locked.ads_campaign_id:
+        raise Conflict(
+            "This campaign comes from Google Ads: change it there.", code=MarketingErrorCode.CAMPAIGN_FROM_ADS
+        )
+    return locked
+
+
+@transaction.atomic
+def campaign_update(*, campaign: Campaign, data: dict) -> Campaign:
+    """Change a campaign entered by hand (any of EDITABLE_FIELDS). Raises ValidationError naming each
+    bad field, Conflict (`campaign_from_ads`) for one synced from Google Ads."""
+    unknown = sorted(set(data) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise ValidationError({name: "This field can't be set." for name in unknown})
+    campaign = _editable_locked(campaign)
+    for name, value in data.items():
+        setattr(campaign, name, value)
+    campaign.full_clean()
+    campaign.save()
+    return campaign
+
+
+@transaction.atomic
+def campaign_delete(*, campaign: Campaign) -> Campaign:
+    """Delete a campaign entered by hand; Conflict (`campaign_from_ads`) for one from Google Ads.
+    Returns the deleted campaign (its fields as they were, without a primary key)."""
+    campaign = _editable_locked(campaign)
+    campaign.delete()
     return campaign
