@@ -21,6 +21,7 @@ from contracts.selectors import contract_detail, contract_detail_or_404, contrac
 from contracts.services.contracts import contract_create, contract_send, contract_void
 from contracts.services.events import Actor
 from contracts.validators import validate_contract_fields
+from inkwell.api_inputs import text_param
 from inkwell.openapi import errors
 from tenants.error_codes import TenantErrorCode
 from tenants.models import ApiKey
@@ -180,9 +181,9 @@ class ContractsApi(APIView):
             raise serializers.ValidationError(
                 {"status": [f"Unknown status; use one of {', '.join(Contract.Status.values)}."]}
             )
-        contracts = contract_list(
-            search=request.query_params.get("q", ""), status=status_filter
-        ).select_related("template")
+        contracts = contract_list(search=text_param(request, "q"), status=status_filter).select_related(
+            "template"
+        )
         paginator = ContractPagination()
         page = paginator.paginate_queryset(contracts, request, view=self)
         return paginator.get_paginated_response(ContractSerializer(page, many=True).data)

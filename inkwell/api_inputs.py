@@ -24,3 +24,16 @@ class StrictInputMixin:
                     }
                 )
         return super().to_internal_value(data)
+
+
+_TEXT_PARAM = serializers.CharField(max_length=200, allow_blank=True, trim_whitespace=True)
+
+
+def text_param(request, name: str) -> str:
+    """A free-text query parameter (a search), checked like any text field: at most 200 characters
+    and no NUL character (PostgreSQL can't compare text with one). 400 under `name` otherwise."""
+    value = request.query_params.get(name, "")
+    try:
+        return _TEXT_PARAM.run_validation(value)
+    except serializers.ValidationError as exc:
+        raise serializers.ValidationError({name: exc.detail}) from None

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from contracts.api import api_actor
+from inkwell.api_inputs import text_param
 from inkwell.openapi import errors
 from marketing.models import Lead, LeadEvent
 from marketing.selectors import lead_detail, lead_detail_or_404, lead_list
@@ -78,7 +79,7 @@ class LeadsApi(APIView):
     )
     def get(self, request):
         leads = lead_list(
-            search=request.query_params.get("q", ""),
+            search=text_param(request, "q"),
             status=_choice(request, "status", Lead.Status),
             source=_choice(request, "source", Lead.Source),
         )

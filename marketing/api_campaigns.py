@@ -123,7 +123,7 @@ class CampaignsApi(APIView):
     def post(self, request):
         serializer = CampaignInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        campaign = campaign_create(**serializer.validated_data)
+        campaign = campaign_create(**{"channel": Campaign.Channel.OTHER, **serializer.validated_data})
         return Response(CampaignSerializer(campaign).data, status=status.HTTP_201_CREATED)
 
 

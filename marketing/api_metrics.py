@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from billing.error_codes import BillingErrorCode
 from billing.plans import plan_allows
+from inkwell.api_inputs import text_param
 from inkwell.errors import NotAllowed
 from inkwell.openapi import errors
 from marketing.metrics import (
@@ -293,11 +294,11 @@ class IngestionRunsApi(APIView):
                 "connector", str, description="Only this connector's runs (gsc, ga4, ads, demo)."
             )
         ],
-        responses={200: IngestionRunSerializer(many=True), **errors()},
+        responses={200: IngestionRunSerializer(many=True), **errors(400)},
     )
     def get(self, request):
         runs = IngestionRun.objects.all()
-        connector = request.query_params.get("connector", "")
+        connector = text_param(request, "connector")
         if connector:
             runs = runs.filter(connector=connector)
         paginator = RunPagination()

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from contracts.api import api_actor
-from inkwell.api_inputs import StrictInputMixin
+from inkwell.api_inputs import StrictInputMixin, text_param
 from inkwell.openapi import errors
 from marketing.models import Page
 from marketing.selectors import page_detail_or_404, page_list
@@ -61,7 +61,7 @@ class PagesApi(APIView):
     )
     def get(self, request):
         pages = page_list()
-        if q := request.query_params.get("q", "").strip():
+        if q := text_param(request, "q"):
             pages = pages.filter(Q(title__icontains=q) | Q(slug__icontains=q))
         if "published" in request.query_params:
             try:
