@@ -20,7 +20,7 @@ from tests.api.conftest import in_schema
 from tests.conftest import client_for
 from tests.contracts.conftest import CONTRACT_DATA
 
-EXAMPLES = 12
+EXAMPLES = 10
 CHECKS = [not_a_server_error, response_schema_conformance]
 
 
@@ -105,16 +105,27 @@ def _id_for(operation, ids):
     return next((pk for path, pk in ids.items() if prefix.startswith(path)), None)
 
 
+# What only a person signed in can do (an API key acts for no one): the owner's pass covers these.
+SESSION_ONLY = ("/api/v1/me/", "/api/v1/config/", "/api/v1/dashboard/", "/publish/", "/unpublish/")
+
+
+def _session_only(operation) -> bool:
+    if operation.path.startswith("/api/v1/team/") and operation.method.upper() != "GET":
+        return True
+    return any(part in operation.path for part in SESSION_ONLY)
+
+
 def test_every_operation_keeps_to_the_schema(alpha, alpha_key, alpha_ids, wsgi_app):
     schema = schemathesis.openapi.from_wsgi("/api/schema/", wsgi_app, headers={"Host": alpha.host})
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 40
-    # An API key, with generated ids (mostly nobody's)…
     key = {"Host": alpha.host, "Authorization": f"Api-Key {alpha_key}"}
-    failures = [failure for operation in operations for failure in _run(operation, key)]
-    # …then an owner signed in, with the ids of real objects.
     owner = _owner_session(alpha)
+    failures = []
     for operation in operations:
         pk = _id_for(operation, alpha_ids) if "{id}" in operation.path else None
-        failures += _run(operation, owner, path_parameters={"id": pk} if pk else None)
+        # alpha's objects' ids where a path takes one, so writes reach real objects
+        failures += _run(
+            operation, owner if _session_only(operation) else key, path_parameters={"id": pk} if pk else None
+        )
     assert not failures, "\n\n".join(failures)
