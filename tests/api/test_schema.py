@@ -18,9 +18,7 @@ def _api_paths(patterns=None, prefix="") -> set[str]:
         if isinstance(pattern, URLResolver):
             paths |= _api_paths(pattern.url_patterns, route)
         elif isinstance(pattern, URLPattern) and route.startswith("api/v1/"):
-            paths.add(
-                "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: "{id}" if m[1] == "pk" else "{%s}" % m[1], route)
-            )
+            paths.add("/" + re.sub(r"<(?:\w+:)?pk>", "{id}", route))  # every API path takes a pk
     return paths
 
 

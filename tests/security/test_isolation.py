@@ -17,6 +17,8 @@ API += [
     "/api/v1/seo/queries/",
 ]  # marketing data
 API += ["/api/v1/seo/pages/", "/api/v1/ingestion/runs/"]
+# (/api/v1/campaigns/ is off by default, so it answers 404 to everyone here: tests/api/test_access.py)
+API += ["/api/v1/calendar/", "/api/v1/calendar/events/", "/api/v1/pages/", "/api/v1/team/", "/api/docs/"]
 ALL = MEMBER_PAGES + OWNER_PAGES + API
 # Tenant URLs anyone may open: the public site, its theme, icon and logo, and signing in and out.
 PUBLIC_URL_NAMES = {
@@ -34,6 +36,7 @@ PUBLIC_URL_NAMES = {
     "site_page",
     "sitemap",
     "robots_txt",
+    "api_schema",  # the API's OpenAPI schema: the same document for everyone, no tenant data
 }
 # Private URLs covered by the tests below (POST-only ones have their own test).
 PRIVATE_URL_NAMES = {
@@ -73,6 +76,11 @@ PRIVATE_URL_NAMES |= {"api_metrics_summary", "api_metrics_series", "api_seo_quer
 PRIVATE_URL_NAMES |= {"api_ingestion_runs"}
 # the team (owners only, POST-only): tried by a member and by an owner of both tenants in tests/tenants/test_team.py
 PRIVATE_URL_NAMES |= {"team_invite", "team_role", "team_remove"}
+# campaigns, the seasonal calendar, pages and the team over the API, and the API docs: tried by other
+# tenants' keys, a person in both tenants, anonymous callers and members in tests/api/.
+PRIVATE_URL_NAMES |= {"api_campaigns", "api_campaign", "api_calendar", "api_calendar_events"}
+PRIVATE_URL_NAMES |= {"api_calendar_event", "api_pages", "api_page", "api_page_publish", "api_page_unpublish"}
+PRIVATE_URL_NAMES |= {"api_team", "api_team_member", "api_docs"}
 # billing (owners): the portal (POST-only) and the offline test portal are tried in tests/billing.
 PRIVATE_URL_NAMES |= {"billing_home", "billing_portal", "billing_test_portal"}
 # Contract portal, customer side: open to whoever holds the link's token. Wrong, rotated, revoked,
