@@ -9,6 +9,7 @@ from tests.conftest import client_for
 MEMBER_PAGES = ["/dashboard/", "/contracts/", "/contracts/new/", "/contracts/verify/"]
 MEMBER_PAGES += ["/leads/", "/leads/import/", "/leads/export.csv"]  # leads
 MEMBER_PAGES += ["/pages/", "/pages/new/"]  # the website's pages
+MEMBER_PAGES += ["/api/docs/"]  # the API docs (a page for people; keys may open it too)
 OWNER_PAGES = ["/dashboard/settings/", "/contracts/settings/", "/dashboard/settings/google/", "/billing/"]
 API = ["/api/v1/me/", "/api/v1/config/", "/api/v1/dashboard/", "/api/v1/contracts/", "/api/v1/leads/"]
 API += [
@@ -18,7 +19,7 @@ API += [
 ]  # marketing data
 API += ["/api/v1/seo/pages/", "/api/v1/ingestion/runs/"]
 # (/api/v1/campaigns/ is off by default, so it answers 404 to everyone here: tests/api/test_access.py)
-API += ["/api/v1/calendar/", "/api/v1/calendar/events/", "/api/v1/pages/", "/api/v1/team/", "/api/docs/"]
+API += ["/api/v1/calendar/", "/api/v1/calendar/events/", "/api/v1/pages/", "/api/v1/team/"]
 ALL = MEMBER_PAGES + OWNER_PAGES + API
 # Tenant URLs anyone may open: the public site, its theme, icon and logo, and signing in and out.
 PUBLIC_URL_NAMES = {
