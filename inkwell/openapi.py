@@ -12,6 +12,7 @@ of the signed-in product (its "Try it out" calls the API as the viewer): members
 
 from __future__ import annotations
 
+from csp.decorators import csp_update
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -97,3 +98,7 @@ class DocsView(SpectacularSwaggerSplitView):
         if isinstance(exc, exceptions.NotFound):
             raise Http404("No such page.")
         return super().handle_exception(exc)
+
+
+# Swagger UI's stylesheet draws its icons as data: SVG images; on this page only, images may be those.
+docs_view = csp_update({"img-src": ["'self'", "data:"]})(DocsView.as_view())

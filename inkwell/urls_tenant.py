@@ -43,7 +43,7 @@ urlpatterns = [
     path("api/v1/", include("dashboard.api_urls")),
     # the API's OpenAPI schema (anyone: it holds no tenant data) and its docs (members, API keys)
     path("api/schema/", openapi.SchemaView.as_view(), name="api_schema"),
-    path("api/docs/", openapi.DocsView.as_view(), name="api_docs"),
+    path("api/docs/", openapi.docs_view, name="api_docs"),
     # Contract portal, customer side: the customer's personal link.
     path("c/", include("contracts.urls_customer")),
     re_path(r"^media/(?P<path>.+)$", tenant_views.media, name="media"),
