@@ -20,7 +20,7 @@ from tests.api.conftest import in_schema
 from tests.conftest import client_for
 from tests.contracts.conftest import CONTRACT_DATA
 
-EXAMPLES = 10
+EXAMPLES = 8
 CHECKS = [not_a_server_error, response_schema_conformance]
 
 
