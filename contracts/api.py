@@ -7,6 +7,7 @@ of the business. Thin adapters over contracts.services; errors answer in inkwell
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.fields import get_error_detail
@@ -20,6 +21,8 @@ from contracts.selectors import contract_detail, contract_detail_or_404, contrac
 from contracts.services.contracts import contract_create, contract_send, contract_void
 from contracts.services.events import Actor
 from contracts.validators import validate_contract_fields
+from inkwell.api_inputs import text_param
+from inkwell.openapi import errors
 from tenants.error_codes import TenantErrorCode
 from tenants.models import ApiKey
 from tenants.permissions import IsTenantMemberOrApiKey
@@ -161,20 +164,36 @@ class ContractPagination(PageNumberPagination):
 
 class ContractsApi(APIView):
     permission_classes = [IsTenantMemberOrApiKey]
+    pagination_class = ContractPagination  # also tells the schema the list is paginated
 
+    @extend_schema(
+        operation_id="contracts_list",
+        tags=["contracts"],
+        parameters=[
+            OpenApiParameter("q", str, description="Search names, emails, phones, references, vehicles."),
+            OpenApiParameter("status", str, enum=Contract.Status.values),
+        ],
+        responses={200: ContractSerializer(many=True), **errors(400)},
+    )
     def get(self, request):
         status_filter = request.query_params.get("status", "")
         if status_filter and status_filter not in Contract.Status.values:
             raise serializers.ValidationError(
                 {"status": [f"Unknown status; use one of {', '.join(Contract.Status.values)}."]}
             )
-        contracts = contract_list(
-            search=request.query_params.get("q", ""), status=status_filter
-        ).select_related("template")
+        contracts = contract_list(search=text_param(request, "q"), status=status_filter).select_related(
+            "template"
+        )
         paginator = ContractPagination()
         page = paginator.paginate_queryset(contracts, request, view=self)
         return paginator.get_paginated_response(ContractSerializer(page, many=True).data)
 
+    @extend_schema(
+        operation_id="contracts_create",
+        tags=["contracts"],
+        request=ContractInputSerializer,
+        responses={201: ContractDetailSerializer, **errors(400)},
+    )
     def post(self, request):
         serializer = ContractInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -187,6 +206,7 @@ class ContractsApi(APIView):
 class ContractApi(APIView):
     permission_classes = [IsTenantMemberOrApiKey]
 
+    @extend_schema(tags=["contracts"], responses={200: ContractDetailSerializer, **errors()})
     def get(self, request, pk):
         contract = contract_detail_or_404(pk=pk)
         return Response(ContractDetailSerializer(contract).data)
@@ -197,6 +217,9 @@ class ContractSendApi(APIView):
 
     permission_classes = [IsTenantMemberOrApiKey]
 
+    @extend_schema(
+        tags=["contracts"], request=None, responses={200: ContractDetailSerializer, **errors(400, 409, 429)}
+    )
     def post(self, request, pk):
         contract = contract_send(contract=contract_detail_or_404(pk=pk), actor=api_actor(request))
         return Response(ContractDetailSerializer(contract_detail(pk=contract.pk)).data)
@@ -209,6 +232,11 @@ class VoidSerializer(serializers.Serializer):
 class ContractVoidApi(APIView):
     permission_classes = [IsTenantMemberOrApiKey]
 
+    @extend_schema(
+        tags=["contracts"],
+        request=VoidSerializer,
+        responses={200: ContractDetailSerializer, **errors(400, 409)},
+    )
     def post(self, request, pk):
         serializer = VoidSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

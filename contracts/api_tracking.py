@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,6 +13,7 @@ from contracts.error_codes import ContractErrorCode
 from contracts.milestones import STEPS
 from contracts.models import Contract, Milestone
 from contracts.services.tracking import contract_milestone_move
+from inkwell.openapi import errors
 from tenants.permissions import IsTenantMemberOrApiKey
 
 
@@ -33,6 +35,21 @@ class MilestoneMoveSerializer(serializers.Serializer):
         return attrs
 
 
+class MovedMilestoneSerializer(serializers.Serializer):
+    step = serializers.CharField()
+    index = serializers.IntegerField()
+    label = serializers.CharField()
+    note = serializers.CharField()
+    eta = serializers.DateField(allow_null=True)
+    correction_reason = serializers.CharField()
+    created = serializers.DateTimeField()
+
+
+class MilestoneMovedSerializer(serializers.Serializer):
+    contract = serializers.IntegerField()
+    milestone = MovedMilestoneSerializer()
+
+
 def milestone_json(milestone: Milestone) -> dict:
     step = STEPS[milestone.step]
     return {
@@ -51,6 +68,11 @@ class ContractMilestonesApi(APIView):
     # shipments), audited as the key.
     permission_classes = [IsTenantMemberOrApiKey]
 
+    @extend_schema(
+        tags=["contracts"],
+        request=MilestoneMoveSerializer,
+        responses={201: MilestoneMovedSerializer, **errors(400, 409)},
+    )
     def post(self, request, pk: int):
         contract = get_object_or_404(Contract, pk=pk)
         serializer = MilestoneMoveSerializer(data=request.data)

@@ -1,18 +1,39 @@
 """The tenant REST API (session-authenticated for now; agent tokens come with the MCP issue)."""
 
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from inkwell.openapi import errors
 from tenants.error_codes import TenantErrorCode
 from tenants.features import TOGGLES
-from tenants.models import TenantConfig
+from tenants.models import Membership, TenantConfig
 from tenants.permissions import IsTenantOwnerForWrites
 from tenants.services.config import EDITABLE_FIELDS, NOT_EDITABLE, tenant_config_update
 
 
 class MeApi(APIView):
+    @extend_schema(
+        tags=["account"],
+        summary="The signed-in member (sessions only: an API key is no person)",
+        responses={
+            200: inline_serializer(
+                name="Me",
+                fields={
+                    "email": serializers.EmailField(),
+                    "full_name": serializers.CharField(),
+                    "role": serializers.ChoiceField(choices=Membership.Role.choices),
+                    "tenant": inline_serializer(
+                        name="MeTenant",
+                        fields={"name": serializers.CharField(), "subdomain": serializers.CharField()},
+                    ),
+                },
+            ),
+            **errors(),
+        },
+    )
     def get(self, request):
         membership = request._request.membership
         return Response(
@@ -28,6 +49,16 @@ class MeApi(APIView):
 class OverviewApi(APIView):
     """What the dashboard's overview page shows: which areas of the business are switched on."""
 
+    @extend_schema(
+        tags=["account"],
+        responses={
+            200: inline_serializer(
+                name="Overview",
+                fields={"areas": serializers.DictField(child=serializers.BooleanField())},
+            ),
+            **errors(),
+        },
+    )
     def get(self, request):
         config = request.tenant.config
         return Response(
@@ -53,9 +84,13 @@ class ConfigSerializer(serializers.ModelSerializer):
 class ConfigApi(APIView):
     permission_classes = [IsTenantOwnerForWrites]
 
+    @extend_schema(tags=["account"], responses={200: ConfigSerializer, **errors()})
     def get(self, request):
         return Response(ConfigSerializer(request.tenant.config).data)
 
+    @extend_schema(
+        tags=["account"], request=ConfigSerializer, responses={200: ConfigSerializer, **errors(400)}
+    )
     def patch(self, request):
         serializer = ConfigSerializer(request.tenant.config, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)

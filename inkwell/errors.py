@@ -18,6 +18,16 @@ class DomainError(Exception):
         self.code = code or self.default_code
 
 
+def refuse_unknown_fields(data, allowed) -> None:
+    """A service's guard: a key in `data` outside `allowed` is a caller's bug, refused by name rather
+    than silently dropped (raises ValidationError, one error per unknown field)."""
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise ValidationError(
+            {name: ValidationError("This field can't be set.", code="not_editable") for name in unknown}
+        )
+
+
 class NotAllowed(DomainError):
     status_code = 403
     default_code = "not_allowed"

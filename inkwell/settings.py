@@ -69,6 +69,8 @@ SHARED_APPS = [
     "django.contrib.humanize",
     "django_celery_beat",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served as our own static files
     "django_htmx",
     "template_partials",
     "axes",
@@ -463,6 +465,34 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["tenants.permissions.IsTenantMember"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "inkwell.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+# The OpenAPI schema of /api/v1/ (inkwell/openapi.py). `manage.py spectacular --validate
+# --fail-on-warn` passes; tests/api/test_schema.py keeps it so.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Inkwell API",
+    "DESCRIPTION": (
+        "The REST API of one business on Inkwell, at `https://<business>.<domain>/api/v1/`. "
+        "Authenticate with `Authorization: Api-Key <key>` (keys are made by an owner in the "
+        "dashboard) or, from the browser, with a member's session (writes then need the CSRF "
+        "token in `X-CSRFToken`). Lists are paginated (`page`; `next` and `previous` links). "
+        "Every error is `{code, message, fields}`: `code` is stable and machine-readable, "
+        "`fields` maps each field at fault to its errors."
+    ),
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": False},
+    # Several models have a `status`: each choice set gets a name of its own.
+    "ENUM_NAME_OVERRIDES": {
+        "ContractStatusEnum": "contracts.models.Contract.Status",
+        "LeadStatusEnum": "marketing.models.Lead.Status",
+        "IngestionRunStatusEnum": "marketing.models.IngestionRun.Status",
+    },
 }
 
 # --- I18N, static, media ------------------------------------------------------------------------

@@ -4,8 +4,8 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 
 from contracts import api_tracking, views_tracking
-from inkwell import views
-from marketing import api_metrics_urls, site
+from inkwell import openapi, views
+from marketing import api_campaigns_urls, api_metrics_urls, site
 from marketing import views as marketing_views
 from tenants import views as tenant_views
 
@@ -34,9 +34,17 @@ urlpatterns = [
     path("api/v1/metrics/", include(api_metrics_urls.metrics_urlpatterns)),
     path("api/v1/seo/", include(api_metrics_urls.seo_urlpatterns)),
     path("api/v1/ingestion/", include(api_metrics_urls.ingestion_urlpatterns)),
+    # campaigns (plan-gated), the seasonal calendar, the website's pages and the team
+    path("api/v1/campaigns/", include(api_campaigns_urls.campaigns_urlpatterns)),
+    path("api/v1/calendar/", include(api_campaigns_urls.calendar_urlpatterns)),
+    path("api/v1/pages/", include("marketing.api_pages_urls")),
+    path("api/v1/team/", include("tenants.api_team_urls")),
     # the public quote form on the home page posts here
     path("quote/", marketing_views.quote_submit_view, name="quote_submit"),
     path("api/v1/", include("dashboard.api_urls")),
+    # the API's OpenAPI schema (anyone: it holds no tenant data) and its docs (members, API keys)
+    path("api/schema/", openapi.SchemaView.as_view(), name="api_schema"),
+    path("api/docs/", openapi.docs_view, name="api_docs"),
     # Contract portal, customer side: the customer's personal link.
     path("c/", include("contracts.urls_customer")),
     re_path(r"^media/(?P<path>.+)$", tenant_views.media, name="media"),

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from contracts.api import api_actor
+from inkwell.api_inputs import text_param
+from inkwell.openapi import errors
 from marketing.models import Lead, LeadEvent
 from marketing.selectors import lead_detail, lead_detail_or_404, lead_list
 from marketing.services.leads import INPUT_FIELDS, lead_create, lead_status_set
@@ -51,12 +54,32 @@ def _choice(request, name: str, choices) -> str:
     return value
 
 
+class LeadInputSerializer(serializers.ModelSerializer):
+    """What a client sends to create a lead (validated by the service, one error per field)."""
+
+    class Meta:
+        model = Lead
+        fields = list(INPUT_FIELDS)
+        ref_name = "LeadInput"
+
+
 class LeadsApi(APIView):
     permission_classes = [IsTenantMemberOrApiKey]
+    pagination_class = LeadPagination
 
+    @extend_schema(
+        operation_id="leads_list",
+        tags=["leads"],
+        parameters=[
+            OpenApiParameter("q", str, description="Search names, emails, phones and messages."),
+            OpenApiParameter("status", str, enum=Lead.Status.values),
+            OpenApiParameter("source", str, enum=Lead.Source.values),
+        ],
+        responses={200: LeadSerializer(many=True), **errors(400)},
+    )
     def get(self, request):
         leads = lead_list(
-            search=request.query_params.get("q", ""),
+            search=text_param(request, "q"),
             status=_choice(request, "status", Lead.Status),
             source=_choice(request, "source", Lead.Source),
         )
@@ -64,6 +87,18 @@ class LeadsApi(APIView):
         page = paginator.paginate_queryset(leads, request, view=self)
         return paginator.get_paginated_response(LeadSerializer(page, many=True).data)
 
+    @extend_schema(
+        operation_id="leads_create",
+        tags=["leads"],
+        request=LeadInputSerializer,
+        responses={
+            201: LeadDetailSerializer,
+            200: OpenApiResponse(
+                LeadDetailSerializer, description="The same lead sent again: the one stored."
+            ),
+            **errors(400),
+        },
+    )
     def post(self, request):
         # The service validates (one error per field); an API caller is `api` unless it says otherwise.
         if not isinstance(request.data, Mapping):
@@ -79,6 +114,7 @@ class LeadsApi(APIView):
 class LeadApi(APIView):
     permission_classes = [IsTenantMemberOrApiKey]
 
+    @extend_schema(tags=["leads"], responses={200: LeadDetailSerializer, **errors()})
     def get(self, request, pk):
         return Response(LeadDetailSerializer(lead_detail_or_404(pk=pk)).data)
 
@@ -91,6 +127,9 @@ class StatusSerializer(serializers.Serializer):
 class LeadStatusApi(APIView):
     permission_classes = [IsTenantMemberOrApiKey]
 
+    @extend_schema(
+        tags=["leads"], request=StatusSerializer, responses={200: LeadDetailSerializer, **errors(400, 409)}
+    )
     def post(self, request, pk):
         serializer = StatusSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

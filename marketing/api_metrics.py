@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -12,7 +13,9 @@ from rest_framework.views import APIView
 
 from billing.error_codes import BillingErrorCode
 from billing.plans import plan_allows
+from inkwell.api_inputs import text_param
 from inkwell.errors import NotAllowed
+from inkwell.openapi import errors
 from marketing.metrics import (
     ORDERINGS,
     SERIES_METRICS,
@@ -99,12 +102,48 @@ def _without_ads(value):
     return value
 
 
+class PeriodSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+
+
+class ComparisonSerializer(serializers.Serializer):
+    current = PeriodSerializer()
+    previous = PeriodSerializer()
+    metrics = serializers.DictField(
+        child=serializers.JSONField(),
+        help_text="Per metric: its value now and before, and the change (Ads metrics only on plans with "
+        "campaigns).",
+    )
+
+
+class ScoresSerializer(serializers.Serializer):
+    week = serializers.DateField(allow_null=True)
+    areas = serializers.DictField(child=serializers.JSONField(), help_text="Per area: score and reasons.")
+
+
+class SummarySerializer(serializers.Serializer):
+    week = ComparisonSerializer(required=False, help_text="Without start/end: the last 7 complete days.")
+    month = ComparisonSerializer(required=False, help_text="Without start/end: the last 28 complete days.")
+    range = ComparisonSerializer(required=False, help_text="With start and/or end: that range.")
+    scores = ScoresSerializer()
+    movers = serializers.DictField(
+        child=serializers.ListField(child=serializers.JSONField()),
+        help_text="Queries that gained and lost most clicks, rose and fell most in position.",
+    )
+
+
 class SummaryApi(APIView):
     """Week over week and 28 days over 28 days (default), or a chosen range against the same number
     of days before it; the latest weekly scores; the biggest movers among queries."""
 
     permission_classes = [IsTenantMemberOrApiKey]
 
+    @extend_schema(
+        tags=["metrics"],
+        parameters=[RangeSerializer],
+        responses={200: SummarySerializer, **errors(400)},
+    )
     def get(self, request):
         tenant = request.tenant
         if "start" in request.query_params or "end" in request.query_params:
@@ -129,9 +168,26 @@ class SeriesSerializer(RangeSerializer):
     metric = serializers.ChoiceField(choices=SERIES_METRICS)
 
 
+class PointSerializer(serializers.Serializer):
+    day = serializers.DateField()
+    value = serializers.FloatField(allow_null=True, help_text="None: no data that day (rates).")
+
+
+class SeriesResponseSerializer(serializers.Serializer):
+    metric = serializers.CharField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    points = PointSerializer(many=True)
+
+
 class SeriesApi(APIView):
     permission_classes = [IsTenantMemberOrApiKey]
 
+    @extend_schema(
+        tags=["metrics"],
+        parameters=[SeriesSerializer],
+        responses={200: SeriesResponseSerializer, **errors(400)},
+    )
     def get(self, request):
         data = _period(request, SeriesSerializer)
         period = data["period"]
@@ -152,6 +208,23 @@ class SeriesApi(APIView):
 class TableSerializer(RangeSerializer):
     order = serializers.ChoiceField(choices=list(ORDERINGS), required=False, default="clicks")
     page = serializers.IntegerField(min_value=1, max_value=10_000, required=False, default=1)
+
+
+def _table_response(name: str):
+    return inline_serializer(
+        name=name,
+        fields={
+            "start": serializers.DateField(),
+            "end": serializers.DateField(),
+            "previous": PeriodSerializer(),
+            "count": serializers.IntegerField(),
+            "page": serializers.IntegerField(),
+            "results": serializers.ListField(
+                child=serializers.DictField(child=serializers.JSONField()),
+                help_text="Clicks, impressions, CTR and position now and before, and the change.",
+            ),
+        },
+    )
 
 
 class _SearchTableApi(APIView):
@@ -179,10 +252,20 @@ class _SearchTableApi(APIView):
         )
 
 
+@extend_schema(
+    tags=["seo"],
+    parameters=[TableSerializer],
+    responses={200: _table_response("SearchQueryTable"), **errors(400)},
+)
 class QueriesApi(_SearchTableApi):
     dimension = "query"
 
 
+@extend_schema(
+    tags=["seo"],
+    parameters=[TableSerializer],
+    responses={200: _table_response("SearchPageTable"), **errors(400)},
+)
 class PagesApi(_SearchTableApi):
     dimension = "page"
 
@@ -202,10 +285,20 @@ class RunPagination(PageNumberPagination):
 
 class IngestionRunsApi(APIView):
     permission_classes = [IsTenantMemberOrApiKey]
+    pagination_class = RunPagination
 
+    @extend_schema(
+        tags=["ingestion"],
+        parameters=[
+            OpenApiParameter(
+                "connector", str, description="Only this connector's runs (gsc, ga4, ads, demo)."
+            )
+        ],
+        responses={200: IngestionRunSerializer(many=True), **errors(400)},
+    )
     def get(self, request):
         runs = IngestionRun.objects.all()
-        connector = request.query_params.get("connector", "")
+        connector = text_param(request, "connector")
         if connector:
             runs = runs.filter(connector=connector)
         paginator = RunPagination()

@@ -14,3 +14,4 @@ class MarketingErrorCode(StrEnum):
     SLUG_LOCKED = "page_slug_locked"
     NOT_PUBLISHED = "page_not_published"
     CAMPAIGN_FROM_ADS = "campaign_from_ads"
+    DAY_NOT_IN_MONTH = "day_not_in_month"

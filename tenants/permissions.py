@@ -58,3 +58,28 @@ class IsTenantMemberOrApiKey(IsTenantMember):
 
     def has_permission(self, request, view):
         return isinstance(request.auth, ApiKey) or super().has_permission(request, view)
+
+
+class IsTenantOwner(IsTenantMember):
+    """DRF: owners signed in only. Members and API keys get 403; an API key acts for no person, so
+    nothing an owner alone may do (publishing, changing the team) can be done with one."""
+
+    message = "Only an owner of this business can do that."
+    code = "not_allowed"
+
+    def has_permission(self, request, view):
+        if isinstance(request.auth, ApiKey):
+            return False
+        return super().has_permission(request, view) and request._request.membership.is_owner
+
+
+class IsTenantMemberOrApiKeyOwnerWrites(BasePermission):
+    """DRF: members and API keys read; owners signed in write."""
+
+    message = IsTenantOwner.message
+    code = IsTenantOwner.code
+
+    def has_permission(self, request, view):
+        if request.method in SAFE_METHODS:
+            return IsTenantMemberOrApiKey().has_permission(request, view)
+        return IsTenantOwner().has_permission(request, view)

@@ -10,6 +10,8 @@ import calendar
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from inkwell.errors import refuse_unknown_fields
+from marketing.error_codes import MarketingErrorCode
 from marketing.models import SeasonalEvent
 
 EDITABLE_FIELDS = ("name", "start_month", "start_day", "end_month", "end_day", "notes")
@@ -35,7 +37,8 @@ def _event_clean(event: SeasonalEvent) -> None:
         elif not 1 <= day <= MONTH_DAYS[month]:
             errors[day_field] = [
                 ValidationError(
-                    f"{calendar.month_name[month]} has {MONTH_DAYS[month]} days.", code="event_day"
+                    f"{calendar.month_name[month]} has {MONTH_DAYS[month]} days.",
+                    code=MarketingErrorCode.DAY_NOT_IN_MONTH,
                 )
             ]
     try:  # the unique name, and the database's own checks of what is not already found wrong
@@ -47,7 +50,9 @@ def _event_clean(event: SeasonalEvent) -> None:
 
 
 def seasonal_event_create(*, data: dict) -> SeasonalEvent:
-    """A new event from `data` (the fields of EDITABLE_FIELDS). Raises ValidationError."""
+    """A new event from `data` (the fields of EDITABLE_FIELDS; any other is refused). Raises
+    ValidationError."""
+    refuse_unknown_fields(data, EDITABLE_FIELDS)
     event = SeasonalEvent(**{field: data[field] for field in EDITABLE_FIELDS if field in data})
     _event_clean(event)
     event.save()
@@ -55,8 +60,9 @@ def seasonal_event_create(*, data: dict) -> SeasonalEvent:
 
 
 def seasonal_event_update(*, event: SeasonalEvent, data: dict) -> SeasonalEvent:
-    """Change the fields of EDITABLE_FIELDS found in `data` (others are ignored). Raises
+    """Change the fields of EDITABLE_FIELDS found in `data` (any other is refused). Raises
     ValidationError."""
+    refuse_unknown_fields(data, EDITABLE_FIELDS)
     with transaction.atomic():
         event = SeasonalEvent.objects.select_for_update().get(pk=event.pk)
         for field in EDITABLE_FIELDS:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
-from inkwell.errors import Conflict
+from inkwell.errors import Conflict, refuse_unknown_fields
 from marketing.error_codes import MarketingErrorCode
 from marketing.models import Campaign
 
@@ -76,7 +76,9 @@ def campaign_create(
 
 def campaign_update(*, campaign: Campaign, data: dict) -> Campaign:
     """Change a campaign entered by hand: the fields of EDITABLE_FIELDS found in `data` (others are
-    ignored). Raises ValidationError (field errors) for bad values, Conflict for an Ads campaign."""
+    refused: a caller sending one has a bug). Raises ValidationError (field errors) for bad values,
+    Conflict for an Ads campaign."""
+    refuse_unknown_fields(data, EDITABLE_FIELDS)
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
         _editable(campaign)

@@ -378,10 +378,11 @@ def test_campaign_update_checks_each_field_and_refuses_ads_campaigns(alpha, with
         with pytest.raises(ValidationError) as backwards:
             campaign_update(campaign=with_results, data={"end": date(2026, 3, 31)})  # starts Apr 1
         assert backwards.value.message_dict == {"end": ["The campaign can't end before it starts."]}
-        updated = campaign_update(
-            campaign=with_results, data={"end": date(2026, 4, 1), "ads_campaign_id": "1"}
-        )
-        assert (updated.end, updated.ads_campaign_id) == (date(2026, 4, 1), "")  # the Ads id is not editable
+        with pytest.raises(ValidationError) as not_editable:  # the Ads id belongs to the Ads sync
+            campaign_update(campaign=with_results, data={"end": date(2026, 4, 1), "ads_campaign_id": "1"})
+        assert set(not_editable.value.message_dict) == {"ads_campaign_id"}
+        updated = campaign_update(campaign=with_results, data={"end": date(2026, 4, 1)})
+        assert (updated.end, updated.ads_campaign_id) == (date(2026, 4, 1), "")
         snowbirds = Campaign.objects.get(ads_campaign_id="777")
         for write in (lambda: campaign_update(campaign=snowbirds, data={"name": "x"}),
                       lambda: campaign_delete(campaign=snowbirds)):  # fmt: skip

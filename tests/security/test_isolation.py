@@ -16,6 +16,7 @@ MEMBER_PAGES = [
 ]
 MEMBER_PAGES += ["/leads/", "/leads/import/", "/leads/export.csv"]  # leads
 MEMBER_PAGES += ["/pages/", "/pages/new/"]  # the website's pages
+MEMBER_PAGES += ["/api/docs/"]  # the API docs (a page for people; keys may open it too)
 OWNER_PAGES = ["/dashboard/settings/", "/contracts/settings/", "/dashboard/settings/google/", "/billing/"]
 API = ["/api/v1/me/", "/api/v1/config/", "/api/v1/dashboard/", "/api/v1/contracts/", "/api/v1/leads/"]
 API += [
@@ -24,6 +25,8 @@ API += [
     "/api/v1/seo/queries/",
 ]  # marketing data
 API += ["/api/v1/seo/pages/", "/api/v1/ingestion/runs/"]
+# (/api/v1/campaigns/ is off by default, so it answers 404 to everyone here: tests/api/test_access.py)
+API += ["/api/v1/calendar/", "/api/v1/calendar/events/", "/api/v1/pages/", "/api/v1/team/"]
 ALL = MEMBER_PAGES + OWNER_PAGES + API
 # Tenant URLs anyone may open: the public site, its theme, icon and logo, and signing in and out.
 PUBLIC_URL_NAMES = {
@@ -41,6 +44,7 @@ PUBLIC_URL_NAMES = {
     "site_page",
     "sitemap",
     "robots_txt",
+    "api_schema",  # the API's OpenAPI schema: the same document for everyone, no tenant data
 }
 # Private URLs covered by the tests below (POST-only ones have their own test).
 PRIVATE_URL_NAMES = {
@@ -89,6 +93,11 @@ PRIVATE_URL_NAMES |= {"team_invite", "team_role", "team_remove"}
 # settings (owners only): colour contrast checks and connectors' "Run now" (POST-only), tried by a
 # member and by an owner of both tenants in tests/dashboard/test_settings_*.py
 PRIVATE_URL_NAMES |= {"settings_contrast", "connector_run_now"}
+# campaigns, the seasonal calendar, pages and the team over the API, and the API docs: tried by other
+# tenants' keys, a person in both tenants, anonymous callers and members in tests/api/.
+PRIVATE_URL_NAMES |= {"api_campaigns", "api_campaign", "api_calendar", "api_calendar_events"}
+PRIVATE_URL_NAMES |= {"api_calendar_event", "api_pages", "api_page", "api_page_publish", "api_page_unpublish"}
+PRIVATE_URL_NAMES |= {"api_team", "api_team_member", "api_docs"}
 # billing (owners): the portal (POST-only) and the offline test portal are tried in tests/billing.
 PRIVATE_URL_NAMES |= {"billing_home", "billing_portal", "billing_test_portal"}
 # Contract portal, customer side: open to whoever holds the link's token. Wrong, rotated, revoked,
