@@ -5,6 +5,7 @@ from dashboard import views, views_calendar, views_seo
 urlpatterns = [
     path("", views.overview, name="dashboard"),
     path("seo/", views_seo.seo, name="dashboard_seo"),
+    path("seo/trend/", views_seo.seo_trend_view, name="dashboard_seo_trend"),
     path("calendar/", views_calendar.calendar, name="dashboard_calendar"),
     path("settings/", views.settings_view, name="dashboard_settings"),
     path("settings/api-keys/", views.apikey_create_view, name="apikey_create"),
