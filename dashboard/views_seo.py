@@ -145,7 +145,7 @@ def seo(request):
             ],
         ),
         "dimension_label": DIMENSIONS[dimension],
-        "tabs": [(key, d["title"]) for key, d in DIMENSIONS.items()],
+        "tabs": [(d["tab"], d["title"]) for d in DIMENSIONS.values()],
     }
     return render_dashboard(request, "dashboard/seo.html", context)
 
