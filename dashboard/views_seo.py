@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from dashboard.ranges import range_from_request
-from dashboard.rendering import chart, render_dashboard
+from dashboard.rendering import chart, range_keep, render_dashboard
 from dashboard.selectors import seo_distribution, seo_movers, seo_table, seo_trend
 from dashboard.seo_params import (
     DIMENSIONS,
@@ -71,20 +71,9 @@ def _labelled(row: dict, dimension: str, chosen) -> dict:
 
 def _table_context(request, chosen) -> dict:
     params = table_params(request.GET)
-    total, rows = seo_table(
-        dimension=params.dimension,
-        period=chosen.period,
-        order=params.sort,
-        reverse=params.descending != NATURAL_DESCENDING[params.sort],
-        search=params.search,
-        page=params.page,
-    )
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = params.page
-    if page > pages:  # past the end (a stale link, a hand-made URL): the last page, said so
-        params.errors.append(f"There are only {pages} page{'s' if pages > 1 else ''}: showing the last one.")
-        page = pages
-        total, rows = seo_table(
+
+    def table(page: int):
+        return seo_table(
             dimension=params.dimension,
             period=chosen.period,
             order=params.sort,
@@ -92,6 +81,14 @@ def _table_context(request, chosen) -> dict:
             search=params.search,
             page=page,
         )
+
+    page = params.page
+    total, rows = table(page)
+    pages = max(1, -(-total // PAGE_SIZE))
+    if page > pages:  # past the end (a stale link, a hand-made URL): the last page, said so
+        params.errors.append(f"There are only {pages} page{'s' if pages > 1 else ''}: showing the last one.")
+        page = pages
+        total, rows = table(page)
     first = (page - 1) * PAGE_SIZE + 1 if rows else 0
     rows = [_labelled(row, params.dimension, chosen) for row in rows]
     return {
@@ -116,13 +113,14 @@ def _table_context(request, chosen) -> dict:
 def seo(request):
     chosen = range_from_request(request)
     context = {"range": chosen, **_table_context(request, chosen)}
+    context["range_keep"] = range_keep(request)
     if request.htmx and request.htmx.target == TABLE_TARGET:
-        # Only the table: sort, search and page change nothing else (the search form's hidden sort
-        # follows out of band, so a new search keeps the order).
+        # Only the table: sort, search and page change nothing else. The search form's hidden sort
+        # and the period picker's kept parameters follow out of band, so a new search keeps the
+        # order and a new period keeps the sort and the search.
         response = render(request, "dashboard/seo.html#table", context)
-        response.content += render_to_string(
-            "dashboard/seo.html#search-state", {**context, "oob": True}, request
-        ).encode()
+        for template in ("dashboard/seo.html#search-state", "dashboard/_range_keep.html"):
+            response.content += render_to_string(template, {**context, "oob": True}, request).encode()
         return response
     dimension = context["dimension"]
     distribution = seo_distribution(dimension=dimension, period=chosen.period)

@@ -116,6 +116,10 @@ def test_pages_tab(alpha_data):
         "https://alpha.example/car-shipping-to-florida/",
     ]
     assert 'aria-current="page">Pages</a>' in html
+    _, html = page(
+        client_for(alpha_data, user=alpha_data.member), "/dashboard/seo/?range=7d&sort=ctr&q=x&page=2"
+    )
+    assert 'href="/dashboard/seo/?range=7d&amp;tab=pages"' in html  # a new tab starts afresh
 
 
 def test_positions_are_bucketed_as_whole_positions(alpha):
@@ -214,6 +218,11 @@ def test_htmx_gets_the_table_alone_or_the_body(alpha_data):
     assert names(table)[0] == "movers vaughan"
     assert (
         '<span id="seo-search-state" hx-swap-oob="true"><input type="hidden" name="sort" value="ctr">'
+        in table
+    )
+    # the period picker (outside the table) keeps the new sort for the next change of period
+    assert (
+        '<span id="range-keep" hx-swap-oob="true"><input type="hidden" name="sort" value="ctr"></span>'
         in table
     )
     _, body = page(client, "/dashboard/seo/?range=7d", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="dash-body")
