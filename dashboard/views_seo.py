@@ -94,6 +94,7 @@ def _table_context(request, chosen) -> dict:
     return {
         "params": params,
         "dimension": params.dimension,
+        "dimension_label": DIMENSIONS[params.dimension],
         "rows": rows,
         "total": total,
         "page": page,
@@ -142,7 +143,6 @@ def seo(request):
                 }
             ],
         ),
-        "dimension_label": DIMENSIONS[dimension],
         "tabs": [(d["tab"], d["title"]) for d in DIMENSIONS.values()],
     }
     return render_dashboard(request, "dashboard/seo.html", context)

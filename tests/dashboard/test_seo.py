@@ -215,7 +215,7 @@ def test_htmx_gets_the_table_alone_or_the_body(alpha_data):
         client, "/dashboard/seo/?range=7d&sort=ctr", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="seo-table"
     )
     assert "<html" not in table and "Biggest movers" not in table and 'id="seo-table"' not in table
-    assert names(table)[0] == "movers vaughan"
+    assert names(table)[0] == "movers vaughan" and "1–4 of 4 queries" in table
     assert (
         '<span id="seo-search-state" hx-swap-oob="true"><input type="hidden" name="sort" value="ctr">'
         in table

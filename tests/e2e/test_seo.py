@@ -73,8 +73,8 @@ def test_sort_search_and_trend_in_place_on_a_phone(narrow_page, site, search_fac
     expect(page.locator('#seo-table th[aria-sort="descending"]')).to_contain_text("Position")
     assert rows(page)[0] == "déménagement"
 
-    page.get_by_label("Search queries").fill("FLORIDA")
-    page.get_by_label("Search queries").press("Enter")
+    page.get_by_role("searchbox", name="Search queries").fill("FLORIDA")
+    page.get_by_role("searchbox", name="Search queries").press("Enter")
     expect(page.locator("#seo-count")).to_contain_text("1–1 of 1 queries")
     assert "q=FLORIDA" in page.url and "sort=position" in page.url and "dir=desc" in page.url
 
