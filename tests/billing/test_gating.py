@@ -30,7 +30,8 @@ def test_each_plan_opens_exactly_its_areas_on_pages_and_api(alpha, plan, area):
     TenantConfig.objects.filter(pk=alpha.tenant.pk).update(**{f"feature_{area}": True})
     page, api = owner.get(f"/{area}/"), owner.get(f"/api/v1/{area}/")
     if plan in AREAS[area]:
-        assert page.status_code == api.status_code == 404  # through the gate; the area comes in a later issue
+        # through the gate: the page or API, or a 404 where the area isn't built yet (never the 403)
+        assert page.status_code in (200, 404) and api.status_code in (200, 404)
     else:
         assert page.status_code == 403 and "is not in your plan" in page.content.decode()
         assert 'href="/billing/"' in page.content.decode()

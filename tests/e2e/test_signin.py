@@ -29,7 +29,8 @@ def test_owner_signs_in_with_the_emailed_link_and_out_again(page, site):
     page.get_by_role("button", name=f"Continue to {BUSINESS}").tap()
 
     expect(page).to_have_url(f"{site.url}/dashboard/")
-    expect(page.get_by_role("heading", level=1)).to_have_text(BUSINESS)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Overview")
+    expect(page.locator(".topbar .brand")).to_have_text(BUSINESS)
     expect(page.get_by_text(f"Signed in as {OWNER_EMAIL} (owner)")).to_be_visible()
 
     page.get_by_role("button", name="Sign out", exact=True).tap()
@@ -56,4 +57,5 @@ def test_owner_signs_in_with_a_code_sent_by_sms(page, site):
     page.get_by_label("6-digit code").fill(code)
     page.get_by_role("button", name="Sign in").tap()
     expect(page).to_have_url(f"{site.url}/dashboard/")
-    expect(page.get_by_role("heading", level=1)).to_have_text(BUSINESS)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Overview")
+    expect(page.locator(".topbar .brand")).to_have_text(BUSINESS)
