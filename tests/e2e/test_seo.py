@@ -80,7 +80,8 @@ def test_sort_search_and_trend_in_place_on_a_phone(narrow_page, site, search_fac
 
     page.get_by_role("link", name="car shipping to florida/miami").tap()
     expect(page.locator("#seo-trend")).to_contain_text("12 clicks")
-    assert page.evaluate("!!Chart.getChart(document.querySelector('#seo-trend canvas'))")
+    # drawn once htmx has settled the new content (waits, up to the default time-out)
+    page.wait_for_function("!!Chart.getChart(document.querySelector('#seo-trend canvas'))")
     assert page.evaluate("window.sameDocument") is True  # every step swapped in place
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     assert violations == []
