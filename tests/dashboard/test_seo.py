@@ -9,6 +9,8 @@ from html import unescape
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
 from marketing.connectors.base import SearchRow
@@ -338,3 +340,11 @@ def test_query_count_does_not_grow_with_the_data(alpha, days, django_assert_num_
         page(client, "/dashboard/seo/?range=12m&sort=ctr", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="seo-table")
     with django_assert_num_queries(TREND_QUERIES):
         page(client, "/dashboard/seo/trend/?range=12m&dimension=query&value=query+1")
+
+
+def test_the_distribution_and_a_trend_are_one_query_each(alpha_data):
+    with tenant_context(alpha_data.tenant), CaptureQueriesContext(connection) as done:
+        position_distribution(dimension="query", period=WEEK)
+        dimension_series(dimension="page", value="https://alpha.example/moving/", period=WEEK)
+    ours = [q["sql"] for q in done.captured_queries if not q["sql"].startswith("SET search_path")]
+    assert len(ours) == 2 and "CASE WHEN" in ours[0]  # the buckets, in the database
