@@ -10,9 +10,7 @@ RANGE_PARAMS = {"range", "start", "end", "compare", "page"}
 def render_dashboard(request, template: str, context: dict, status: int = 200):
     """The whole page, or only its body when htmx asks for the body (a range or filter change). The
     range picker keeps the page's other filters (a search, a sort); a new range starts at page 1."""
-    context.setdefault(
-        "range_keep", [(k, v) for k, values in request.GET.lists() if k not in RANGE_PARAMS for v in values]
-    )
+    context.setdefault("range_keep", range_keep(request))
     if not (request.htmx and request.htmx.target == BODY_TARGET):
         return render(request, template, context, status=status)
     response = render(request, f"{template}#body", context, status=status)
@@ -20,6 +18,11 @@ def render_dashboard(request, template: str, context: dict, status: int = 200):
         status_html = render_to_string("dashboard/_range_status.html", {**context, "oob": True}, request)
         response.content += status_html.encode()
     return response
+
+
+def range_keep(request) -> list[tuple[str, str]]:
+    """The page's GET parameters the period picker keeps (all but the range's own and the page)."""
+    return [(k, v) for k, values in request.GET.lists() if k not in RANGE_PARAMS for v in values]
 
 
 def chart(kind: str, labels: list, datasets: list[dict]) -> dict:

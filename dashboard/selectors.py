@@ -18,13 +18,19 @@ from marketing.metrics import (
     RATE,
     Period,
     between,
+    biggest_movers,
     change,
+    dimension_series,
     fact_totals,
     facts_cached,
     lead_totals,
     local_bounds,
+    position_distribution,
+    search_dimension_table,
 )
 from marketing.models import Lead, Score, SearchFact, TrafficFact
+
+SEO_PAGE_SIZE = 25
 
 
 @dataclass(frozen=True)
@@ -168,3 +174,51 @@ def contract_pipeline() -> dict:
             *((step.label, by_milestone.get(step.index, 0)) for step in STEPS),
         ],
     }
+
+
+# --- the SEO page: facts only, so each answer is cached until ingestion writes facts ----------------
+
+
+def seo_table(
+    *, dimension: str, period: Period, order: str, reverse: bool, search: str, page: int
+) -> tuple[int, list[dict]]:
+    """One page (SEO_PAGE_SIZE rows) of the queries or pages table, and how many there are in all."""
+    arguments = [dimension, period.as_dict(), order, reverse, search, page]
+
+    def compute():
+        return search_dimension_table(
+            dimension=dimension,
+            period=period,
+            order=order,
+            reverse=reverse,
+            search=search,
+            limit=SEO_PAGE_SIZE,
+            offset=(page - 1) * SEO_PAGE_SIZE,
+        )
+
+    total, rows = facts_cached("seo-table", arguments, compute)
+    return total, rows
+
+
+def seo_movers(*, tenant, dimension: str, period: Period) -> dict[str, list[dict]]:
+    return facts_cached(
+        "seo-movers",
+        [dimension, period.as_dict()],
+        lambda: biggest_movers(tenant=tenant, dimension=dimension, current=period),
+    )
+
+
+def seo_distribution(*, dimension: str, period: Period) -> list[dict]:
+    return facts_cached(
+        "seo-distribution",
+        [dimension, period.as_dict()],
+        lambda: position_distribution(dimension=dimension, period=period),
+    )
+
+
+def seo_trend(*, dimension: str, value: str, period: Period) -> list[dict]:
+    return facts_cached(
+        "seo-trend",
+        [dimension, value, period.as_dict()],
+        lambda: dimension_series(dimension=dimension, value=value, period=period),
+    )

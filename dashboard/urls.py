@@ -5,6 +5,7 @@ from dashboard import views, views_calendar, views_seo
 urlpatterns = [
     path("", views.overview, name="dashboard"),
     path("seo/", views_seo.seo, name="dashboard_seo"),
+    path("seo/trend/", views_seo.seo_trend_view, name="dashboard_seo_trend"),
     path("calendar/", views_calendar.calendar, name="dashboard_calendar"),
     path("calendar/events/new/", views_calendar.event_create_view, name="seasonal_event_create"),
     path("calendar/events/<int:pk>/edit/", views_calendar.event_edit_view, name="seasonal_event_edit"),

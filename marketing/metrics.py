@@ -19,9 +19,9 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from django.core.cache import caches
-from django.db.models import Count, F, FloatField, IntegerField, Q, Sum
+from django.db.models import Case, Count, F, FloatField, IntegerField, Q, Sum, Value, When
 from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Coalesce, TruncDate
+from django.db.models.functions import Cast, Coalesce, NullIf, TruncDate
 
 from marketing.models import AdsFact, Lead, SearchFact, TrafficFact
 from marketing.services.ingestion import tenant_local_today
@@ -309,11 +309,13 @@ def metric_series(*, tenant, metric: str, period: Period) -> list[dict]:
     return series
 
 
-def _dimension_rows(dimension: str, current: Period, previous: Period):
+def _dimension_rows(dimension: str, current: Period, previous: Period, search: str = ""):
     # Annotations can't reuse the model's field names (clicks, impressions): c_ current, p_ previous.
+    facts = SearchFact.objects.filter(day__gte=previous.start, day__lte=current.end)
+    if search:
+        facts = facts.filter(**{f"{dimension}__icontains": search})
     return (
-        SearchFact.objects.filter(day__gte=previous.start, day__lte=current.end)
-        .values(dimension)
+        facts.values(dimension)
         .annotate(
             c_clicks=Coalesce(Sum("clicks", filter=between(current)), 0),
             p_clicks=Coalesce(Sum("clicks", filter=between(previous)), 0),
@@ -375,19 +377,122 @@ def biggest_movers(*, tenant, dimension: str, current: Period, limit: int = 5) -
     }
 
 
-ORDERINGS = {
-    "clicks": ("-c_clicks", "-c_impressions"),
-    "impressions": ("-c_impressions", "-c_clicks"),
-    "click_change": ("-delta", "-c_clicks"),
+# sort key → the columns it orders by, each (annotation, descending), in its natural direction
+# (most clicks, best position, most improved first); the dimension itself breaks ties.
+ORDERINGS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "clicks": (("c_clicks", True), ("c_impressions", True)),
+    "impressions": (("c_impressions", True), ("c_clicks", True)),
+    "click_change": (("delta", True), ("c_clicks", True)),
+    "ctr": (("c_ctr", True), ("c_clicks", True)),
+    "position": (("c_position", False), ("c_impressions", True)),
+    "position_change": (("d_position", False), ("c_impressions", True)),
 }
+SEARCH_MAX_LENGTH = 200
+
+
+def _as_float(name: str):
+    return Cast(F(name), FloatField())
 
 
 def search_dimension_table(
-    *, dimension: str, period: Period, order: str = "clicks", limit: int = 50, offset: int = 0
+    *,
+    dimension: str,
+    period: Period,
+    order: str = "clicks",
+    reverse: bool = False,
+    search: str = "",
+    limit: int = 50,
+    offset: int = 0,
 ):
-    """Top queries or pages over `period` with the change against the period before: (total, rows)."""
-    rows = _dimension_rows(dimension, period, period.before())
-    rows = rows.filter(Q(c_impressions__gt=0) | Q(p_impressions__gt=0))
+    """Top queries or pages over `period` with the change against the period before: (total, rows).
+    `order` is an ORDERINGS key (`reverse` turns its direction round; rows without a value, such as
+    no position, stay last); `search` keeps the queries or pages that contain it, ignoring case.
+    Two queries."""
+    rows = _dimension_rows(dimension, period, period.before(), search=search)
+    rows = rows.filter(Q(c_impressions__gt=0) | Q(p_impressions__gt=0)).annotate(
+        c_ctr=_as_float("c_clicks") / NullIf(_as_float("c_impressions"), Value(0.0)),
+        c_position=F("c_position_sum") / NullIf(_as_float("c_impressions"), Value(0.0)),
+        d_position=F("c_position_sum") / NullIf(_as_float("c_impressions"), Value(0.0))
+        - F("p_position_sum") / NullIf(_as_float("p_impressions"), Value(0.0)),
+    )
     total = rows.count()
-    page = rows.order_by(*ORDERINGS[order], dimension)[offset : offset + limit]
+    ordering = []
+    for i, (name, descending) in enumerate(ORDERINGS[order]):
+        if reverse and i == 0:
+            descending = not descending
+        column = F(name)
+        ordering.append(column.desc(nulls_last=True) if descending else column.asc(nulls_last=True))
+    page = rows.order_by(*ordering, dimension)[offset : offset + limit]
     return total, [_shape(r, dimension) for r in page]
+
+
+# Average positions rounded to the whole position a searcher sees: 3.4 is "1–3", 3.5 is "4–10".
+POSITION_BUCKETS = [("1–3", 3.5), ("4–10", 10.5), ("11–20", 20.5), ("21+", None)]
+
+
+def position_distribution(*, dimension: str, period: Period) -> list[dict]:
+    """How many queries (or pages) have their average position over `period` in each of
+    POSITION_BUCKETS, with their clicks and impressions: one query (the database buckets each
+    query's position_sum / impressions, then counts per bucket)."""
+    position = F("position_total") / _as_float("impression_total")
+    bucket = Case(
+        *[When(**{"average__lt": top}, then=Value(i)) for i, (_, top) in enumerate(POSITION_BUCKETS) if top],
+        default=Value(len(POSITION_BUCKETS) - 1),
+    )
+    per_item = (
+        SearchFact.objects.filter(between(period))
+        .values(dimension)
+        .annotate(
+            click_total=Sum("clicks"), impression_total=Sum("impressions"), position_total=Sum("position_sum")
+        )
+        .filter(impression_total__gt=0)
+        .annotate(average=position)
+        .annotate(bucket=bucket)
+    )
+    sums = {}
+    for i in range(len(POSITION_BUCKETS)):
+        within = Q(bucket=i)
+        sums |= {
+            f"n{i}": Count(dimension, filter=within),
+            f"clicks{i}": Coalesce(Sum("click_total", filter=within), 0),
+            f"impressions{i}": Coalesce(Sum("impression_total", filter=within), 0),
+        }
+    found = per_item.aggregate(**sums)
+    return [
+        {
+            "bucket": label,
+            "count": found[f"n{i}"],
+            "clicks": found[f"clicks{i}"],
+            "impressions": found[f"impressions{i}"],
+        }
+        for i, (label, _) in enumerate(POSITION_BUCKETS)
+    ]
+
+
+def dimension_series(*, dimension: str, value: str, period: Period) -> list[dict]:
+    """One query's or page's clicks and impressions for each day of `period` (one query); days
+    without data are 0, and the average position None."""
+    rows = (
+        SearchFact.objects.filter(between(period), **{dimension: value})
+        .values("day")
+        .annotate(
+            click_total=Sum("clicks"), impression_total=Sum("impressions"), position_total=Sum("position_sum")
+        )
+    )
+    found = {row["day"]: row for row in rows}
+    series = []
+    for offset in range(period.days):
+        day = period.start + timedelta(days=offset)
+        row = found.get(day)
+        clicks = row["click_total"] if row else 0
+        impressions = row["impression_total"] if row else 0
+        position = _ratio(row["position_total"], impressions) if row else None
+        series.append(
+            {
+                "day": day.isoformat(),
+                "clicks": clicks,
+                "impressions": impressions,
+                "position": round(position, 1) if position is not None else None,
+            }
+        )
+    return series

@@ -110,6 +110,11 @@ def test_top_queries_and_pages(alpha_data, django_assert_num_queries):
         ("https://alpha.example/moving/", 10),  # a tie on the change: more clicks first
         ("https://alpha.example/car-shipping-to-florida/", 10),
     ]
+    best_first = client.get("/api/v1/seo/queries/?start=2026-11-17&end=2026-11-23&order=position").json()
+    assert [(q["query"], q["position"]) for q in best_first["results"]] == [
+        ("movers vaughan", 5.0),
+        ("car shipping to florida", 8.0),
+    ]
 
 
 def test_ingestion_runs_list(alpha_data, django_assert_num_queries):
@@ -159,7 +164,7 @@ def test_unknown_metric_and_order_are_refused(alpha_data):
     response = client.get("/api/v1/metrics/series/?metric=revenue")
     assert response.status_code == 400 and response.json()["fields"]["metric"][0]["code"] == "invalid_choice"
     assert client.get("/api/v1/metrics/series/").json()["fields"]["metric"][0]["code"] == "required"
-    assert client.get("/api/v1/seo/pages/?order=position").status_code == 400
+    assert client.get("/api/v1/seo/pages/?order=sideways").status_code == 400
 
 
 def test_api_key_reads_its_own_tenant(alpha_data):

@@ -17,6 +17,7 @@ MEMBER_PAGES = [
 MEMBER_PAGES += ["/leads/", "/leads/import/", "/leads/export.csv"]  # leads
 MEMBER_PAGES += ["/pages/", "/pages/new/"]  # the website's pages
 MEMBER_PAGES += ["/api/docs/"]  # the API docs (a page for people; keys may open it too)
+MEMBER_PAGES += ["/dashboard/seo/trend/"]  # SEO trend
 OWNER_PAGES = ["/dashboard/settings/", "/contracts/settings/", "/dashboard/settings/google/", "/billing/"]
 API = ["/api/v1/me/", "/api/v1/config/", "/api/v1/dashboard/", "/api/v1/contracts/", "/api/v1/leads/"]
 API += [
@@ -88,6 +89,8 @@ PRIVATE_URL_NAMES |= {"google_settings", "google_connect", "google_callback", "g
 # marketing data read API (members of both tenants and other tenants' keys: tests/marketing/test_metrics_api.py)
 PRIVATE_URL_NAMES |= {"api_metrics_summary", "api_metrics_series", "api_seo_queries", "api_seo_pages"}
 PRIVATE_URL_NAMES |= {"api_ingestion_runs"}
+# the SEO trend page (a member of both tenants: tests/dashboard/test_seo.py)
+PRIVATE_URL_NAMES |= {"dashboard_seo_trend"}
 # the team (owners only, POST-only): tried by a member and by an owner of both tenants in tests/tenants/test_team.py
 PRIVATE_URL_NAMES |= {"team_invite", "team_role", "team_remove"}
 # settings (owners only): colour contrast checks and connectors' "Run now" (POST-only), tried by a
