@@ -20,8 +20,8 @@ from playwright.sync_api import expect
 
 from contracts.services.events import Actor
 from marketing.connectors.demo import DemoConnector
-from marketing.metrics import last_complete
-from marketing.models import Lead
+from marketing.metrics import facts_changed, last_complete
+from marketing.models import AdsFact, Campaign, Lead, SearchFact, TrafficFact
 from marketing.services.campaigns import campaigns_sync_from_ads
 from marketing.services.ingestion import facts_write
 from marketing.services.leads import lead_create
@@ -60,7 +60,8 @@ def period_label(period) -> str:
 @pytest.fixture(scope="module")
 def dashboard_data(site, django_db_blocker):
     """Campaigns switched on; sixty days of the demo connector's search, traffic and Ads facts; one
-    new lead (committed: made before any test's transaction; removed with the tenant)."""
+    new lead (committed: made before any test's transaction). The facts go at the end of the module,
+    so other browser tests start from none; the lead goes with the tenant."""
     with django_db_blocker.unblock():
         config = TenantConfig.objects.get(tenant=site.tenant)
         tenant_config_update(config=config, data={"feature_campaigns": True}, actor="e2e")
@@ -72,7 +73,12 @@ def dashboard_data(site, django_db_blocker):
             data={"name": LEAD_NAME, "email": "linnea@example.com", "origin": "Vaughan, ON"},
             actor=Actor(type="owner", user=site.owner),
         )
-    return lead
+    yield lead
+    with django_db_blocker.unblock(), tenant_context(site.tenant):
+        for model in (SearchFact, TrafficFact, AdsFact):
+            model.objects.all().delete()
+        Campaign.objects.exclude(ads_campaign_id="").delete()
+        facts_changed()
 
 
 @pytest.fixture(scope="module")
