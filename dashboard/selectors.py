@@ -18,7 +18,6 @@ from marketing.metrics import (
     RATE,
     Period,
     between,
-    biggest_movers,
     change,
     dimension_series,
     fact_totals,
@@ -198,14 +197,6 @@ def seo_table(
 
     total, rows = facts_cached("seo-table", arguments, compute)
     return total, rows
-
-
-def seo_movers(*, tenant, dimension: str, period: Period) -> dict[str, list[dict]]:
-    return facts_cached(
-        "seo-movers",
-        [dimension, period.as_dict()],
-        lambda: biggest_movers(tenant=tenant, dimension=dimension, current=period),
-    )
 
 
 def seo_distribution(*, dimension: str, period: Period) -> list[dict]:

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from dashboard.ranges import range_from_request
 from dashboard.rendering import chart, range_keep, render_dashboard
-from dashboard.selectors import seo_distribution, seo_movers, seo_table, seo_trend
+from dashboard.selectors import seo_distribution, seo_table, seo_trend
 from dashboard.seo_params import (
     DIMENSIONS,
     NATURAL_DESCENDING,
@@ -22,7 +22,7 @@ from dashboard.seo_params import (
     TrendForm,
     table_params,
 )
-from marketing.metrics import MOVER_MIN_IMPRESSIONS, SEARCH_MAX_LENGTH
+from marketing.metrics import MOVER_MIN_IMPRESSIONS, SEARCH_MAX_LENGTH, biggest_movers
 from tenants.permissions import member_required
 
 TABLE_TARGET = "seo-table"
@@ -125,7 +125,7 @@ def seo(request):
         return response
     dimension = context["dimension"]
     distribution = seo_distribution(dimension=dimension, period=chosen.period)
-    movers = seo_movers(tenant=request.tenant, dimension=dimension, period=chosen.period)
+    movers = biggest_movers(tenant=request.tenant, dimension=dimension, current=chosen.period)  # cached
     context |= {
         "mover_lists": [
             (title, field, [_labelled(row, dimension, chosen) for row in movers[key]])

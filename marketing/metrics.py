@@ -349,6 +349,17 @@ MOVER_MIN_IMPRESSIONS = 10  # a position "change" on fewer impressions is noise
 
 def biggest_movers(*, tenant, dimension: str, current: Period, limit: int = 5) -> dict[str, list[dict]]:
     """Queries or pages (`dimension`) that gained and lost most clicks, and that rose and fell most
+    in average position, against the period before: four queries, or none when cached (until the
+    next ingestion)."""
+    return facts_cached(
+        "movers",
+        [dimension, current.as_dict(), limit],
+        lambda: _biggest_movers(tenant=tenant, dimension=dimension, current=current, limit=limit),
+    )
+
+
+def _biggest_movers(*, tenant, dimension: str, current: Period, limit: int = 5) -> dict[str, list[dict]]:
+    """Queries or pages (`dimension`) that gained and lost most clicks, and that rose and fell most
     in average position (only those with MOVER_MIN_IMPRESSIONS in both periods), against the
     period before. Four queries."""
     previous = current.before()

@@ -61,9 +61,9 @@ def alpha_data(alpha):
 def test_summary_gives_week_and_month_over_the_period_before(alpha_data, django_assert_num_queries):
     client = client_for(alpha_data, user=alpha_data.member)
     client.get("/api/v1/metrics/summary/")  # warm the session and tenant caches, and the facts' sums
-    # leads for both weeks and both months (the search, traffic and Ads sums are cached until the
-    # next ingestion), latest week, its scores, 4 movers
-    with django_assert_num_queries(budget(7)):
+    # leads for both weeks and both months, latest week, its scores (the search, traffic and Ads sums
+    # and the movers are cached until the next ingestion)
+    with django_assert_num_queries(budget(3)):
         body = client.get("/api/v1/metrics/summary/").json()
     clicks = body["week"]["metrics"]["clicks"]
     assert (clicks["current"], clicks["previous"], clicks["change"]) == (40, 20, 100.0)
