@@ -1,5 +1,6 @@
 """Rendering dashboard pages: the whole page, or only its body for htmx; chart data for charts.js."""
 
+from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
@@ -28,3 +29,15 @@ def range_keep(request) -> list[tuple[str, str]]:
 def chart(kind: str, labels: list, datasets: list[dict]) -> dict:
     """What dashboard/charts.js draws (passed through json_script): no code, only data."""
     return {"type": kind, "labels": labels, "datasets": datasets}
+
+
+def form_apply(form, write):
+    """Run `write(cleaned_data)` (a service) on a valid form and return its result; the service's
+    field errors land on the form, and None is returned when the form or the service refused."""
+    if not form.is_valid():
+        return None
+    try:
+        return write(form.cleaned_data)
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return None

@@ -7,12 +7,11 @@ months and the events list, the form with its errors where it was: 400); a plain
 redirected back to the page, or shown the page with the form's errors (400).
 """
 
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dashboard.forms_seasons import SeasonalEventForm
-from dashboard.rendering import chart, render_dashboard
+from dashboard.rendering import chart, form_apply, render_dashboard
 from marketing.models import SeasonalEvent
 from marketing.seasons import MONTH_NAMES, calendar_months, event_span, seasonal_calendar
 from marketing.services.calendar import (
@@ -64,16 +63,6 @@ def _event_or_404(pk) -> SeasonalEvent:
     return get_object_or_404(SeasonalEvent, pk=pk)
 
 
-def _apply(form, write):
-    if not form.is_valid():
-        return None
-    try:
-        return write(form.cleaned_data)
-    except ValidationError as exc:
-        form.add_error(None, exc)
-        return None
-
-
 def _done(request, notice: str):
     # htmx forms target the body (#dash-body): render_dashboard answers it alone.
     return _page(request, notice=notice) if request.htmx else redirect("dashboard_calendar")
@@ -83,7 +72,7 @@ def _done(request, notice: str):
 @member_required(role=Membership.Role.OWNER)
 def event_create_view(request):
     form = SeasonalEventForm(request.POST)
-    event = _apply(form, lambda data: seasonal_event_create(data=data))
+    event = form_apply(form, lambda data: seasonal_event_create(data=data))
     if event is None:
         return _page(request, status=400, add_form=form)
     return _done(request, f"Added “{event.name}”.")
@@ -103,7 +92,7 @@ def event_edit_view(request, pk):
             )
         return _page(request, editing=event.pk, edit_form=form)
     form = SeasonalEventForm.for_event(event, data=request.POST)
-    updated = _apply(form, lambda data: seasonal_event_update(event=event, data=data))
+    updated = form_apply(form, lambda data: seasonal_event_update(event=event, data=data))
     if updated is None:
         return _page(request, status=400, editing=event.pk, edit_form=form)
     return _done(request, f"Saved “{updated.name}”.")

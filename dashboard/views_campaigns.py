@@ -6,14 +6,13 @@ Writes answer htmx with the row (or the add form) they change, and a plain form 
 back to the page; bad input answers 400 with the form and its errors where it was.
 """
 
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dashboard.forms_seasons import CampaignForm
 from dashboard.ranges import range_from_request
-from dashboard.rendering import chart, render_dashboard
+from dashboard.rendering import chart, form_apply, render_dashboard
 from inkwell.errors import Conflict
 from marketing.error_codes import MarketingErrorCode
 from marketing.models import Campaign
@@ -74,22 +73,11 @@ def _row(request, campaign: Campaign):
     return render(request, f"{TEMPLATE}#campaign-row", {"c": campaign_row(campaign=campaign)})
 
 
-def _apply(form, write):
-    """Run `write(cleaned_data)` on a valid form; the service's field errors land on the form."""
-    if not form.is_valid():
-        return None
-    try:
-        return write(form.cleaned_data)
-    except ValidationError as exc:
-        form.add_error(None, exc)
-        return None
-
-
 @require_POST
 @member_required(role=Membership.Role.OWNER)
 def campaign_create_view(request):
     form = CampaignForm(request.POST)
-    campaign = _apply(form, lambda data: campaign_create(**data))
+    campaign = form_apply(form, lambda data: campaign_create(**data))
     if not request.htmx:
         return redirect("campaign_list") if campaign else _page(request, status=400, add_form=form)
     if campaign is None:
@@ -106,7 +94,7 @@ def campaign_edit_view(request, pk):
         form = CampaignForm.for_campaign(campaign)
     else:
         form = CampaignForm.for_campaign(campaign, data=request.POST)
-        updated = _apply(form, lambda data: campaign_update(campaign=campaign, data=data))
+        updated = form_apply(form, lambda data: campaign_update(campaign=campaign, data=data))
         if updated is not None:
             return _row(request, updated) if request.htmx else redirect("campaign_list")
     status = 400 if form.errors else 200

@@ -148,7 +148,7 @@ def brand_contrast(*, primary: str, accent: str) -> list[ContrastCheck]:
             background=PAGE,
             ratio=contrast_ratio(primary, PAGE),
             minimum=AA_GRAPHIC,
-            where="Your primary colour on the white page: the reached steps of the delivery timeline",
+            where="Your primary colour on the white page: the delivery timeline's steps and the dashboard's charts",
             suggestion=passing_shade(primary, against=PAGE, minimum=AA_GRAPHIC),
             fallback="",
         ),
