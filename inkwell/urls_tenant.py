@@ -19,6 +19,7 @@ urlpatterns = [
     path("sign-in/", include("tenants.urls")),
     # connecting Google (Search Console, GA4, Ads): owner settings page and the OAuth flow
     path("dashboard/settings/google/", include("marketing.google_urls")),
+    path("dashboard/memory/", include("chat.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("campaigns/", include("dashboard.urls_campaigns")),
     # plan, subscription and Stripe's billing portal (owners)
@@ -39,6 +40,7 @@ urlpatterns = [
     path("api/v1/calendar/", include(api_campaigns_urls.calendar_urlpatterns)),
     path("api/v1/pages/", include("marketing.api_pages_urls")),
     path("api/v1/team/", include("tenants.api_team_urls")),
+    path("api/v1/memory/", include("chat.api_urls")),
     # the public quote form on the home page posts here
     path("quote/", marketing_views.quote_submit_view, name="quote_submit"),
     path("api/v1/", include("dashboard.api_urls")),

@@ -1,0 +1,127 @@
+"""The business memory over the API (/api/v1/memory/): members and API keys list, search and add
+entries (adding the same text again merges into the existing entry: 200 instead of 201); owners
+signed in edit and delete, as in the dashboard. Thin adapters over chat.selectors and
+chat.services.memory; errors in inkwell/errors.py's shape."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from chat.models import MAX_TAG, MAX_TAGS, MAX_TEXT, MemoryEntry
+from chat.selectors import memory_list, memory_search_queryset
+from chat.services.memory import memory_add, memory_delete, memory_update
+from inkwell.api_inputs import StrictInputMixin, text_param
+from inkwell.openapi import errors
+from tenants.models import ApiKey
+from tenants.permissions import IsTenantMemberOrApiKey, IsTenantMemberOrApiKeyOwnerWrites
+
+
+def actor_label(request) -> str:
+    if isinstance(request.auth, ApiKey):
+        return f"api-key:{request.auth.label}"
+    return request.user.email or str(request.user.pk)
+
+
+class MemoryInputSerializer(StrictInputMixin, serializers.Serializer):
+    text = serializers.CharField(max_length=MAX_TEXT, help_text="What the business should remember.")
+    source = serializers.ChoiceField(choices=MemoryEntry.Source.choices, default=MemoryEntry.Source.NOTE)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=MAX_TAG), max_length=MAX_TAGS, required=False, default=list
+    )
+
+    class Meta:
+        ref_name = "MemoryInput"
+
+
+class MemoryEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MemoryEntry
+        fields = ["id", "text", "source", "tags", "author_label", "created", "updated"]
+
+
+class MemorySearchResultSerializer(MemoryEntrySerializer):
+    rank = serializers.FloatField(read_only=True, help_text="Text-search rank (higher is better); null without q.")
+
+    class Meta(MemoryEntrySerializer.Meta):
+        fields = [*MemoryEntrySerializer.Meta.fields, "rank"]
+
+
+class MemoryQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(
+        required=False, max_length=200, help_text="Full-text search (web-search syntax: words, \"a phrase\", -not, or)."
+    )
+    source = serializers.ChoiceField(choices=MemoryEntry.Source.choices, required=False)
+
+
+class MemoryPagination(PageNumberPagination):
+    page_size = 20
+
+
+class MemoryApi(APIView):
+    permission_classes = [IsTenantMemberOrApiKey]
+    pagination_class = MemoryPagination
+
+    @extend_schema(
+        operation_id="memory_list",
+        tags=["memory"],
+        parameters=[MemoryQuerySerializer],
+        responses={200: MemorySearchResultSerializer(many=True), **errors(400)},
+    )
+    def get(self, request):
+        q = text_param(request, "q")
+        query = MemoryQuerySerializer(data={k: v for k, v in request.query_params.items() if k == "source"})
+        query.is_valid(raise_exception=True)
+        source = query.validated_data.get("source")
+        entries = memory_search_queryset(query=q, source=source) if q else memory_list(source=source)
+        paginator = MemoryPagination()
+        page = paginator.paginate_queryset(entries, request, view=self)
+        return paginator.get_paginated_response(MemorySearchResultSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="memory_create",
+        tags=["memory"],
+        request=MemoryInputSerializer,
+        responses={
+            201: MemoryEntrySerializer,
+            200: OpenApiResponse(MemoryEntrySerializer, description="The same text was known: merged into it."),
+            **errors(400),
+        },
+    )
+    def post(self, request):
+        serializer = MemoryInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        entry, created = memory_add(**serializer.validated_data, actor_label=actor_label(request))
+        return Response(
+            MemoryEntrySerializer(entry).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class MemoryEntryApi(APIView):
+    permission_classes = [IsTenantMemberOrApiKeyOwnerWrites]
+
+    @extend_schema(tags=["memory"], responses={200: MemoryEntrySerializer, **errors()})
+    def get(self, request, pk):
+        return Response(MemoryEntrySerializer(get_object_or_404(MemoryEntry, pk=pk)).data)
+
+    @extend_schema(
+        tags=["memory"],
+        request=MemoryInputSerializer(partial=True),
+        responses={200: MemoryEntrySerializer, **errors(400)},
+    )
+    def patch(self, request, pk):
+        entry = get_object_or_404(MemoryEntry, pk=pk)
+        serializer = MemoryInputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        return Response(MemoryEntrySerializer(memory_update(entry=entry, data=serializer.validated_data)).data)
+
+    @extend_schema(tags=["memory"], responses={204: OpenApiResponse(description="Deleted."), **errors()})
+    def delete(self, request, pk):
+        memory_delete(entry=get_object_or_404(MemoryEntry, pk=pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+

@@ -1,0 +1,295 @@
+"""The business memory: entries found by full-text search (stemmed, text above tags), the same text
+kept once (also when two writes race), the API and the dashboard page, and other tenants kept out."""
+
+import threading
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import close_old_connections
+from django_tenants.utils import tenant_context
+
+from chat.models import MemoryEntry
+from chat.selectors import memory_search
+from chat.services.memory import memory_add, memory_delete, memory_update
+from tenants.models import Membership, User
+from tenants.services.apikeys import apikey_create
+from tests.conftest import client_for, on_own_connection
+
+pytestmark = pytest.mark.django_db
+BODY = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "dash-body"}
+
+
+def add(world, text, **kwargs):
+    with tenant_context(world.tenant):
+        return memory_add(text=text, source=kwargs.pop("source", "note"), **kwargs)[0]
+
+
+def search(world, query, **kwargs):
+    with tenant_context(world.tenant):
+        return [entry.text for entry, _rank in memory_search(query=query, **kwargs)]
+
+
+def key_client(world, label="CRM"):
+    key = apikey_create(tenant=world.tenant, label=label, actor=None).key
+    return client_for(world, HTTP_AUTHORIZATION=f"Api-Key {key}")
+
+
+@pytest.fixture
+def both(alpha, beta):
+    """An owner of beta who is also a member of alpha, signed in on beta's host."""
+    person = User.objects.create_user(email="both-memory@example.com")
+    Membership.objects.create(user=person, tenant=alpha.tenant, role=Membership.Role.OWNER)
+    Membership.objects.create(user=person, tenant=beta.tenant, role=Membership.Role.OWNER)
+    return client_for(beta, user=person)
+
+
+# --- search ----------------------------------------------------------------------------------------
+
+
+def test_search_finds_stemmed_words_at_once(alpha):
+    add(alpha, "We ship cars to Florida every winter.")
+    add(alpha, "Our office is open on Saturdays.")
+    assert search(alpha, "shipping") == ["We ship cars to Florida every winter."]
+    assert search(alpha, "offices opening") == ["Our office is open on Saturdays."]
+    assert search(alpha, "boats") == []
+
+
+def test_a_text_match_ranks_above_a_tag_match(alpha):
+    add(alpha, "Enclosed trailers cost more.", tags=["insurance"])
+    add(alpha, "Every car is covered by insurance while on the truck.")
+    assert search(alpha, "insurance") == [
+        "Every car is covered by insurance while on the truck.",
+        "Enclosed trailers cost more.",
+    ]
+
+
+def test_websearch_syntax_excludes_words(alpha):
+    add(alpha, "We ship cars.")
+    add(alpha, "We ship motorcycles and cars.")
+    assert search(alpha, "cars -motorcycles") == ["We ship cars."]
+
+
+def test_search_limit(alpha):
+    for n in range(3):
+        add(alpha, f"Quote number {n} for shipping.")
+    assert len(search(alpha, "shipping", limit=2)) == 2
+
+
+# --- duplicates ------------------------------------------------------------------------------------
+
+
+def test_the_same_text_merges_whatever_its_case_spacing_and_punctuation(alpha):
+    with tenant_context(alpha.tenant):
+        first, created = memory_add(text="We ship cars, to Florida.", source="note", tags=["florida"])
+        assert created
+        before = first.updated
+        again, created = memory_add(text="  we SHIP cars to   florida!! ", source="chat", tags=["Winter", "florida"])
+        assert not created and again.pk == first.pk
+        again.refresh_from_db()
+        assert again.tags == ["florida", "winter"]
+        assert again.text == "We ship cars, to Florida."  # the first wording stays
+        assert again.updated > before
+        assert MemoryEntry.objects.count() == 1
+        # merged tags are searchable at once
+    assert search(alpha, "winter") == ["We ship cars, to Florida."]
+
+
+def test_different_words_are_different_entries(alpha):
+    add(alpha, "We ship cars.")
+    add(alpha, "We ship car.")
+    with tenant_context(alpha.tenant):
+        assert MemoryEntry.objects.count() == 2
+
+
+def test_an_edit_onto_another_entrys_text_is_refused(alpha):
+    add(alpha, "We ship cars.")
+    other = add(alpha, "We ship boats.")
+    with tenant_context(alpha.tenant), pytest.raises(ValidationError) as caught:
+        memory_update(entry=other, data={"text": "we ship CARS"})
+    assert caught.value.error_dict["text"][0].code == "duplicate"
+
+
+def test_two_concurrent_adds_of_the_same_text_leave_one_entry(alpha):
+    """Two real connections add the same fact at the same moment: the unique digest lets one insert,
+    the other merges its tags into it."""
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def adder(tag):
+        def run():
+            try:
+                with tenant_context(alpha.tenant):
+                    barrier.wait()
+                    entry, created = memory_add(text="Racing: we ship cars.", source="note", tags=[tag])
+                    outcomes.append((entry.pk, created))
+            except Exception as exc:  # noqa: BLE001 -- asserted below
+                outcomes.append(repr(exc))
+            finally:
+                close_old_connections()
+
+        return threading.Thread(target=run)
+
+    def committed():
+        with tenant_context(alpha.tenant):
+            return list(MemoryEntry.objects.filter(text__startswith="Racing").values_list("tags", flat=True))
+
+    def teardown():
+        with tenant_context(alpha.tenant):
+            MemoryEntry.objects.filter(text__startswith="Racing").delete()
+
+    try:
+        threads = [adder("one"), adder("two")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(created for _pk, created in outcomes) == [False, True], outcomes
+        assert len({pk for pk, _created in outcomes}) == 1
+        [tags] = on_own_connection(committed)
+        assert sorted(tags) == ["one", "two"]
+    finally:
+        on_own_connection(teardown)
+
+
+# --- validation ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "code"),
+    [
+        ({"text": "   "}, "text", "required"),
+        ({"text": "?!…"}, "text", "required"),
+        ({"text": "x" * 4001}, "text", "max_length"),
+        ({"text": "ok", "source": "email"}, "source", "invalid_choice"),
+        ({"text": "ok", "tags": ["t"] * 0 + [f"t{n}" for n in range(21)]}, "tags", "max_length"),
+        ({"text": "ok", "tags": ["x" * 41]}, "tags", "max_length"),
+        ({"text": "ok", "tags": [" "]}, "tags", "invalid"),
+    ],
+)
+def test_invalid_entries_are_refused_by_field(alpha, fields, field, code):
+    with tenant_context(alpha.tenant), pytest.raises(ValidationError) as caught:
+        memory_add(**{"source": "note", **fields})
+    assert caught.value.error_dict[field][0].code == code
+
+
+def test_limits_at_the_limit(alpha):
+    entry = add(alpha, "x" * 4000, tags=[f"t{n}" for n in range(20)] + ["y" * 40] * 0)
+    assert len(entry.text) == 4000 and len(entry.tags) == 20
+    assert add(alpha, "tagged", tags=["y" * 40]).tags == ["y" * 40]
+
+
+# --- API -------------------------------------------------------------------------------------------
+
+
+def test_members_and_keys_add_and_search_owners_edit_and_delete(alpha):
+    member = client_for(alpha, user=alpha.member)
+    created = member.post("/api/v1/memory/", {"text": "We ship cars.", "tags": ["vehicles"]}, content_type="application/json")
+    assert created.status_code == 201
+    body = created.json()
+    assert body["source"] == "note" and body["author_label"] == alpha.member.email
+    key = key_client(alpha)
+    merged = key.post("/api/v1/memory/", {"text": "we ship cars", "source": "agent"}, content_type="application/json")
+    assert merged.status_code == 200 and merged.json()["id"] == body["id"]
+    found = key.get("/api/v1/memory/?q=shipping")
+    assert found.status_code == 200
+    assert [(r["id"], r["rank"] > 0) for r in found.json()["results"]] == [(body["id"], True)]
+    url = f"/api/v1/memory/{body['id']}/"
+    assert member.patch(url, {"text": "We ship boats."}, content_type="application/json").status_code == 403
+    assert member.delete(url).status_code == 403
+    assert key.delete(url).status_code == 403  # a key acts for no person
+    owner = client_for(alpha, user=alpha.owner)
+    edited = owner.patch(url, {"text": "We ship boats."}, content_type="application/json")
+    assert edited.status_code == 200 and edited.json()["text"] == "We ship boats."
+    assert [r["text"] for r in owner.get("/api/v1/memory/?q=boat").json()["results"]] == ["We ship boats."]
+    assert owner.get("/api/v1/memory/?q=cars").json()["results"] == []
+    assert owner.delete(url).status_code == 204
+    assert owner.get(url).status_code == 404
+
+
+def test_api_limits_and_errors(alpha):
+    client = client_for(alpha, user=alpha.member)
+    assert client.get("/api/v1/memory/?q=" + "a" * 200).status_code == 200
+    too_long = client.get("/api/v1/memory/?q=" + "a" * 201)
+    assert too_long.status_code == 400 and "q" in too_long.json()["fields"]
+    assert client.get("/api/v1/memory/?source=email").status_code == 400
+    ok = client.post("/api/v1/memory/", {"text": "x" * 4000}, content_type="application/json")
+    assert ok.status_code == 201
+    refused = client.post("/api/v1/memory/", {"text": "y" * 4001}, content_type="application/json")
+    assert refused.status_code == 400 and refused.json()["fields"]["text"][0]["code"] == "max_length"
+    unknown = client.post("/api/v1/memory/", {"text": "z", "digest": "x"}, content_type="application/json")
+    assert unknown.status_code == 400 and "digest" in unknown.json()["fields"]
+
+
+def test_source_filter(alpha):
+    add(alpha, "From the FAQ about shipping.", source="faq")
+    add(alpha, "A note about shipping.")
+    client = client_for(alpha, user=alpha.member)
+    results = client.get("/api/v1/memory/?q=shipping&source=faq").json()["results"]
+    assert [r["text"] for r in results] == ["From the FAQ about shipping."]
+    results = client.get("/api/v1/memory/?source=note").json()["results"]
+    assert [r["text"] for r in results] == ["A note about shipping."]
+
+
+def test_other_tenants_never_see_or_touch_an_entry(alpha, beta, both):
+    secret = add(alpha, "Alpha's secret discount for shipping.")
+    add(beta, "Beta ships too.")
+    url = f"/api/v1/memory/{secret.pk}/"
+    for client in (both, key_client(beta)):
+        assert client.get(url).status_code == 404
+        assert [r["text"] for r in client.get("/api/v1/memory/?q=shipping").json()["results"]] == ["Beta ships too."]
+        assert "secret" not in client.get("/api/v1/memory/").content.decode()
+    assert both.patch(url, {"text": "mine"}, content_type="application/json").status_code == 404
+    assert both.delete(url).status_code == 404
+    assert both.post(f"/dashboard/memory/{secret.pk}/delete/").status_code == 404
+    assert both.get(f"/dashboard/memory/{secret.pk}/edit/").status_code == 404
+    assert "secret" not in both.get("/dashboard/memory/?q=shipping").content.decode()
+    assert search(alpha, "discount") == ["Alpha's secret discount for shipping."]
+
+
+# --- dashboard -------------------------------------------------------------------------------------
+
+
+def test_the_page_searches_and_members_add(alpha):
+    add(alpha, "We ship cars to Florida.", tags=["snowbirds"])
+    add(alpha, "Our office opens at nine.")
+    member = client_for(alpha, user=alpha.member)
+    page = member.get("/dashboard/memory/?q=shipping", **BODY)
+    html = page.content.decode()
+    assert page.status_code == 200 and "We ship cars to Florida." in html and "snowbirds" in html
+    assert "office" not in html and "Delete" not in html  # members don't edit
+    assert member.get("/dashboard/memory/?q=" + "a" * 201).status_code == 400
+    assert member.get("/dashboard/memory/?q=" + "a" * 200).status_code == 200
+    added = member.post("/dashboard/memory/new/", {"text": "Pets ride free.", "source": "note", "tags": "pets, Free"}, **BODY)
+    assert added.status_code == 200 and "Remembered." in added.content.decode()
+    merged = member.post("/dashboard/memory/new/", {"text": "pets ride free", "source": "faq", "tags": ""}, **BODY)
+    assert "merged" in merged.content.decode()
+    assert search(alpha, "pet") == ["Pets ride free."]
+    refused = member.post("/dashboard/memory/new/", {"text": "x" * 4001, "source": "note"}, **BODY)
+    assert refused.status_code == 400 and "errorlist" in refused.content.decode()
+    entry = add(alpha, "Pets ride free.")
+    assert member.post(f"/dashboard/memory/{entry.pk}/delete/").status_code == 403
+
+
+def test_owners_edit_and_delete_in_place(alpha):
+    entry = add(alpha, "We ship cars.")
+    add(alpha, "We ship boats.")
+    owner = client_for(alpha, user=alpha.owner)
+    form = owner.get(f"/dashboard/memory/{entry.pk}/edit/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET=f"memory-{entry.pk}")
+    assert form.status_code == 200 and "We ship cars." in form.content.decode()
+    prefix = f"m{entry.pk}"
+    clash = owner.post(
+        f"/dashboard/memory/{entry.pk}/edit/", {f"{prefix}-text": "we ship boats", f"{prefix}-source": "note"}, **BODY
+    )
+    assert clash.status_code == 400 and "Another entry already says this." in clash.content.decode()
+    saved = owner.post(
+        f"/dashboard/memory/{entry.pk}/edit/",
+        {f"{prefix}-text": "We ship trucks.", f"{prefix}-source": "faq", f"{prefix}-tags": "fleet"},
+        **BODY,
+    )
+    assert saved.status_code == 200 and "We ship trucks." in saved.content.decode()
+    assert search(alpha, "fleet") == ["We ship trucks."]
+    assert owner.post(f"/dashboard/memory/{entry.pk}/delete/", **BODY).status_code == 200
+    assert search(alpha, "trucks") == []
+    with tenant_context(alpha.tenant):
+        memory_delete(entry=MemoryEntry.objects.get())
+        assert not MemoryEntry.objects.exists()
