@@ -45,7 +45,9 @@ class MemoryEntrySerializer(serializers.ModelSerializer):
 
 
 class MemorySearchResultSerializer(MemoryEntrySerializer):
-    rank = serializers.FloatField(read_only=True, help_text="Text-search rank (higher is better); null without q.")
+    rank = serializers.FloatField(
+        read_only=True, help_text="Text-search rank (higher is better); null without q."
+    )
 
     class Meta(MemoryEntrySerializer.Meta):
         fields = [*MemoryEntrySerializer.Meta.fields, "rank"]
@@ -53,7 +55,9 @@ class MemorySearchResultSerializer(MemoryEntrySerializer):
 
 class MemoryQuerySerializer(serializers.Serializer):
     q = serializers.CharField(
-        required=False, max_length=200, help_text="Full-text search (web-search syntax: words, \"a phrase\", -not, or)."
+        required=False,
+        max_length=200,
+        help_text='Full-text search (web-search syntax: words, "a phrase", -not, or).',
     )
     source = serializers.ChoiceField(choices=MemoryEntry.Source.choices, required=False)
 
@@ -88,7 +92,9 @@ class MemoryApi(APIView):
         request=MemoryInputSerializer,
         responses={
             201: MemoryEntrySerializer,
-            200: OpenApiResponse(MemoryEntrySerializer, description="The same text was known: merged into it."),
+            200: OpenApiResponse(
+                MemoryEntrySerializer, description="The same text was known: merged into it."
+            ),
             **errors(400),
         },
     )
@@ -97,7 +103,8 @@ class MemoryApi(APIView):
         serializer.is_valid(raise_exception=True)
         entry, created = memory_add(**serializer.validated_data, actor_label=actor_label(request))
         return Response(
-            MemoryEntrySerializer(entry).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+            MemoryEntrySerializer(entry).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
 
@@ -117,11 +124,11 @@ class MemoryEntryApi(APIView):
         entry = get_object_or_404(MemoryEntry, pk=pk)
         serializer = MemoryInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        return Response(MemoryEntrySerializer(memory_update(entry=entry, data=serializer.validated_data)).data)
+        return Response(
+            MemoryEntrySerializer(memory_update(entry=entry, data=serializer.validated_data)).data
+        )
 
     @extend_schema(tags=["memory"], responses={204: OpenApiResponse(description="Deleted."), **errors()})
     def delete(self, request, pk):
         memory_delete(entry=get_object_or_404(MemoryEntry, pk=pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-

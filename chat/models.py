@@ -33,7 +33,9 @@ class MemoryEntry(models.Model):
     text = models.TextField(max_length=MAX_TEXT)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.NOTE)
     tags = ArrayField(models.CharField(max_length=MAX_TAG), default=list, blank=True, size=MAX_TAGS)
-    author_label = models.CharField(max_length=200, blank=True, help_text="Who wrote it (a person, a key, the agent).")
+    author_label = models.CharField(
+        max_length=200, blank=True, help_text="Who wrote it (a person, a key, the agent)."
+    )
     digest = models.CharField(max_length=64, unique=True, editable=False)
     search = SearchVectorField(null=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)

@@ -18,7 +18,9 @@ def memory_search_queryset(*, query: str, source: str | None = None) -> QuerySet
     `rank` (ts_rank_cd over the weighted vector: a match in the text counts more than one in a tag)."""
     tsquery = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
     entries = memory_list(source=source).filter(search=tsquery)
-    return entries.annotate(rank=SearchRank(F("search"), tsquery, cover_density=True)).order_by("-rank", "-updated", "-pk")
+    return entries.annotate(rank=SearchRank(F("search"), tsquery, cover_density=True)).order_by(
+        "-rank", "-updated", "-pk"
+    )
 
 
 def memory_search(*, query: str, limit: int = 10) -> list[tuple[MemoryEntry, float]]:

@@ -492,6 +492,8 @@ SPECTACULAR_SETTINGS = {
         "ContractStatusEnum": "contracts.models.Contract.Status",
         "LeadStatusEnum": "marketing.models.Lead.Status",
         "IngestionRunStatusEnum": "marketing.models.IngestionRun.Status",
+        "MemorySourceEnum": "chat.models.MemoryEntry.Source",
+        "LeadSourceEnum": "marketing.models.Lead.Source",
     },
 }
 

@@ -33,13 +33,21 @@ def text_digest(text: str) -> str:
 def _clean_text(text) -> str:
     text = (text or "").strip() if isinstance(text, str) else ""
     if not text:
-        raise ValidationError({"text": ValidationError("Write what the business should remember.", code="required")})
+        raise ValidationError(
+            {"text": ValidationError("Write what the business should remember.", code="required")}
+        )
     if len(text) > MAX_TEXT:
         raise ValidationError(
-            {"text": ValidationError(f"At most {MAX_TEXT} characters (this has {len(text)}).", code="max_length")}
+            {
+                "text": ValidationError(
+                    f"At most {MAX_TEXT} characters (this has {len(text)}).", code="max_length"
+                )
+            }
         )
     if "\x00" in text:
-        raise ValidationError({"text": ValidationError("The text can't hold a NUL character.", code="invalid")})
+        raise ValidationError(
+            {"text": ValidationError("The text can't hold a NUL character.", code="invalid")}
+        )
     if not normalise(text):
         raise ValidationError({"text": ValidationError("The text needs some words.", code="required")})
     return text
@@ -60,7 +68,9 @@ def _clean_tags(tags) -> list[str]:
         if not tag or "\x00" in tag:
             raise ValidationError({"tags": ValidationError("A tag can't be empty.", code="invalid")})
         if len(tag) > MAX_TAG:
-            raise ValidationError({"tags": ValidationError(f"A tag has at most {MAX_TAG} characters.", code="max_length")})
+            raise ValidationError(
+                {"tags": ValidationError(f"A tag has at most {MAX_TAG} characters.", code="max_length")}
+            )
         if tag not in cleaned:
             cleaned.append(tag)
     if len(cleaned) > MAX_TAGS:
@@ -71,7 +81,8 @@ def _clean_tags(tags) -> list[str]:
 def _reindex(pk: int) -> None:
     tags = Func(F("tags"), Value(" "), function="array_to_string", output_field=TextField())
     MemoryEntry.objects.filter(pk=pk).update(
-        search=SearchVector("text", weight="A", config=SEARCH_CONFIG) + SearchVector(tags, weight="B", config=SEARCH_CONFIG)
+        search=SearchVector("text", weight="A", config=SEARCH_CONFIG)
+        + SearchVector(tags, weight="B", config=SEARCH_CONFIG)
     )
 
 
@@ -124,8 +135,13 @@ def memory_update(*, entry: MemoryEntry, data: dict) -> MemoryEntry:
     if not fields:
         return entry
     with transaction.atomic():
-        if "digest" in fields and MemoryEntry.objects.filter(digest=entry.digest).exclude(pk=entry.pk).exists():
-            raise ValidationError({"text": ValidationError("Another entry already says this.", code="duplicate")})
+        if (
+            "digest" in fields
+            and MemoryEntry.objects.filter(digest=entry.digest).exclude(pk=entry.pk).exists()
+        ):
+            raise ValidationError(
+                {"text": ValidationError("Another entry already says this.", code="duplicate")}
+            )
         try:
             with transaction.atomic():
                 entry.save(update_fields=[*fields, "updated"])

@@ -83,7 +83,9 @@ def test_the_same_text_merges_whatever_its_case_spacing_and_punctuation(alpha):
         first, created = memory_add(text="We ship cars, to Florida.", source="note", tags=["florida"])
         assert created
         before = first.updated
-        again, created = memory_add(text="  we SHIP cars to   florida!! ", source="chat", tags=["Winter", "florida"])
+        again, created = memory_add(
+            text="  we SHIP cars to   florida!! ", source="chat", tags=["Winter", "florida"]
+        )
         assert not created and again.pk == first.pk
         again.refresh_from_db()
         assert again.tags == ["florida", "winter"]
@@ -183,12 +185,16 @@ def test_limits_at_the_limit(alpha):
 
 def test_members_and_keys_add_and_search_owners_edit_and_delete(alpha):
     member = client_for(alpha, user=alpha.member)
-    created = member.post("/api/v1/memory/", {"text": "We ship cars.", "tags": ["vehicles"]}, content_type="application/json")
+    created = member.post(
+        "/api/v1/memory/", {"text": "We ship cars.", "tags": ["vehicles"]}, content_type="application/json"
+    )
     assert created.status_code == 201
     body = created.json()
     assert body["source"] == "note" and body["author_label"] == alpha.member.email
     key = key_client(alpha)
-    merged = key.post("/api/v1/memory/", {"text": "we ship cars", "source": "agent"}, content_type="application/json")
+    merged = key.post(
+        "/api/v1/memory/", {"text": "we ship cars", "source": "agent"}, content_type="application/json"
+    )
     assert merged.status_code == 200 and merged.json()["id"] == body["id"]
     found = key.get("/api/v1/memory/?q=shipping")
     assert found.status_code == 200
@@ -236,7 +242,9 @@ def test_other_tenants_never_see_or_touch_an_entry(alpha, beta, both):
     url = f"/api/v1/memory/{secret.pk}/"
     for client in (both, key_client(beta)):
         assert client.get(url).status_code == 404
-        assert [r["text"] for r in client.get("/api/v1/memory/?q=shipping").json()["results"]] == ["Beta ships too."]
+        assert [r["text"] for r in client.get("/api/v1/memory/?q=shipping").json()["results"]] == [
+            "Beta ships too."
+        ]
         assert "secret" not in client.get("/api/v1/memory/").content.decode()
     assert both.patch(url, {"text": "mine"}, content_type="application/json").status_code == 404
     assert both.delete(url).status_code == 404
@@ -259,9 +267,13 @@ def test_the_page_searches_and_members_add(alpha):
     assert "office" not in html and "Delete" not in html  # members don't edit
     assert member.get("/dashboard/memory/?q=" + "a" * 201).status_code == 400
     assert member.get("/dashboard/memory/?q=" + "a" * 200).status_code == 200
-    added = member.post("/dashboard/memory/new/", {"text": "Pets ride free.", "source": "note", "tags": "pets, Free"}, **BODY)
+    added = member.post(
+        "/dashboard/memory/new/", {"text": "Pets ride free.", "source": "note", "tags": "pets, Free"}, **BODY
+    )
     assert added.status_code == 200 and "Remembered." in added.content.decode()
-    merged = member.post("/dashboard/memory/new/", {"text": "pets ride free", "source": "faq", "tags": ""}, **BODY)
+    merged = member.post(
+        "/dashboard/memory/new/", {"text": "pets ride free", "source": "faq", "tags": ""}, **BODY
+    )
     assert "merged" in merged.content.decode()
     assert search(alpha, "pet") == ["Pets ride free."]
     refused = member.post("/dashboard/memory/new/", {"text": "x" * 4001, "source": "note"}, **BODY)
@@ -274,11 +286,15 @@ def test_owners_edit_and_delete_in_place(alpha):
     entry = add(alpha, "We ship cars.")
     add(alpha, "We ship boats.")
     owner = client_for(alpha, user=alpha.owner)
-    form = owner.get(f"/dashboard/memory/{entry.pk}/edit/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET=f"memory-{entry.pk}")
+    form = owner.get(
+        f"/dashboard/memory/{entry.pk}/edit/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET=f"memory-{entry.pk}"
+    )
     assert form.status_code == 200 and "We ship cars." in form.content.decode()
     prefix = f"m{entry.pk}"
     clash = owner.post(
-        f"/dashboard/memory/{entry.pk}/edit/", {f"{prefix}-text": "we ship boats", f"{prefix}-source": "note"}, **BODY
+        f"/dashboard/memory/{entry.pk}/edit/",
+        {f"{prefix}-text": "we ship boats", f"{prefix}-source": "note"},
+        **BODY,
     )
     assert clash.status_code == 400 and "Another entry already says this." in clash.content.decode()
     saved = owner.post(

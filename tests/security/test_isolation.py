@@ -18,6 +18,7 @@ MEMBER_PAGES += ["/leads/", "/leads/import/", "/leads/export.csv"]  # leads
 MEMBER_PAGES += ["/pages/", "/pages/new/"]  # the website's pages
 MEMBER_PAGES += ["/api/docs/"]  # the API docs (a page for people; keys may open it too)
 MEMBER_PAGES += ["/dashboard/seo/trend/"]  # SEO trend
+MEMBER_PAGES += ["/dashboard/memory/"]  # the business memory
 OWNER_PAGES = ["/dashboard/settings/", "/contracts/settings/", "/dashboard/settings/google/", "/billing/"]
 API = ["/api/v1/me/", "/api/v1/config/", "/api/v1/dashboard/", "/api/v1/contracts/", "/api/v1/leads/"]
 API += [
@@ -28,6 +29,7 @@ API += [
 API += ["/api/v1/seo/pages/", "/api/v1/ingestion/runs/"]
 # (/api/v1/campaigns/ is off by default, so it answers 404 to everyone here: tests/api/test_access.py)
 API += ["/api/v1/calendar/", "/api/v1/calendar/events/", "/api/v1/pages/", "/api/v1/team/"]
+API += ["/api/v1/memory/"]  # the business memory
 ALL = MEMBER_PAGES + OWNER_PAGES + API
 # Tenant URLs anyone may open: the public site, its theme, icon and logo, and signing in and out.
 PUBLIC_URL_NAMES = {
@@ -101,6 +103,16 @@ PRIVATE_URL_NAMES |= {"settings_contrast", "connector_run_now"}
 PRIVATE_URL_NAMES |= {"api_campaigns", "api_campaign", "api_calendar", "api_calendar_events"}
 PRIVATE_URL_NAMES |= {"api_calendar_event", "api_pages", "api_page", "api_page_publish", "api_page_unpublish"}
 PRIVATE_URL_NAMES |= {"api_team", "api_team_member", "api_docs"}
+# the business memory: the page, its writes and the API (the ones with an id tried by an owner of
+# both tenants and by another tenant's key in tests/chat/test_memory.py)
+PRIVATE_URL_NAMES |= {
+    "memory",
+    "memory_create",
+    "memory_edit",
+    "memory_delete",
+    "api_memory",
+    "api_memory_entry",
+}
 # billing (owners): the portal (POST-only) and the offline test portal are tried in tests/billing.
 PRIVATE_URL_NAMES |= {"billing_home", "billing_portal", "billing_test_portal"}
 # Contract portal, customer side: open to whoever holds the link's token. Wrong, rotated, revoked,
