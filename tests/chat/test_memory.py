@@ -55,8 +55,9 @@ def test_search_finds_stemmed_words_at_once(alpha):
 
 
 def test_a_text_match_ranks_above_a_tag_match(alpha):
-    add(alpha, "Enclosed trailers cost more.", tags=["insurance"])
+    # the tag match is the newer entry, so only the weights put the text match first
     add(alpha, "Every car is covered by insurance while on the truck.")
+    add(alpha, "Enclosed trailers cost more.", tags=["insurance"])
     assert search(alpha, "insurance") == [
         "Every car is covered by insurance while on the truck.",
         "Enclosed trailers cost more.",
@@ -163,7 +164,7 @@ def test_two_concurrent_adds_of_the_same_text_leave_one_entry(alpha):
         ({"text": "?!…"}, "text", "required"),
         ({"text": "x" * 4001}, "text", "max_length"),
         ({"text": "ok", "source": "email"}, "source", "invalid_choice"),
-        ({"text": "ok", "tags": ["t"] * 0 + [f"t{n}" for n in range(21)]}, "tags", "max_length"),
+        ({"text": "ok", "tags": [f"t{n}" for n in range(21)]}, "tags", "max_length"),
         ({"text": "ok", "tags": ["x" * 41]}, "tags", "max_length"),
         ({"text": "ok", "tags": [" "]}, "tags", "invalid"),
     ],
@@ -175,7 +176,7 @@ def test_invalid_entries_are_refused_by_field(alpha, fields, field, code):
 
 
 def test_limits_at_the_limit(alpha):
-    entry = add(alpha, "x" * 4000, tags=[f"t{n}" for n in range(20)] + ["y" * 40] * 0)
+    entry = add(alpha, "x" * 4000, tags=[f"t{n}" for n in range(20)])
     assert len(entry.text) == 4000 and len(entry.tags) == 20
     assert add(alpha, "tagged", tags=["y" * 40]).tags == ["y" * 40]
 
