@@ -262,6 +262,7 @@ def test_the_page_searches_and_members_add(alpha):
     add(alpha, "We ship cars to Florida.", tags=["snowbirds"])
     add(alpha, "Our office opens at nine.")
     member = client_for(alpha, user=alpha.member)
+    assert 'href="/dashboard/memory/"' in member.get("/dashboard/").content.decode()  # in the nav
     page = member.get("/dashboard/memory/?q=shipping", **BODY)
     html = page.content.decode()
     assert page.status_code == 200 and "We ship cars to Florida." in html and "snowbirds" in html
