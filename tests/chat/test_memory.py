@@ -10,7 +10,7 @@ from django_tenants.utils import tenant_context
 
 from chat.models import MemoryEntry
 from chat.selectors import memory_search
-from chat.services.memory import memory_add, memory_delete, memory_update
+from chat.services.memory import _reindex, memory_add, memory_delete, memory_update
 from tenants.models import Membership, User
 from tenants.services.apikeys import apikey_create
 from tests.conftest import client_for, on_own_connection
@@ -311,3 +311,27 @@ def test_owners_edit_and_delete_in_place(alpha):
     with tenant_context(alpha.tenant):
         memory_delete(entry=MemoryEntry.objects.get())
         assert not MemoryEntry.objects.exists()
+
+
+def test_the_page_costs_the_same_queries_with_one_entry_or_many(alpha):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    owner = client_for(alpha, user=alpha.owner)
+
+    def queries(url):
+        with CaptureQueriesContext(connection) as captured:
+            assert owner.get(url, **BODY).status_code == 200
+        return len(captured)
+
+    add(alpha, "Shipping entry 0.", tags=["a"])
+    few = (queries("/dashboard/memory/"), queries("/dashboard/memory/?q=shipping"))
+    with tenant_context(alpha.tenant):
+        MemoryEntry.objects.bulk_create(
+            MemoryEntry(text=f"Shipping entry {n}.", tags=["a", "b"], digest=f"{n:064d}")
+            for n in range(1, 60)
+        )
+        for pk in MemoryEntry.objects.values_list("pk", flat=True):
+            _reindex(pk)  # searchable like the service's own
+        assert len(memory_search(query="shipping", limit=100)) == 60
+    assert (queries("/dashboard/memory/"), queries("/dashboard/memory/?q=shipping")) == few
