@@ -196,6 +196,8 @@ def test_pages_of_25_with_the_total(many_queries):
         ("sort=clicks&dir=sideways", "Unknown sort direction", "query 00"),
         ("tab=keywords", "Unknown tab: showing search queries.", "query 00"),
         ("q=" + "x" * 201, "Search for at most 200 characters: showing everything.", "query 00"),
+        # PostgreSQL can't compare text with a NUL character: refused here, not a server error
+        ("q=query%0001", "A search can't contain a NUL character: showing everything.", "query 00"),
     ],
 )
 def test_bad_parameters_fall_back_and_say_so(many_queries, query, message, first):
