@@ -9,6 +9,7 @@ import calendar
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.shortcuts import get_object_or_404
 
 from inkwell.errors import refuse_unknown_fields
 from marketing.error_codes import MarketingErrorCode
@@ -64,7 +65,8 @@ def seasonal_event_update(*, event: SeasonalEvent, data: dict) -> SeasonalEvent:
     ValidationError."""
     refuse_unknown_fields(data, EDITABLE_FIELDS)
     with transaction.atomic():
-        event = SeasonalEvent.objects.select_for_update().get(pk=event.pk)
+        # Deleted meanwhile (another owner): nothing to change, 404.
+        event = get_object_or_404(SeasonalEvent.objects.select_for_update(), pk=event.pk)
         for field in EDITABLE_FIELDS:
             if field in data:
                 setattr(event, field, data[field])

@@ -306,3 +306,17 @@ def test_demand_is_kept_until_ingestion_writes_new_facts(alpha, django_assert_nu
 
 
 QUERIES = 12
+
+
+def test_an_event_deleted_meanwhile_is_a_404_not_a_crash(alpha):
+    """Another owner deleted the event after this request found it: the edit finds nothing."""
+    from django.http import Http404
+
+    with tenant_context(alpha.tenant):
+        seen = seasonal_event_create(
+            data={"name": "Snowbirds", "start_month": 10, "start_day": 1, "end_month": 11, "end_day": 30}
+        )
+        SeasonalEvent.objects.filter(pk=seen.pk).delete()
+        with pytest.raises(Http404):
+            seasonal_event_update(event=seen, data={"name": "Renamed"})
+        assert not SeasonalEvent.objects.exists()
