@@ -73,6 +73,9 @@ def table_params(get) -> TableParams:
     if len(search) > SEARCH_MAX_LENGTH:
         params.errors.append(f"Search for at most {SEARCH_MAX_LENGTH} characters: showing everything.")
         search = ""
+    elif "\x00" in search:  # PostgreSQL can't compare text holding one
+        params.errors.append("A search can't contain a NUL character: showing everything.")
+        search = ""
     params.search = search
 
     raw_page = get.get("page", "1")

@@ -1,5 +1,6 @@
-"""Campaigns (/api/v1/campaigns/) and the seasonal calendar (/api/v1/calendar/): members signed in,
-or the tenant's API keys. Thin adapters over marketing.seasons (reads) and marketing.services
+"""Campaigns (/api/v1/campaigns/) and the seasonal calendar (/api/v1/calendar/): members signed in
+and the tenant's API keys read; owners signed in and API keys write (as on the pages, where members
+only read). Thin adapters over marketing.seasons (reads) and marketing.services
 (writes); errors in inkwell/errors.py's shape.
 
 Campaigns come with the plans that have them: billing.gating answers 403 `plan_upgrade_required` for
@@ -22,7 +23,7 @@ from marketing.models import Campaign, SeasonalEvent
 from marketing.seasons import campaign_list, seasonal_calendar
 from marketing.services.calendar import seasonal_event_create, seasonal_event_delete, seasonal_event_update
 from marketing.services.campaigns import campaign_create, campaign_delete, campaign_update
-from tenants.permissions import IsTenantMemberOrApiKey
+from tenants.permissions import IsTenantMemberOrApiKey, IsTenantMemberOrApiKeyOwnerOrKeyWrites
 
 MAX_BUDGET = 10**10 - 1  # fits the column: 12 digits, 2 after the point
 
@@ -93,7 +94,7 @@ class CampaignListQuerySerializer(RangeSerializer):
 
 
 class CampaignsApi(APIView):
-    permission_classes = [IsTenantMemberOrApiKey]
+    permission_classes = [IsTenantMemberOrApiKeyOwnerOrKeyWrites]
     pagination_class = CampaignPagination
 
     @extend_schema(
@@ -128,7 +129,7 @@ class CampaignsApi(APIView):
 
 
 class CampaignApi(APIView):
-    permission_classes = [IsTenantMemberOrApiKey]
+    permission_classes = [IsTenantMemberOrApiKeyOwnerOrKeyWrites]
 
     @extend_schema(tags=["campaigns"], responses={200: CampaignSerializer, **errors()})
     def get(self, request, pk):
@@ -206,7 +207,7 @@ class EventPagination(PageNumberPagination):
 
 
 class SeasonalEventsApi(APIView):
-    permission_classes = [IsTenantMemberOrApiKey]
+    permission_classes = [IsTenantMemberOrApiKeyOwnerOrKeyWrites]
     pagination_class = EventPagination
 
     @extend_schema(
@@ -250,7 +251,7 @@ def _touches(event: SeasonalEvent, month: int) -> bool:
 
 
 class SeasonalEventApi(APIView):
-    permission_classes = [IsTenantMemberOrApiKey]
+    permission_classes = [IsTenantMemberOrApiKeyOwnerOrKeyWrites]
 
     @extend_schema(tags=["calendar"], responses={200: SeasonalEventSerializer, **errors()})
     def get(self, request, pk):

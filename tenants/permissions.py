@@ -83,3 +83,17 @@ class IsTenantMemberOrApiKeyOwnerWrites(BasePermission):
         if request.method in SAFE_METHODS:
             return IsTenantMemberOrApiKey().has_permission(request, view)
         return IsTenantOwner().has_permission(request, view)
+
+
+class IsTenantMemberOrApiKeyOwnerOrKeyWrites(BasePermission):
+    """DRF: members and API keys read; owners signed in and API keys (made by an owner) write. For
+    what the dashboard lets owners change and members only read (campaigns, the seasonal calendar):
+    a member's session must not do through the API what the page refuses them."""
+
+    message = IsTenantOwner.message
+    code = IsTenantOwner.code
+
+    def has_permission(self, request, view):
+        if request.method in SAFE_METHODS or isinstance(request.auth, ApiKey):
+            return IsTenantMemberOrApiKey().has_permission(request, view)
+        return IsTenantOwner().has_permission(request, view)

@@ -8,7 +8,8 @@ from __future__ import annotations
 import calendar
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.shortcuts import get_object_or_404
 
 from inkwell.errors import refuse_unknown_fields
 from marketing.error_codes import MarketingErrorCode
@@ -49,13 +50,24 @@ def _event_clean(event: SeasonalEvent) -> None:
         raise ValidationError(errors)
 
 
+def _event_save(event: SeasonalEvent) -> None:
+    """Save; a name another request took between the check and the save (the unique index refuses
+    it) is the same field error as a name taken before, not a crash."""
+    try:
+        with transaction.atomic():
+            event.save()
+    except IntegrityError:
+        _event_clean(event)  # now finds the name taken
+        raise
+
+
 def seasonal_event_create(*, data: dict) -> SeasonalEvent:
     """A new event from `data` (the fields of EDITABLE_FIELDS; any other is refused). Raises
     ValidationError."""
     refuse_unknown_fields(data, EDITABLE_FIELDS)
     event = SeasonalEvent(**{field: data[field] for field in EDITABLE_FIELDS if field in data})
     _event_clean(event)
-    event.save()
+    _event_save(event)
     return event
 
 
@@ -64,12 +76,13 @@ def seasonal_event_update(*, event: SeasonalEvent, data: dict) -> SeasonalEvent:
     ValidationError."""
     refuse_unknown_fields(data, EDITABLE_FIELDS)
     with transaction.atomic():
-        event = SeasonalEvent.objects.select_for_update().get(pk=event.pk)
+        # Deleted meanwhile (another owner): nothing to change, 404.
+        event = get_object_or_404(SeasonalEvent.objects.select_for_update(), pk=event.pk)
         for field in EDITABLE_FIELDS:
             if field in data:
                 setattr(event, field, data[field])
         _event_clean(event)
-        event.save()
+        _event_save(event)
     return event
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.shortcuts import get_object_or_404
 
 from inkwell.errors import Conflict, refuse_unknown_fields
 from marketing.error_codes import MarketingErrorCode
@@ -77,10 +78,12 @@ def campaign_create(
 def campaign_update(*, campaign: Campaign, data: dict) -> Campaign:
     """Change a campaign entered by hand: the fields of EDITABLE_FIELDS found in `data` (others are
     refused: a caller sending one has a bug). Raises ValidationError (field errors) for bad values,
-    Conflict for an Ads campaign."""
+    Conflict for an Ads campaign,
+    Http404 when it was deleted meanwhile."""
     refuse_unknown_fields(data, EDITABLE_FIELDS)
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        # Deleted meanwhile (another owner, a double click): nothing to change, 404.
+        campaign = get_object_or_404(Campaign.objects.select_for_update(), pk=campaign.pk)
         _editable(campaign)
         for field in EDITABLE_FIELDS:
             if field in data:
@@ -94,6 +97,6 @@ def campaign_delete(*, campaign: Campaign) -> None:
     """Delete a campaign entered by hand (Conflict for an Ads campaign: the next sync would bring it
     back)."""
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        campaign = get_object_or_404(Campaign.objects.select_for_update(), pk=campaign.pk)
         _editable(campaign)
         campaign.delete()

@@ -158,3 +158,47 @@ def test_session_writes_need_the_csrf_token(alpha):
     assert "CSRF" in response.json()["message"]
     with tenant_context(alpha.tenant):
         assert not Page.objects.filter(slug="csrf").exists()
+
+
+# What the campaigns page and the seasonal calendar let only owners do (members read there).
+OWNER_OR_KEY_WRITES = [
+    ("post", "/api/v1/campaigns/", {"name": "Member's", "channel": "radio"}),
+    ("patch", "/api/v1/campaigns/{campaign}/", {"name": "Taken over"}),
+    ("delete", "/api/v1/campaigns/{campaign}/", None),
+    (
+        "post",
+        "/api/v1/calendar/events/",
+        {"name": "Member's", "start_month": 1, "start_day": 1, "end_month": 1, "end_day": 2},
+    ),
+    ("patch", "/api/v1/calendar/events/{event}/", {"name": "Taken over"}),
+    ("delete", "/api/v1/calendar/events/{event}/", None),
+]
+
+
+@pytest.mark.parametrize(("method", "template", "body"), OWNER_OR_KEY_WRITES)
+def test_a_members_session_cannot_write_what_the_pages_keep_for_owners(
+    alpha, alpha_key, alpha_objects, method, template, body
+):
+    path = template.format(**alpha_objects)
+    response = _call(client_for(alpha, user=alpha.member), method, path, body)
+    assert response.status_code == 403
+    assert response.json()["code"] == "not_allowed"
+    _alpha_unchanged(alpha, alpha_objects)
+    with tenant_context(alpha.tenant):
+        assert not Campaign.objects.filter(name="Member's").exists()
+        assert not SeasonalEvent.objects.filter(name="Member's").exists()
+    # members still read; the owner signed in writes
+    assert (
+        client_for(alpha, user=alpha.member).get(template.format(**alpha_objects).split("{")[0]).status_code
+        == 200
+    )
+    response = _call(client_for(alpha, user=alpha.owner), method, path, body)
+    assert response.status_code in (200, 201, 204)
+
+
+@pytest.mark.parametrize(("method", "template", "body"), OWNER_OR_KEY_WRITES)
+def test_this_tenants_key_writes_campaigns_and_events(
+    alpha, alpha_key, alpha_objects, method, template, body
+):
+    response = _call(key_client(alpha, alpha_key), method, template.format(**alpha_objects), body)
+    assert response.status_code in (200, 201, 204)

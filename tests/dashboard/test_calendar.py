@@ -306,3 +306,38 @@ def test_demand_is_kept_until_ingestion_writes_new_facts(alpha, django_assert_nu
 
 
 QUERIES = 12
+
+
+def test_an_event_deleted_meanwhile_is_a_404_not_a_crash(alpha):
+    """Another owner deleted the event after this request found it: the edit finds nothing."""
+    from django.http import Http404
+
+    with tenant_context(alpha.tenant):
+        seen = seasonal_event_create(
+            data={"name": "Snowbirds", "start_month": 10, "start_day": 1, "end_month": 11, "end_day": 30}
+        )
+        SeasonalEvent.objects.filter(pk=seen.pk).delete()
+        with pytest.raises(Http404):
+            seasonal_event_update(event=seen, data={"name": "Renamed"})
+        assert not SeasonalEvent.objects.exists()
+
+
+def test_two_owners_adding_the_same_name_at_once_get_the_names_error(alpha, monkeypatch):
+    """Both checked the name was free before either saved: the second save meets the unique index,
+    and is told so under `name` (a form error, 400) rather than crashing."""
+    real = SeasonalEvent.validate_constraints
+    calls = []
+
+    def racing(self, exclude=None):
+        calls.append(1)
+        if len(calls) > 1:  # the first check ran before the other owner's event was saved
+            real(self, exclude=exclude)
+
+    data = {"name": "Snowbirds", "start_month": 10, "start_day": 1, "end_month": 11, "end_day": 30}
+    with tenant_context(alpha.tenant):
+        SeasonalEvent.objects.create(**data)  # the other owner's, saved after this one's check
+        monkeypatch.setattr(SeasonalEvent, "validate_constraints", racing)
+        with pytest.raises(ValidationError) as caught:
+            seasonal_event_create(data=data)
+        assert list(caught.value.error_dict) == ["name"]
+        assert SeasonalEvent.objects.count() == 1

@@ -414,3 +414,18 @@ def test_the_page_costs_the_same_queries_for_a_week_or_two_years(alpha, django_a
 
 
 QUERIES = 14
+
+
+def test_a_campaign_deleted_meanwhile_is_a_404_not_a_crash(alpha):
+    """Two owners (or a double click): the second request found the campaign, then waited for the
+    first one's delete to commit; its write then finds nothing to change."""
+    from django.http import Http404
+
+    with tenant_context(alpha.tenant):
+        seen = Campaign.objects.create(name="Spring radio", channel=Campaign.Channel.RADIO)
+        Campaign.objects.filter(pk=seen.pk).delete()  # the other owner's delete
+        with pytest.raises(Http404):
+            campaign_update(campaign=seen, data={"name": "Renamed"})
+        with pytest.raises(Http404):
+            campaign_delete(campaign=seen)
+        assert not Campaign.objects.exists()

@@ -9,6 +9,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 def open_settings(page):
     page.get_by_role("link", name="Settings").tap()
     expect(page.get_by_role("heading", name="Business settings")).to_be_visible()
+    # htmx (a deferred script) binds the live contrast check at DOMContentLoaded: a field filled
+    # before then sends nothing, which a busy machine (the whole suite in parallel) made happen.
+    page.wait_for_load_state("load")
     # Survives only as long as this document does: a full page load would wipe it.
     page.evaluate("window.sameDocument = true")
 
