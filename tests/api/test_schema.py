@@ -4,6 +4,7 @@ import re
 
 import yaml
 from django.core.management import call_command
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.api.conftest import key_client
@@ -76,3 +77,22 @@ def test_the_docs_page_keeps_to_the_csp(alpha):
     start_up = client.get([s for s in sources if "script" in s][0].replace("&amp;", "&"))
     assert start_up["Content-Type"].startswith("application/javascript")
     assert "SwaggerUIBundle(" in start_up.content.decode() and "/api/schema/" in start_up.content.decode()
+
+
+def test_the_schema_is_built_once_per_process(alpha, beta, monkeypatch):
+    # Anyone may ask for it: building it for each request (about 0.3 s of CPU) would be an easy way to
+    # load the server. Neither another host nor ?lang= / ?version= makes it build again.
+    from drf_spectacular.generators import SchemaGenerator
+
+    from inkwell.openapi import SchemaView
+
+    monkeypatch.setattr(SchemaView, "built", None)
+    builds = []
+    original = SchemaGenerator.get_schema
+    monkeypatch.setattr(
+        SchemaGenerator, "get_schema", lambda self, **kw: builds.append(1) or original(self, **kw)
+    )
+    first = Client(HTTP_HOST=alpha.host).get("/api/schema/?format=json")
+    again = Client(HTTP_HOST="beta.localhost").get("/api/schema/?format=json&lang=xx&version=9")
+    assert first.status_code == again.status_code == 200
+    assert len(builds) == 1 and first.json() == again.json()
