@@ -195,6 +195,8 @@ def seo_table(
             offset=(page - 1) * SEO_PAGE_SIZE,
         )
 
+    if search:  # a search is typed once: caching each would let anyone fill Redis, one key a word
+        return compute()
     total, rows = facts_cached("seo-table", arguments, compute)
     return total, rows
 

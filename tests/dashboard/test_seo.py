@@ -343,6 +343,15 @@ def test_query_count_does_not_grow_with_the_data(alpha, days, django_assert_num_
         page(client, "/dashboard/seo/?range=12m&sort=ctr", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="seo-table")
     with django_assert_num_queries(TREND_QUERIES):
         page(client, "/dashboard/seo/trend/?range=12m&dimension=query&value=query+1")
+    # A search's table is never cached (each word would be a key kept a day): its two queries each time.
+    for _ in range(2):
+        with django_assert_num_queries(EVERY_REQUEST + 2 * 2):
+            page(
+                client,
+                "/dashboard/seo/?range=12m&q=query",
+                HTTP_HX_REQUEST="true",
+                HTTP_HX_TARGET="seo-table",
+            )
 
 
 def test_the_distribution_and_a_trend_are_one_query_each(alpha_data):
