@@ -167,6 +167,8 @@ def contract_pipeline() -> dict:
         .values_list("milestone", "n")
     )
     return {
+        "total": sum(by_status.values()),
+        "shipping": sum(by_milestone.values()),
         "statuses": [(status, label, by_status.get(status, 0)) for status, label in Contract.Status.choices],
         "milestones": [
             ("Waiting for the first step", by_milestone.get(None, 0)),

@@ -237,6 +237,12 @@ def test_one_tenants_cached_sums_never_answer_another(alpha_facts, beta):
     )
 
 
+def test_no_contracts_says_so_and_how_to_start(alpha):
+    html = client_for(alpha, user=alpha.member).get("/dashboard/").content.decode()
+    assert "No contracts yet." in html and 'href="/contracts/new/"' in html
+    assert "Shipments by last step" not in html
+
+
 def test_contract_pipeline_counts_by_status_and_step(alpha, make_contract):  # noqa: F811
     first, second = make_contract(alpha), make_contract(alpha)
     with tenant_context(alpha.tenant):
@@ -246,6 +252,7 @@ def test_contract_pipeline_counts_by_status_and_step(alpha, make_contract):  # n
     statuses = {status: count for status, _, count in pipeline["statuses"]}
     assert (statuses["signed"], statuses["sent"], statuses["draft"]) == (1, 1, 0)
     assert dict(pipeline["milestones"])["Vehicle Pickup"] == 1
+    assert (pipeline["total"], pipeline["shipping"]) == (2, 1)
 
 
 def test_the_eight_cards_are_search_traffic_leads_and_contracts(alpha):

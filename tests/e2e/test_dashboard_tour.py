@@ -159,6 +159,10 @@ def test_every_page_in_the_navigation_is_clean_drawn_and_fits(contexts, width):
             if width == "375":
                 wide, inner = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
                 assert wide <= min(inner, 375) + 1, f"{label}: the page is {wide} px wide on a 375 px phone"
+                here = page.locator('nav[aria-label="Main"] [aria-current="page"]').bounding_box()
+                assert here["x"] >= 0 and here["x"] + here["width"] <= inner + 1, (
+                    f"{label}: its nav link is off-screen"
+                )
             page.screenshot(path=ARTIFACTS / f"dashboard-{slug(label)}-{width}.png", full_page=True)
             watched.assert_clean(label)
     finally:
