@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, Subquery, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Subquery, Sum
 
 from contracts.milestones import STEPS
 from contracts.models import Contract
@@ -19,11 +17,12 @@ from marketing.metrics import (
     Period,
     between,
     change,
+    count_in_periods,
+    count_per_local_day,
     dimension_series,
     fact_totals,
     facts_cached,
     lead_totals,
-    local_bounds,
     position_distribution,
     search_dimension_table,
 )
@@ -87,27 +86,9 @@ def _fact_daily(period: Period) -> dict[str, list[float | None]]:
 
 
 def _per_local_day(queryset, field: str, tenant, period: Period) -> list[int]:
-    """How many rows of `queryset` have `field` on each local day of `period`: one query."""
-    start, end = local_bounds(tenant, period)
-    counts = dict(
-        queryset.filter(**{f"{field}__gte": start, f"{field}__lt": end})
-        .annotate(local_day=TruncDate(field, tzinfo=ZoneInfo(tenant.config.timezone)))
-        .values("local_day")
-        .annotate(n=Count("id"))
-        .values_list("local_day", "n")
-    )
+    """How many rows of `queryset` have `field` on each local day of `period`, zeros included."""
+    counts = count_per_local_day(queryset, field, tenant=tenant, period=period)
     return [counts.get(day, 0) for day in _days(period)]
-
-
-def _signed_counts(tenant, periods: list[Period]) -> list[int]:
-    bounds = [local_bounds(tenant, p) for p in periods]
-    counts = Contract.objects.aggregate(
-        **{
-            f"p{i}": Count("id", filter=Q(signed_at__gte=a, signed_at__lt=b))
-            for i, (a, b) in enumerate(bounds)
-        }
-    )
-    return [counts[f"p{i}"] for i in range(len(periods))]
 
 
 def overview_kpis(*, tenant, period: Period, compare: bool = True) -> dict:
@@ -116,7 +97,9 @@ def overview_kpis(*, tenant, period: Period, compare: bool = True) -> dict:
     periods = [period, period.before()]
     current, previous = fact_totals(periods=periods)
     leads_now, leads_before = lead_totals(tenant=tenant, periods=periods)
-    signed_now, signed_before = _signed_counts(tenant, periods)
+    signed_now, signed_before = count_in_periods(
+        Contract.objects.all(), "signed_at", tenant=tenant, periods=periods
+    )
     current |= {"leads": leads_now, "contracts_signed": signed_now}
     previous |= {"leads": leads_before, "contracts_signed": signed_before}
 

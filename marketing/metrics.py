@@ -161,18 +161,36 @@ def _fact_totals(periods: list[Period]) -> list[dict]:
     return out
 
 
-def lead_totals(*, tenant, periods: list[Period]) -> list[int]:
-    """Leads received in each period (local days): one query, never cached (leads arrive all day)."""
+def count_in_periods(queryset, field: str, *, tenant, periods: list[Period]) -> list[int]:
+    """How many rows of `queryset` have the instant `field` within each period (local days): one
+    query whatever the number of periods."""
     bounds = [local_bounds(tenant, p) for p in periods]
-    leads = Lead.objects.filter(
-        created__gte=min(b[0] for b in bounds), created__lt=max(b[1] for b in bounds)
-    ).aggregate(
+    span = {f"{field}__gte": min(b[0] for b in bounds), f"{field}__lt": max(b[1] for b in bounds)}
+    counts = queryset.filter(**span).aggregate(
         **{
-            f"leads{i}": Count("id", filter=Q(created__gte=a, created__lt=b))
+            f"p{i}": Count("id", filter=Q(**{f"{field}__gte": a, f"{field}__lt": b}))
             for i, (a, b) in enumerate(bounds)
         }
     )
-    return [leads[f"leads{i}"] for i in range(len(periods))]
+    return [counts[f"p{i}"] for i in range(len(periods))]
+
+
+def count_per_local_day(queryset, field: str, *, tenant, period: Period) -> dict[date, int]:
+    """How many rows of `queryset` have the instant `field` on each local day of `period` (days
+    without any are left out): one query."""
+    start, end = local_bounds(tenant, period)
+    return dict(
+        queryset.filter(**{f"{field}__gte": start, f"{field}__lt": end})
+        .annotate(local_day=TruncDate(field, tzinfo=ZoneInfo(tenant.config.timezone)))
+        .values("local_day")
+        .annotate(n=Count("id"))
+        .values_list("local_day", "n")
+    )
+
+
+def lead_totals(*, tenant, periods: list[Period]) -> list[int]:
+    """Leads received in each period (local days): one query, never cached (leads arrive all day)."""
+    return count_in_periods(Lead.objects.all(), "created", tenant=tenant, periods=periods)
 
 
 def totals(*, tenant, periods: list[Period], cached: bool = True) -> list[dict[str, float | int | None]]:
@@ -287,19 +305,13 @@ ZERO_IS_NO_DATA = {"ctr", "position", "bounce_rate"}  # rates of nothing are gap
 def metric_series(*, tenant, metric: str, period: Period) -> list[dict]:
     """One value per day of `period` (one query); days without data are 0, or None for rates."""
     if metric == "leads":
-        start, end = local_bounds(tenant, period)
-        rows = (
-            Lead.objects.filter(created__gte=start, created__lt=end)
-            .annotate(day=TruncDate("created", tzinfo=ZoneInfo(tenant.config.timezone)))
-            .values("day")
-            .annotate(value=Count("id"))
-        )
+        found = count_per_local_day(Lead.objects.all(), "created", tenant=tenant, period=period)
     else:
         model, expression = SERIES_SOURCES[metric]
         rows = model.objects.filter(between(period)).values("day").annotate(value=expression)
         if metric in ZERO_IS_NO_DATA:
             rows = rows.filter(**{"impressions__gt": 0} if model is SearchFact else {"sessions__gt": 0})
-    found = {row["day"]: row["value"] for row in rows}
+        found = {row["day"]: row["value"] for row in rows}
     empty = None if metric in ZERO_IS_NO_DATA else 0
     series = []
     for offset in range(period.days):
