@@ -1,25 +1,37 @@
 """Business memory: what the business knows about itself (answers from questionnaires, FAQs, notes,
 things said in chat or learned by the agent), one row per fact, in the tenant's own schema.
 
-Search is PostgreSQL full-text over `search`, a weighted tsvector (the text weight A, the tags weight
-B) in the 'english' configuration (tenants are English-speaking Canadian businesses for now; another
+An entry has a `title` (an FAQ's question, the questionnaire question it answers; may be empty) and a
+`text` (the answer, the fact). Search is PostgreSQL full-text over `search`, a weighted tsvector (the
+title weight A, the text weight B, the tags weight C) in the 'english' configuration (tenants are English-speaking Canadian businesses for now; another
 language needs its own configuration and a reindex). The vector is written by chat.services.memory in
 the same transaction as the entry, so an entry is searchable as soon as it is committed. (A stored
 generated column can't hold the tags: array_to_string is not immutable in PostgreSQL.)
 
-`digest` is the sha256 of the normalised text (lower case, punctuation dropped, whitespace collapsed):
+With EMBEDDING_BACKEND set, `embedding` holds the entry's vector (EMBEDDING_DIMENSIONS, cosine HNSW
+index), written by a Celery task after commit; until then the entry is found by text alone.
+
+`digest` is the sha256 of the normalised title and text (lower case, punctuation dropped, whitespace collapsed):
 unique per schema, so two writes of the same fact merge into one entry even when they race.
 """
 
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
+from django.core.validators import MaxValueValidator
 from django.db import models
+from pgvector.django import HnswIndex, VectorField
+
+from tenants.validators import validate_no_control_characters
 
 MAX_TEXT = 4000
 MAX_TAGS = 20
 MAX_TAG = 40
+MAX_TITLE = 300
 SEARCH_CONFIG = "english"
+# Fixed by the column type: OpenAI's text-embedding-3 models shorten to it on request, and the hash
+# embedder produces it. Changing it is a migration plus a re-embedding of every entry.
+EMBEDDING_DIMENSIONS = 256
 
 
 class MemoryEntry(models.Model):
@@ -30,6 +42,7 @@ class MemoryEntry(models.Model):
         CHAT = "chat", "Chat"
         AGENT = "agent", "Agent"
 
+    title = models.CharField(max_length=MAX_TITLE, blank=True)
     text = models.TextField(max_length=MAX_TEXT)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.NOTE)
     tags = ArrayField(models.CharField(max_length=MAX_TAG), default=list, blank=True, size=MAX_TAGS)
@@ -38,12 +51,194 @@ class MemoryEntry(models.Model):
     )
     digest = models.CharField(max_length=64, unique=True, editable=False)
     search = SearchVectorField(null=True, editable=False)
+    embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True, editable=False)
+    # The model that made `embedding` ("" while there is none): a model change re-embeds.
+    embedding_model = models.CharField(max_length=100, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-updated", "-pk"]
-        indexes = [GinIndex(fields=["search"], name="chat_memory_search_gin")]
+        indexes = [
+            GinIndex(fields=["search"], name="chat_memory_search_gin"),
+            HnswIndex(
+                fields=["embedding"], name="chat_memory_embedding_hnsw", opclasses=["vector_cosine_ops"],
+                m=16, ef_construction=64,
+            ),
+        ]  # fmt: skip
 
     def __str__(self):
         return self.text[:60]
+
+
+# --- the chat widget's conversations ------------------------------------------------------------
+
+
+class Conversation(models.Model):
+    """One visitor's chat with the business, from the widget. The visitor is known only by the random
+    id in their signed, host-only cookie; the conversation never leaves this tenant's schema."""
+
+    class Awaiting(models.TextChoices):
+        NOTHING = "", "Nothing"
+        # The assistant could not answer and asked for a number: the next message may hold it.
+        CONTACT = "contact", "The visitor's phone number or email"
+
+    visitor = models.UUIDField(db_index=True)
+    started = models.DateTimeField(auto_now_add=True)
+    last_message_at = models.DateTimeField(db_index=True)
+    page = models.CharField(max_length=200, blank=True, help_text="Where the widget was opened.")
+    lead = models.ForeignKey(
+        "marketing.Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+    )
+    awaiting = models.CharField(max_length=10, choices=Awaiting.choices, blank=True, default="")
+    # Handed over to the owner (by the assistant's `handover` tool or the retrieval flow) and not yet
+    # answered by them: the inbox's "needs reply".
+    needs_reply = models.BooleanField(default=False, db_index=True)
+    handover_reason = models.CharField(max_length=300, blank=True)
+    # When the owner was texted about the current hand-over (a redelivered task sends nothing).
+    handover_notified_at = models.DateTimeField(null=True, blank=True)
+    # The owner has read everything up to here (null: never opened); later messages are unread.
+    owner_read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_message_at", "-pk"]
+
+    def __str__(self):
+        return f"Conversation {self.pk}"
+
+    @property
+    def unread(self) -> bool:
+        return self.owner_read_at is None or self.last_message_at > self.owner_read_at
+
+
+class Message(models.Model):
+    """One message in a conversation: the visitor's, the assistant's or the owner's. Text only: it is
+    shown escaped everywhere (widget, inbox, admin, SMS)."""
+
+    class Role(models.TextChoices):
+        VISITOR = "visitor", "Visitor"
+        ASSISTANT = "assistant", "Assistant"
+        OWNER = "owner", "Owner"
+
+    class Origin(models.TextChoices):
+        VISITOR = "visitor", "Typed by the visitor"
+        LLM = "llm", "The model"
+        RETRIEVAL = "retrieval", "FAQ or memory match"
+        FALLBACK = "fallback", "No answer: asked for a number"
+        FLOW = "flow", "The assistant's own line (thanks, handover)"
+        OWNER = "owner", "Typed by the owner"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    origin = models.CharField(max_length=10, choices=Origin.choices)
+    text = models.TextField(max_length=4000)
+    # The memory entries an answer was built from (FAQ and memory rows of this schema).
+    sources = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    author_label = models.CharField(max_length=200, blank=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created", "pk"]
+
+    def __str__(self):
+        return f"{self.get_role_display()}: {self.text[:40]}"
+
+
+class LlmUsage(models.Model):
+    """One call to the model provider: tokens and cost, per tenant (this schema), for the owner's
+    bill and ours. Failed calls are recorded too (ok=False, with the error)."""
+
+    conversation = models.ForeignKey(
+        Conversation, null=True, blank=True, on_delete=models.SET_NULL, related_name="usage"
+    )
+    backend = models.CharField(max_length=20)
+    model = models.CharField(max_length=100)
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    ok = models.BooleanField(default=True)
+    error = models.CharField(max_length=300, blank=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+
+# --- the daily questionnaire ----------------------------------------------------------------------
+
+
+class Question(models.Model):
+    """One question of the tenant's bank (30 by default, seeded by a migration; the owner edits
+    them). The question of a local day is the active one at position day-of-year mod count."""
+
+    class Group(models.TextChoices):
+        REVENUE = "revenue", "Revenue"
+        OPERATIONS = "operations", "Operations"
+        MARKETING = "marketing", "Marketing"
+        STRATEGY = "strategy", "Strategy"
+
+    text = models.CharField(max_length=300, validators=[validate_no_control_characters])
+    group = models.CharField(max_length=20, choices=Group.choices)
+    position = models.PositiveSmallIntegerField(unique=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self):
+        return self.text
+
+
+class QuestionnaireSettings(models.Model):
+    """The tenant's questionnaire settings: one row (pk 1)."""
+
+    phone = models.CharField(max_length=20, blank=True, help_text="The owner's mobile, in E.164.")
+    send_hour = models.PositiveSmallIntegerField(default=17, validators=[MaxValueValidator(23)])
+    enabled = models.BooleanField(default=True)
+    # Set when a week of questions went unanswered: nothing is sent until the owner resumes.
+    paused_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "questionnaire settings"
+
+    def __str__(self):
+        return "Questionnaire settings"
+
+
+class QuestionAsk(models.Model):
+    """The question sent on one local day: at most one per day (the unique date is what makes a
+    doubled or restarted beat harmless)."""
+
+    question = models.ForeignKey(Question, null=True, on_delete=models.SET_NULL, related_name="asks")
+    question_text = models.CharField(max_length=300)  # as sent, whatever the bank says later
+    local_date = models.DateField(unique=True)
+    phone = models.CharField(max_length=20)
+    sent_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-local_date"]
+
+    def __str__(self):
+        return f"{self.local_date}: {self.question_text[:40]}"
+
+
+class Answer(models.Model):
+    """An owner's answer, by SMS reply or typed in the dashboard; also kept as a memory entry."""
+
+    class Via(models.TextChoices):
+        SMS = "sms", "SMS reply"
+        DASHBOARD = "dashboard", "Dashboard"
+
+    ask = models.ForeignKey(QuestionAsk, null=True, blank=True, on_delete=models.SET_NULL, related_name="answers")
+    question_text = models.CharField(max_length=300)
+    text = models.TextField(max_length=MAX_TEXT)
+    via = models.CharField(max_length=10, choices=Via.choices)
+    author_label = models.CharField(max_length=200, blank=True)
+    memory_entry = models.ForeignKey(
+        MemoryEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="answers"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created"]

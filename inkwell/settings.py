@@ -347,6 +347,36 @@ if os.environ.get("EMAIL_HOST"):
 # Seconds before a stuck SMTP server fails the send, so it cannot hold a worker forever.
 EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
 
+# --- Chat assistant and business memory ----------------------------------------------------------
+# The assistant's model provider: "anthropic", "openai" or "none" (answers from the FAQ and memory
+# alone; the default without a key). Model and key come from here; nothing else is configured.
+ANTHROPIC_API_KEY = os.environ.get("ANTHROPIC_API_KEY", "")
+OPENAI_API_KEY = os.environ.get("OPENAI_API_KEY", "")
+LLM_BACKEND = os.environ.get("LLM_BACKEND") or (
+    "anthropic" if ANTHROPIC_API_KEY else "openai" if OPENAI_API_KEY else "none"
+)
+if LLM_BACKEND not in ("anthropic", "openai", "none"):
+    raise ImproperlyConfigured(f"LLM_BACKEND must be anthropic, openai or none, not {LLM_BACKEND!r}.")
+LLM_MODEL = os.environ.get("LLM_MODEL") or {"anthropic": "claude-sonnet-4-5", "openai": "gpt-4.1-mini"}.get(
+    LLM_BACKEND, ""
+)
+# Seconds one model call may take before the visitor gets the retrieval answer instead.
+LLM_TIMEOUT = float(os.environ.get("LLM_TIMEOUT", "20"))
+# US dollars per million input and output tokens, for the per-tenant cost record ("3,15").
+LLM_PRICE_PER_MTOK = tuple(float(x) for x in os.environ.get("LLM_PRICE_PER_MTOK", "3,15").split(","))
+# Embeddings for the memory's similarity search: "openai" (OPENAI_API_KEY), "hash" (a local,
+# deterministic word-hashing embedder: tests and demos) or "" (full-text search only).
+EMBEDDING_BACKEND = os.environ.get("EMBEDDING_BACKEND", "")
+if EMBEDDING_BACKEND not in ("", "openai", "hash"):
+    raise ImproperlyConfigured(f"EMBEDDING_BACKEND must be openai, hash or empty, not {EMBEDDING_BACKEND!r}.")
+EMBEDDING_MODEL = os.environ.get("EMBEDDING_MODEL", "text-embedding-3-small")
+# Widget limits: characters per message, messages per minute per IP and per conversation, and new
+# conversations per tenant per day.
+CHAT_MAX_MESSAGE = 1000
+CHAT_RATE_PER_IP = (int(os.environ.get("CHAT_RATE_PER_IP", "20")), 60)
+CHAT_RATE_PER_CONVERSATION = (int(os.environ.get("CHAT_RATE_PER_CONVERSATION", "10")), 60)
+CHAT_CONVERSATIONS_PER_DAY = int(os.environ.get("CHAT_CONVERSATIONS_PER_DAY", "500"))
+
 # --- Billing (Stripe) ---------------------------------------------------------------------------
 # Without STRIPE_SECRET_KEY the offline backend runs: a local checkout page clearly marked as a test,
 # and events signed with a local webhook secret; see README "Billing".

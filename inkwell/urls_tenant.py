@@ -20,6 +20,11 @@ urlpatterns = [
     # connecting Google (Search Console, GA4, Ads): owner settings page and the OAuth flow
     path("dashboard/settings/google/", include("marketing.google_urls")),
     path("dashboard/memory/", include("chat.urls")),
+    # chat: the owner's inbox, and the widget's endpoints visitors call (area "chat": gated by the
+    # feature toggle and the plan); the daily questionnaire's owner page (area "questionnaire")
+    path("chat/inbox/", include("chat.urls_inbox")),
+    path("chat/", include("chat.urls_widget")),
+    path("questionnaire/", include("chat.urls_questionnaire")),
     path("dashboard/", include("dashboard.urls")),
     path("campaigns/", include("dashboard.urls_campaigns")),
     # plan, subscription and Stripe's billing portal (owners)

@@ -404,6 +404,27 @@ class SmsOptOut(models.Model):
         return self.phone
 
 
+class SmsPrompt(models.Model):
+    """A text we sent that expects a reply (the daily question): which tenant a reply from `phone`
+    belongs to. Public schema, because an inbound SMS arrives on the public host knowing only the
+    number; the newest open prompt for the number wins. `ref` names the thing in the tenant's schema
+    ("question_ask:12"); `answered_at` closes the prompt.
+    """
+
+    phone = models.CharField(max_length=20)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    ref = models.CharField(max_length=60)
+    sent_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["phone", "-sent_at"], name="smsprompt_phone_recent")]
+        constraints = [models.UniqueConstraint(fields=["tenant", "ref"], name="smsprompt_unique_ref")]
+
+    def __str__(self):
+        return f"{self.ref} to {self.phone}"
+
+
 class ApiKey(models.Model):
     """A tenant's key for API clients (`Authorization: Api-Key <key>`). Only the key's SHA-256 is kept.
 
