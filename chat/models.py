@@ -163,6 +163,9 @@ class LlmUsage(models.Model):
     class Meta:
         ordering = ["-created"]
 
+    def __str__(self):
+        return f"{self.model}: {self.input_tokens} in, {self.output_tokens} out"
+
 
 # --- the daily questionnaire ----------------------------------------------------------------------
 
@@ -230,7 +233,9 @@ class Answer(models.Model):
         SMS = "sms", "SMS reply"
         DASHBOARD = "dashboard", "Dashboard"
 
-    ask = models.ForeignKey(QuestionAsk, null=True, blank=True, on_delete=models.SET_NULL, related_name="answers")
+    ask = models.ForeignKey(
+        QuestionAsk, null=True, blank=True, on_delete=models.SET_NULL, related_name="answers"
+    )
     question_text = models.CharField(max_length=300)
     text = models.TextField(max_length=MAX_TEXT)
     via = models.CharField(max_length=10, choices=Via.choices)
@@ -242,3 +247,6 @@ class Answer(models.Model):
 
     class Meta:
         ordering = ["-created"]
+
+    def __str__(self):
+        return self.text[:60]
