@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from contracts.services.events import Actor
@@ -154,7 +155,7 @@ def lead_create(*, data: dict, actor: Actor) -> tuple[Lead, bool]:
 @transaction.atomic
 def lead_status_set(*, lead: Lead, status: str, actor: Actor, note: str = "") -> Lead:
     """Move `lead` to `status` along ALLOWED_TRANSITIONS; anything else is a 409 Conflict."""
-    locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    locked = get_object_or_404(Lead.objects.select_for_update(), pk=lead.pk)
     if status not in ALLOWED_TRANSITIONS.get(locked.status, ()):
         label = dict(S.choices).get(status, status)
         raise Conflict(
@@ -202,7 +203,7 @@ def lead_convert(*, lead: Lead, contract_data: dict, send: bool, actor: Actor):
     history; all or nothing. A lead becomes at most one contract."""
     from contracts.services.contracts import contract_create, contract_send
 
-    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    lead = get_object_or_404(Lead.objects.select_for_update(), pk=lead.pk)
     if lead.status != S.WON:
         raise Conflict(
             "Only a won lead becomes a contract; move it to Won first.", code=MarketingErrorCode.LEAD_NOT_WON

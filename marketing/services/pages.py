@@ -12,6 +12,7 @@ from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Max
+from django.shortcuts import get_object_or_404
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
@@ -111,7 +112,7 @@ def page_update(*, page: Page, data: dict, actor: Actor) -> Page:
     """Save the working copy; a revision is written when anything changed. Visitors still see the
     published revision until the page is published again. The address of a page that has been
     published is fixed: search engines and shared links know it."""
-    page = Page.objects.select_for_update().get(pk=page.pk)
+    page = get_object_or_404(Page.objects.select_for_update(), pk=page.pk)
     before = _editable_values(page)
     if "slug" in data and data["slug"] != page.slug and page.first_published_at is not None:
         raise ValidationError(
@@ -132,7 +133,7 @@ def page_update(*, page: Page, data: dict, actor: Actor) -> Page:
 @transaction.atomic
 def page_publish(*, page: Page, actor: Actor) -> PageRevision:
     """Put the working copy live: a `published` revision that visitors see from the commit on."""
-    page = Page.objects.select_for_update().get(pk=page.pk)
+    page = get_object_or_404(Page.objects.select_for_update(), pk=page.pk)
     revision = _revision_write(page=page, kind=R.PUBLISHED, actor=actor)
     page.published_revision = revision
     page.first_published_at = page.first_published_at or timezone.now()
@@ -144,7 +145,7 @@ def page_publish(*, page: Page, actor: Actor) -> PageRevision:
 @transaction.atomic
 def page_unpublish(*, page: Page, actor: Actor) -> Page:
     """Take the page off the site (visitors get 404; it leaves the sitemap). Its text stays."""
-    page = Page.objects.select_for_update().get(pk=page.pk)
+    page = get_object_or_404(Page.objects.select_for_update(), pk=page.pk)
     if not page.is_published:
         raise Conflict("This page is not published.", code=MarketingErrorCode.NOT_PUBLISHED)
     page.published_revision = None
@@ -158,7 +159,7 @@ def page_unpublish(*, page: Page, actor: Actor) -> Page:
 def page_restore(*, revision: PageRevision, actor: Actor) -> Page:
     """Bring an earlier revision's text back into the working copy, as a new revision. It goes live
     when published, like any edit. The address stays as it is."""
-    page = Page.objects.select_for_update().get(pk=revision.page_id)
+    page = get_object_or_404(Page.objects.select_for_update(), pk=revision.page_id)
     for name in Page.CONTENT_FIELDS:
         setattr(page, name, getattr(revision, name))
     page.social_image = revision.social_image
@@ -170,7 +171,7 @@ def page_restore(*, revision: PageRevision, actor: Actor) -> Page:
 @transaction.atomic
 def page_delete(*, page: Page, actor: Actor) -> None:
     """Delete a page and its revisions; the tenant's audit log keeps who did it and what it was."""
-    page = Page.objects.select_for_update().get(pk=page.pk)
+    page = get_object_or_404(Page.objects.select_for_update(), pk=page.pk)
     was_live = page.is_published
     audit_record(
         actor=actor.user or actor.label, action="pages.deleted", tenant=connection.tenant,

@@ -366,3 +366,19 @@ def test_a_cached_page_costs_no_query_of_its_own_from_memory_or_from_redis(
     rendered_pages.clear()  # as another process would start: only the shared Redis cache has it
     with django_assert_max_num_queries(len(reference)):
         assert "Moves." in visitor.get("/moving/").content.decode()
+
+
+def test_a_page_deleted_meanwhile_is_not_found_rather_than_a_server_error(alpha, make_page):
+    from django.http import Http404
+
+    from marketing.services.pages import page_delete, page_publish, page_update
+
+    page = make_page(alpha, slug="gone-soon")
+    owner = Actor(type="owner", user=alpha.owner)
+    with tenant_context(alpha.tenant):
+        stale = Page.objects.get(pk=page.pk)  # what a second editor loaded before the delete
+        page_delete(page=page, actor=owner)
+        for write in (lambda: page_update(page=stale, data={"title": "New"}, actor=owner),
+                      lambda: page_publish(page=stale, actor=owner)):  # fmt: skip
+            with pytest.raises(Http404):
+                write()
