@@ -16,8 +16,7 @@ def chat_widget_shown(tenant) -> bool:
     return bool(tenant.config.feature_chat) and plan_allows(tenant=tenant, feature="chat")
 
 
-@register.inclusion_tag("chat/widget.html", takes_context=True)
-def chat_widget(context):
+def _context(context) -> dict:
     tenant = context.get("tenant")
     shown = chat_widget_shown(tenant)
     return {
@@ -25,3 +24,15 @@ def chat_widget(context):
         "brand": tenant.config if shown else None,
         "max_length": settings.CHAT_MAX_MESSAGE,
     }
+
+
+@register.inclusion_tag("chat/widget_head.html", takes_context=True)
+def chat_widget_head(context):
+    """The widget's stylesheet and script, in the page's <head> (the script is deferred)."""
+    return _context(context)
+
+
+@register.inclusion_tag("chat/widget.html", takes_context=True)
+def chat_widget(context):
+    """The widget's button and panel, at the end of the page's <body>."""
+    return _context(context)
