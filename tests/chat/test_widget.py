@@ -214,6 +214,39 @@ def test_a_faq_question_gets_the_faq_answer_quoted(alpha):
         assert Message.objects.get(pk=reply["id"]).sources == [entry.pk]
 
 
+def test_a_match_on_a_few_words_is_not_good_enough_to_quote(alpha):
+    faq(alpha)
+    # "ship" is in the FAQ, "boats" and "Greece" are not: quoting it would answer another question
+    reply = say(client_for(alpha), "Do you ship boats to Greece?").json()["reply"]
+    assert (reply["origin"], reply["text"]) == ("fallback", DONT_KNOW)
+
+
+def test_only_faq_and_notes_are_quoted_and_agent_notes_never_reach_the_model(alpha):
+    with tenant_context(alpha.tenant):
+        revenue = memory_add(text="Revenue from Italy shipping was 40k last month.", source="questionnaire")[
+            0
+        ]
+        memory_add(text="Agent checkpoint: Italy shipping keyword research half done.", source="agent")
+    reply = say(client_for(alpha), "Italy shipping revenue?").json()["reply"]
+    assert reply["origin"] == "fallback"  # the owner's questionnaire answer is not pasted to visitors
+    with override_settings(LLM_BACKEND="openai"), mock.patch("chat.llm.service.llm_answer") as llm:
+        llm.return_value = LlmResult(text="We ship to Italy weekly.", model="fake")
+        reply = say(client_for(alpha), "Italy shipping?").json()["reply"]
+    assert llm.call_args.kwargs["retrieved"] == [revenue]  # the model may use it; the agent's note, never
+    assert (reply["origin"], reply["text"]) == ("llm", "We ship to Italy weekly.")
+
+
+def test_a_new_question_instead_of_a_number_hands_the_first_over_and_is_answered(alpha):
+    faq(alpha)
+    visitor = client_for(alpha)
+    say(visitor, "Can you store my boat over the winter?")
+    reply = say(visitor, FAQ_Q).json()["reply"]
+    assert reply["origin"] == "retrieval"
+    (conversation,) = conversations(alpha)
+    assert conversation.needs_reply and conversation.awaiting == ""
+    assert "boat" in conversation.handover_reason
+
+
 def test_an_unanswerable_question_then_a_number_makes_a_chat_lead_for_the_owner(alpha):
     faq(alpha)
     visitor = client_for(alpha)

@@ -8,8 +8,9 @@ import pytest
 from django_tenants.utils import tenant_context
 from playwright.sync_api import expect
 
-from chat.models import MemoryEntry
+from chat.models import MemoryEntry, Message
 from chat.services.memory import memory_add
+from chat.services.widget import conversation_message_add
 from marketing.models import Lead
 from tests.conftest import on_own_connection
 from tests.e2e.conftest import BUSINESS, sign_in_by_link
@@ -117,3 +118,24 @@ def test_the_chat_panel_works_by_keyboard(page):
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     expect(button).to_be_focused()
+
+
+def test_the_owners_reply_shows_up_while_the_panel_is_open(site, page, handover_notify):
+    page.clock.install()  # the widget's polling timer runs on this clock, moved on below
+    page.goto("/")
+    dialog = _open_chat(page)
+    log = dialog.get_by_role("log")
+    _ask(dialog, "Hello, is anyone there?")
+    expect(log).to_contain_text("I don't know that")
+
+    def owner_replies():
+        with tenant_context(site.tenant):
+            conversation = Message.objects.get(text="Hello, is anyone there?").conversation
+            conversation_message_add(
+                conversation=conversation, role="owner", origin="owner", text="Hi, Ada here: how can I help?"
+            )
+
+    on_own_connection(owner_replies)
+    expect(log).not_to_contain_text("Ada here")
+    page.clock.run_for(11_000)
+    expect(log).to_contain_text("Hi, Ada here: how can I help?")

@@ -148,7 +148,10 @@
     var streamed = "";
     var failed = null;
     function onEvent(name, data) {
-      if (name === "saved") show(data);
+      if (name === "saved") {
+        show(data);
+        log.appendChild(reply); // the answer's bubble goes after the question it answers
+      }
       else if (name === "delta") {
         streamed += data.text;
         setText(reply, streamed);
@@ -172,6 +175,18 @@
     sending = true;
     sendButton.disabled = true;
     say("Sending…");
+    return post(text, false)
+      .catch(function (error) {
+        say(error.message || "Sorry, that didn't go through. Please try again.");
+      })
+      .then(function () {
+        sending = false;
+        sendButton.disabled = false;
+        input.focus();
+      });
+  }
+
+  function post(text, retried) {
     var reply = null;
     return fetch(messagesUrl, {
       method: "POST",
@@ -184,6 +199,12 @@
       body: JSON.stringify({ text: text, page: window.location.pathname }),
     })
       .then(function (response) {
+        if (response.status === 403 && !retried) {
+          // The CSRF token changed (the visitor signed in or out in another tab): fetch it, try once more.
+          return load().then(function () {
+            return post(text, true);
+          });
+        }
         var type = response.headers.get("Content-Type") || "";
         if (response.ok && type.indexOf("text/event-stream") === 0 && response.body) {
           input.value = "";
@@ -207,18 +228,20 @@
             say("");
           });
       })
-      .catch(function (error) {
-        if (reply && !reply.querySelector(".iw-chat-text").textContent && reply.parentNode) {
-          reply.parentNode.removeChild(reply);
+      .then(
+        function () {
+          if (reply) reply.classList.remove("iw-chat-pending");
+        },
+        function (error) {
+          if (reply) {
+            reply.classList.remove("iw-chat-pending");
+            if (!reply.querySelector(".iw-chat-text").textContent && reply.parentNode) {
+              reply.parentNode.removeChild(reply);
+            }
+          }
+          throw error;
         }
-        say(error.message || "Sorry, that didn't go through. Please try again.");
-      })
-      .then(function () {
-        if (reply) reply.classList.remove("iw-chat-pending");
-        sending = false;
-        sendButton.disabled = false;
-        input.focus();
-      });
+      );
   }
 
   function submit(event) {
