@@ -116,7 +116,9 @@ def conversation_start(*, tenant, visitor: uuid.UUID, page: str = "") -> Convers
     """A new conversation for `visitor`, unless the tenant has had CHAT_CONVERSATIONS_PER_DAY already
     today (its local day): then RateLimited, with a line offering the business's phone number."""
     start, next_start = _local_midnights(tenant)
-    if Conversation.objects.filter(started__gte=start).count() >= settings.CHAT_CONVERSATIONS_PER_DAY:
+    # A conversation started today has had its last message today too: that column is indexed.
+    today = Conversation.objects.filter(last_message_at__gte=start, started__gte=start)
+    if today.count() >= settings.CHAT_CONVERSATIONS_PER_DAY:
         retry = max(60, int((next_start - timezone.now()).total_seconds()))
         error = RateLimited(_busy_message(tenant), retry_after=retry)
         error.code = ChatErrorCode.BUSY_TODAY

@@ -7,6 +7,8 @@ import asyncio
 import inspect
 import json
 import threading
+import uuid
+from datetime import timedelta
 from unittest import mock
 
 import pytest
@@ -111,7 +113,7 @@ def test_on_https_the_cookie_is_secure_and_host_only():
     request = HttpRequest()
     request.tenant = mock.Mock(schema_name="alpha")
     response = HttpResponse()
-    _set_visitor_cookie(request, response, __import__("uuid").uuid4())
+    _set_visitor_cookie(request, response, uuid.uuid4())
     cookie = response.cookies["__Host-chat"]
     assert cookie["secure"] and cookie["httponly"] and not cookie["domain"] and cookie["path"] == "/"
 
@@ -189,6 +191,10 @@ def test_messages_per_conversation_are_limited(alpha):
 @override_settings(CHAT_CONVERSATIONS_PER_DAY=2)
 def test_new_conversations_per_day_are_limited_with_the_phone_number_offered(alpha):
     TenantConfig.objects.filter(pk=alpha.tenant.pk).update(business_phone="+14165550100")
+    with tenant_context(alpha.tenant):  # yesterday's conversations don't count
+        yesterday = timezone.now() - timedelta(days=1)
+        old = Conversation.objects.create(visitor=uuid.uuid4(), last_message_at=yesterday)
+        Conversation.objects.filter(pk=old.pk).update(started=yesterday)
     first = client_for(alpha)
     assert say(first, "one").status_code == 200
     assert say(client_for(alpha), "two").status_code == 200
@@ -196,7 +202,7 @@ def test_new_conversations_per_day_are_limited_with_the_phone_number_offered(alp
     assert refused.status_code == 429 and refused.json()["code"] == "chat_busy_today"
     assert "(416) 555-0100" in refused.json()["message"]
     assert int(refused["Retry-After"]) > 0
-    assert len(conversations(alpha)) == 2
+    assert len(conversations(alpha)) == 3
     assert say(first, "an existing conversation goes on").status_code == 200
 
 

@@ -59,7 +59,7 @@ def _open_chat(tab):
 
 
 def _ask(dialog, text):
-    dialog.get_by_label("Your message").fill(text)
+    dialog.get_by_label("Your question").fill(text)
     dialog.get_by_role("button", name="Send").tap()
 
 
@@ -82,7 +82,7 @@ def test_a_visitor_gets_the_faq_answer_then_leaves_a_number_for_the_owner(
     expect(log).to_contain_text("I don't know that — can I take your number")
     _ask(dialog, "416 555 0188")
     expect(log).to_contain_text("Thank you! I've passed your question on")
-    expect(dialog.get_by_label("Your message")).to_have_value("")
+    expect(dialog.get_by_label("Your question")).to_have_value("")
     ARTIFACTS.mkdir(exist_ok=True)
     tab.screenshot(path=ARTIFACTS / "chat-widget-375.png")
 
@@ -108,7 +108,7 @@ def test_the_chat_panel_works_by_keyboard(page):
     page.keyboard.press("Enter")
     dialog = page.get_by_role("dialog", name=f"Chat with {BUSINESS}")
     expect(dialog).to_be_visible()
-    expect(dialog.get_by_label("Your message")).to_be_focused()
+    expect(dialog.get_by_label("Your question")).to_be_focused()
 
     inside = "document.getElementById('iw-chat-panel').contains(document.activeElement)"
     for key in ["Tab"] * 5 + ["Shift+Tab"] * 5:
