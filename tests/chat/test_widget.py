@@ -404,6 +404,14 @@ def test_html_in_messages_and_names_is_shown_as_text(alpha):
     assert 'id="iw-chat"' in page
     assert "<img src=x" not in page and "Chat with Alpha &lt;img src=x" in page
     assert attack not in page
+    # the question becomes the lead's message: the owner reads it as text
+    say(visitor, "416 555 0199")
+    with tenant_context(alpha.tenant):
+        lead = Lead.objects.get()
+    assert attack in lead.message
+    lead_page = client_for(alpha, user=alpha.owner).get(f"/leads/{lead.pk}/").content.decode()
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;&lt;b&gt;bold&lt;/b&gt;" in lead_page
+    assert "<b>bold</b>" not in lead_page
 
 
 def test_the_widget_is_on_the_site_only_with_chat_on_and_in_the_plan(alpha):
