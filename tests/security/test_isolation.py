@@ -48,6 +48,11 @@ PUBLIC_URL_NAMES = {
     "sitemap",
     "robots_txt",
     "api_schema",  # the API's OpenAPI schema: the same document for everyone, no tenant data
+    # the chat widget's endpoints, for anonymous visitors by design: a visitor reaches only the
+    # conversation of their own signed, host-only cookie; another tenant's cookie, a forged one and
+    # none at all find nothing (tests/chat/test_widget.py)
+    "chat_message_post",
+    "chat_conversation",
 }
 # Private URLs covered by the tests below (POST-only ones have their own test).
 PRIVATE_URL_NAMES = {

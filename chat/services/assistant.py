@@ -1,0 +1,269 @@
+"""The assistant's answer to a visitor's message.
+
+Order of business for one message (already saved by the caller):
+
+1. The conversation waits for the visitor's number (the assistant asked for it): a phone number or an
+   email makes a lead (source chat) and hands the conversation over to the owner; a number that
+   doesn't parse is asked for again; "no" is fine (the question is still handed over); anything else
+   hands the earlier question over and is answered as a new question.
+2. Retrieval from the business memory.
+3. With a model configured (LLM_BACKEND), the model's answer, given what retrieval found.
+4. Without one, or when it fails (LlmUnavailable): the best FAQ or memory match when it is good enough,
+   quoted as such; otherwise an honest "I don't know" asking for a number.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import phonenumbers
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.search import SearchVector
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import CharField, Func
+
+from chat.llm import service as llm_service
+from chat.llm.base import LlmUnavailable
+from chat.models import SEARCH_CONFIG, Conversation, MemoryEntry, Message
+from chat.selectors import memory_search
+from chat.services.conversations import conversation_capture_lead, conversation_handover
+from chat.services.widget import conversation_message_add
+
+logger = logging.getLogger(__name__)
+
+A = Message.Origin
+SOURCE = MemoryEntry.Source
+
+DONT_KNOW = "I don't know that — can I take your number so the owner can call you?"
+ASK_AGAIN = (
+    "That number doesn't look right. Could you send it again with the area code, like 416 555 0123? "
+    "An email address works too."
+)
+
+# What the model may draw on (agent checkpoints and chat notes are for the team, not visitors).
+RETRIEVAL_SOURCES = (SOURCE.FAQ, SOURCE.NOTE, SOURCE.QUESTIONNAIRE)
+# What may be quoted to a visitor word for word. Questionnaire answers are the owner's words about
+# revenue and strategy: the model may use them where they help, but they are never pasted verbatim.
+QUOTE_SOURCES = (SOURCE.FAQ, SOURCE.NOTE)
+# Good enough to quote: the entry (its title and text) holds at least this share of the question's
+# words (stemmed, stop words left out).
+GOOD_ENOUGH_COVERAGE = 0.6
+RETRIEVE_LIMIT = 5
+
+EMAIL = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+\.[A-Za-z]{2,}")
+PHONE_LIKE = re.compile(r"\+?\(?\d[\d\s().\-]{5,}\d")
+SAYS_NO = re.compile(
+    r"^\W*(no|nope|nah|no thanks?|no thank you|not now|not really|rather not|i'?d rather not|"
+    r"i don'?t want to|don'?t|never ?mind)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Retrieved:
+    """What retrieval found for a question: the entries the model may use, and the one good enough to
+    quote (or None)."""
+
+    entries: list[MemoryEntry] = field(default_factory=list)
+    best: MemoryEntry | None = None
+
+
+def _words(question: str) -> list[str]:
+    # memory_search takes web-search syntax, which ANDs words: a natural question is turned into
+    # "word or word or …" so an entry matching some of them is found, and ranked.
+    words = re.findall(r"[^\W_]+", question.lower())
+    return [word for word in words if word not in ("or", "and")][:30]
+
+
+def _lexemes(text: str) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tsvector_to_array(to_tsvector(%s::regconfig, %s))", [SEARCH_CONFIG, text])
+        return set(cursor.fetchone()[0] or ())
+
+
+def retrieve(*, question: str) -> Retrieved:
+    """The memory entries for `question` and the best one if it is good enough to quote. The one place
+    that decides "good enough": switch it to the memory's own best-match helper once it has one."""
+    words = _words(question)
+    if not words:
+        return Retrieved()
+    found = memory_search(query=" or ".join(words), limit=RETRIEVE_LIMIT * 2)
+    entries = [entry for entry, _rank in found if entry.source in RETRIEVAL_SOURCES][:RETRIEVE_LIMIT]
+    wanted = _lexemes(question)
+    quotable = [entry.pk for entry in entries if entry.source in QUOTE_SOURCES]
+    if not wanted or not quotable:
+        return Retrieved(entries=entries)
+    vector = SearchVector("title", "text", config=SEARCH_CONFIG)
+    lexemes = dict(
+        MemoryEntry.objects.filter(pk__in=quotable)
+        .annotate(lexemes=Func(vector, function="tsvector_to_array", output_field=ArrayField(CharField())))
+        .values_list("pk", "lexemes")
+    )
+    # Best first as memory_search ranked them; the first good enough one wins.
+    best = next(
+        (
+            entry
+            for entry in entries
+            if entry.pk in lexemes
+            and len(wanted & set(lexemes[entry.pk])) / len(wanted) >= GOOD_ENOUGH_COVERAGE
+        ),
+        None,
+    )
+    return Retrieved(entries=entries, best=best)
+
+
+def quote(entry: MemoryEntry) -> str:
+    """A memory entry as the assistant quotes it: said to come from the FAQ (or the business's notes)."""
+    where = "our FAQ" if entry.source == SOURCE.FAQ else "our notes"
+    if entry.title:
+        return f"From {where} — {entry.title}: {entry.text}"
+    return f"From {where}: {entry.text}"
+
+
+# --- the visitor's contact, when the assistant asked for it -------------------------------------
+
+
+@dataclass(frozen=True)
+class Contact:
+    phone: str = ""  # E.164
+    email: str = ""
+    bad_number: bool = False
+
+
+def contact_parse(text: str) -> Contact | None:
+    """A phone number (Canadian when no country code is given) or an email address in `text`; a
+    `bad_number` Contact when something looks like a number but isn't a valid one; None otherwise."""
+    email = EMAIL.search(text)
+    for match in phonenumbers.PhoneNumberMatcher(text, "CA"):
+        number = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+        return Contact(phone=number, email=email.group(0).lower() if email else "")
+    if email:
+        return Contact(email=email.group(0).lower())
+    for candidate in PHONE_LIKE.findall(text):
+        if sum(ch.isdigit() for ch in candidate) >= 7:
+            return Contact(bad_number=True)
+    return None
+
+
+def _unanswered(conversation: Conversation) -> list[str]:
+    """The visitor's questions the assistant could not answer: each one just before a fallback."""
+    messages = list(conversation.messages.order_by("created", "pk").values_list("role", "origin", "text"))
+    return [
+        messages[i - 1][2]
+        for i, (_role, origin, _text) in enumerate(messages)
+        if origin == A.FALLBACK and i > 0 and messages[i - 1][0] == Message.Role.VISITOR
+    ]
+
+
+def _reason(questions: list[str]) -> str:
+    return ("Couldn't answer: " + " / ".join(questions))[:300] if questions else "Asked for the owner in chat"
+
+
+def _brand() -> str:
+    tenant = getattr(connection, "tenant", None)
+    config = getattr(tenant, "config", None)
+    return getattr(config, "brand_name", "") or "the team"
+
+
+def _display(number: str) -> str:
+    from tenants.templatetags.phones import phone
+
+    return phone(number)
+
+
+def _contact_reply(*, conversation: Conversation, text: str) -> Message | None:
+    """The answer while the conversation waits for a number, or None when `text` is a new question
+    (the earlier one is then handed over, and the new one answered as usual)."""
+    contact = contact_parse(text)
+    with transaction.atomic():
+        locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if locked.awaiting != Conversation.Awaiting.CONTACT:
+            return None
+        questions = _unanswered(conversation)
+        if contact is not None and contact.bad_number:
+            return conversation_message_add(
+                conversation=conversation, role=Message.Role.ASSISTANT, origin=A.FLOW, text=ASK_AGAIN
+            )
+        if contact is not None:
+            details = "Asked in chat: " + " / ".join(questions) if questions else "From the chat."
+            try:
+                with transaction.atomic():
+                    conversation_capture_lead(
+                        conversation=conversation, phone=contact.phone, email=contact.email, details=details
+                    )
+            except ValidationError:
+                return conversation_message_add(
+                    conversation=conversation, role=Message.Role.ASSISTANT, origin=A.FLOW, text=ASK_AGAIN
+                )
+            conversation_handover(conversation=conversation, reason=_reason(questions))
+            where = f"call you at {_display(contact.phone)}" if contact.phone else f"write to {contact.email}"
+            thanks = f"Thank you! I've passed your question on: {_brand()} will {where} soon."
+            return conversation_message_add(
+                conversation=conversation, role=Message.Role.ASSISTANT, origin=A.FLOW, text=thanks,
+                awaiting="",
+            )  # fmt: skip
+        conversation_handover(conversation=conversation, reason=_reason(questions))
+        if SAYS_NO.match(text):
+            line = (
+                "No problem. I've passed your question on to the team: their answer will appear "
+                "here in this chat."
+            )
+            return conversation_message_add(
+                conversation=conversation, role=Message.Role.ASSISTANT, origin=A.FLOW, text=line, awaiting=""
+            )
+        Conversation.objects.filter(pk=conversation.pk).update(awaiting="")
+        conversation.awaiting = ""
+        return None
+
+
+# --- the answer -------------------------------------------------------------------------------------
+
+
+def _say(on_text: Callable[[str], None] | None, text: str) -> None:
+    if on_text is not None:
+        on_text(text)
+
+
+def assistant_respond(
+    *, conversation: Conversation, question: str, on_text: Callable[[str], None] | None = None
+) -> Message:
+    """Answer the visitor's `question` (their message, already saved in `conversation`) and return the
+    saved answer. `on_text` receives the answer's text as it is produced (in pieces when the model
+    streams). The visitor's message is never touched, whatever fails here."""
+    if conversation.awaiting == Conversation.Awaiting.CONTACT:
+        reply = _contact_reply(conversation=conversation, text=question)
+        if reply is not None:
+            _say(on_text, reply.text)
+            return reply
+    found = retrieve(question=question)
+    sources = [entry.pk for entry in found.entries]
+    if settings.LLM_BACKEND != "none":
+        try:
+            result = llm_service.llm_answer(
+                conversation=conversation, question=question, retrieved=found.entries, on_text=on_text
+            )
+        except LlmUnavailable as exc:
+            logger.info("Model unavailable for conversation %s: %s", conversation.pk, exc)
+        else:
+            if result.text.strip():
+                return conversation_message_add(
+                    conversation=conversation, role=Message.Role.ASSISTANT, origin=A.LLM,
+                    text=result.text.strip(), sources=sources,
+                )  # fmt: skip
+    if found.best is not None:
+        text = quote(found.best)
+        _say(on_text, text)
+        return conversation_message_add(
+            conversation=conversation, role=Message.Role.ASSISTANT, origin=A.RETRIEVAL, text=text,
+            sources=[found.best.pk],
+        )  # fmt: skip
+    _say(on_text, DONT_KNOW)
+    return conversation_message_add(
+        conversation=conversation, role=Message.Role.ASSISTANT, origin=A.FALLBACK, text=DONT_KNOW,
+        awaiting=Conversation.Awaiting.CONTACT,
+    )  # fmt: skip
