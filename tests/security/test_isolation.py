@@ -19,6 +19,7 @@ MEMBER_PAGES += ["/pages/", "/pages/new/"]  # the website's pages
 MEMBER_PAGES += ["/api/docs/"]  # the API docs (a page for people; keys may open it too)
 MEMBER_PAGES += ["/dashboard/seo/trend/"]  # SEO trend
 MEMBER_PAGES += ["/dashboard/memory/"]  # the business memory
+MEMBER_PAGES += ["/questionnaire/"]  # the daily questionnaire
 OWNER_PAGES = ["/dashboard/settings/", "/contracts/settings/", "/dashboard/settings/google/", "/billing/"]
 API = ["/api/v1/me/", "/api/v1/config/", "/api/v1/dashboard/", "/api/v1/contracts/", "/api/v1/leads/"]
 API += [
@@ -112,6 +113,16 @@ PRIVATE_URL_NAMES |= {
     "memory_delete",
     "api_memory",
     "api_memory_entry",
+}
+# the daily questionnaire: owners' writes (POST-only, the ones with an id tried by a person in both
+# tenants and by members in tests/chat/test_questionnaire.py)
+PRIVATE_URL_NAMES |= {
+    "questionnaire",
+    "questionnaire_settings",
+    "questionnaire_resume",
+    "questionnaire_answer",
+    "questionnaire_question_edit",
+    "questionnaire_question_move",
 }
 # billing (owners): the portal (POST-only) and the offline test portal are tried in tests/billing.
 PRIVATE_URL_NAMES |= {"billing_home", "billing_portal", "billing_test_portal"}
