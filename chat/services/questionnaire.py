@@ -255,7 +255,7 @@ def questionnaire_answer(
     now = now or timezone.now()
     text = (text or "").strip()
     with transaction.atomic():
-        ask = QuestionAsk.objects.select_for_update().select_related("question").get(pk=ask.pk)
+        ask = QuestionAsk.objects.select_for_update(of=("self",)).select_related("question").get(pk=ask.pk)
         group = ask.question.group if ask.question else ""
         entry, _ = memory_add(
             text=text,
