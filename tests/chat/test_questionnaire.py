@@ -277,7 +277,10 @@ def test_an_old_answered_question_takes_no_more_replies(alpha, public_client):
     with time_machine.travel(local("2026-06-11T17:31"), tick=False):  # one past it
         assert reply_text(sms_in(public_client, alpha.owner.phone, "And Sudbury.")) == ""
     [ask] = asks(alpha)
-    assert [a.text for a in sorted(ask.answers.all(), key=lambda a: a.created)] == ["Ottawa.", "And Kingston."]
+    assert [a.text for a in sorted(ask.answers.all(), key=lambda a: a.created)] == [
+        "Ottawa.",
+        "And Kingston.",
+    ]
 
 
 def test_a_forged_signature_is_refused_and_stores_nothing(alpha, public_client):
@@ -500,3 +503,32 @@ def test_an_older_unanswered_question_is_superseded_by_the_newer_one(alpha, publ
     older, newer = asks(alpha)
     assert list(older.answers.all()) == [] and older.answered_at is None
     assert sorted(a.text for a in newer.answers.all()) == ["And Regina.", "Calgary."]
+
+
+# --- API -------------------------------------------------------------------------------------------
+
+
+def test_the_api_lists_asks_with_answers_for_members_and_keys_of_this_tenant_only(alpha, beta, both):
+    from tenants.services.apikeys import apikey_create
+
+    send(alpha, local("2026-06-09T17:00"))
+    send(alpha, local("2026-06-10T17:00"))
+    first = asks(alpha)[0]
+    with tenant_context(alpha.tenant):
+        questionnaire_answer(ask=first, text="Sudbury to Thunder Bay.", via="dashboard")
+    key = apikey_create(tenant=alpha.tenant, label="CRM", actor=None).key
+    for client in (
+        client_for(alpha, user=alpha.member),
+        client_for(alpha, HTTP_AUTHORIZATION=f"Api-Key {key}"),
+    ):
+        results = client.get("/api/v1/questionnaire/").json()["results"]
+        assert [r["local_date"] for r in results] == ["2026-06-10", "2026-06-09"]
+        assert [a["text"] for a in results[1]["answers"]] == ["Sudbury to Thunder Bay."]
+        assert results[1]["group"] in {"revenue", "operations", "marketing", "strategy"}
+    assert both.get("/api/v1/questionnaire/").json()["results"] == []  # beta's own: none
+    other_key = apikey_create(tenant=beta.tenant, label="CRM", actor=None).key
+    assert (
+        client_for(alpha, HTTP_AUTHORIZATION=f"Api-Key {other_key}").get("/api/v1/questionnaire/").status_code
+        == 401
+    )
+    assert client_for(alpha).get("/api/v1/questionnaire/").status_code == 401

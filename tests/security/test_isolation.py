@@ -31,6 +31,7 @@ API += ["/api/v1/seo/pages/", "/api/v1/ingestion/runs/"]
 # (/api/v1/campaigns/ is off by default, so it answers 404 to everyone here: tests/api/test_access.py)
 API += ["/api/v1/calendar/", "/api/v1/calendar/events/", "/api/v1/pages/", "/api/v1/team/"]
 API += ["/api/v1/memory/"]  # the business memory
+API += ["/api/v1/questionnaire/"]  # the daily questionnaire's asks and answers
 ALL = MEMBER_PAGES + OWNER_PAGES + API
 # Tenant URLs anyone may open: the public site, its theme, icon and logo, and signing in and out.
 PUBLIC_URL_NAMES = {
@@ -123,6 +124,7 @@ PRIVATE_URL_NAMES |= {
     "questionnaire_answer",
     "questionnaire_question_edit",
     "questionnaire_question_move",
+    "api_questionnaire_asks",
 }
 # billing (owners): the portal (POST-only) and the offline test portal are tried in tests/billing.
 PRIVATE_URL_NAMES |= {"billing_home", "billing_portal", "billing_test_portal"}
