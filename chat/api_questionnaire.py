@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.generics import ListAPIView
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.views import APIView
 
 from chat.models import Answer, QuestionAsk
 from chat.selectors_questionnaire import ask_list
@@ -37,15 +37,18 @@ class AskPagination(PageNumberPagination):
     page_size = 20
 
 
-class QuestionnaireAsksApi(APIView):
+class QuestionnaireAsksApi(ListAPIView):
     permission_classes = [IsTenantMemberOrApiKey]
+    pagination_class = AskPagination
+    serializer_class = QuestionAskSerializer
+
+    def get_queryset(self):
+        return ask_list().select_related("question")
 
     @extend_schema(
         operation_id="questionnaire_asks",
         tags=["questionnaire"],
         responses={200: QuestionAskSerializer(many=True), **errors()},
     )
-    def get(self, request):
-        paginator = AskPagination()
-        page = paginator.paginate_queryset(ask_list().select_related("question"), request, view=self)
-        return paginator.get_paginated_response(QuestionAskSerializer(page, many=True).data)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
