@@ -200,6 +200,8 @@ class QuestionnaireSettings(models.Model):
     enabled = models.BooleanField(default=True)
     # Set when a week of questions went unanswered: nothing is sent until the owner resumes.
     paused_at = models.DateTimeField(null=True, blank=True)
+    # When the owner last resumed: a week unanswered counts only the questions asked after it.
+    resumed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "questionnaire settings"

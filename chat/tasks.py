@@ -16,3 +16,25 @@ def conversation_handover_notify(*, conversation_id: int) -> bool:
 
 
 # --- questionnaire ------------------------------------------------------------------------------------
+
+
+@shared_task(acks_late=True)
+def questionnaire_send_all() -> int:
+    """Hourly: every active tenant checks whether today's question is due (its own local hour)."""
+    from inkwell.fanout import for_each_tenant
+
+    return for_each_tenant(questionnaire_send)
+
+
+@shared_task(acks_late=True)
+def questionnaire_send() -> int | None:
+    """Text today's question in the current tenant's schema if it is due; the ask's id, or None."""
+    from django.db import connection
+
+    from chat.services.questionnaire import questionnaire_send_due
+    from tenants.models import Tenant
+
+    # Read now: a worker's cached tenant could hold a stale time zone or toggle.
+    tenant = Tenant.objects.select_related("config").get(pk=connection.tenant.pk)
+    ask = questionnaire_send_due(tenant=tenant)
+    return ask.pk if ask else None

@@ -473,6 +473,8 @@ CELERY_BEAT_SCHEDULE = {
     # Stripe events stored but never processed (broker down at commit, a lost task).
     "billing-events-requeue": {"task": "billing.tasks.webhook_events_requeue_stale", "schedule": 600.0},
     "billing-signups-purge": {"task": "billing.tasks.signups_purge_abandoned", "schedule": 86400.0},
+    # hourly, texts each tenant's daily question once its local send hour has come.
+    "questionnaire-send": {"task": "chat.tasks.questionnaire_send_all", "schedule": crontab(minute=3)},
 }
 CELERY_TIMEZONE = "UTC"
 

@@ -46,6 +46,7 @@ urlpatterns = [
     path("api/v1/pages/", include("marketing.api_pages_urls")),
     path("api/v1/team/", include("tenants.api_team_urls")),
     path("api/v1/memory/", include("chat.api_urls")),
+    path("api/v1/questionnaire/", include("chat.api_questionnaire_urls")),
     # the public quote form on the home page posts here
     path("quote/", marketing_views.quote_submit_view, name="quote_submit"),
     path("api/v1/", include("dashboard.api_urls")),

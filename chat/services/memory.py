@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Func, TextField, Value
 
-from chat.models import MAX_TAG, MAX_TAGS, MAX_TEXT, SEARCH_CONFIG, MemoryEntry
+from chat.models import MAX_TAG, MAX_TAGS, MAX_TEXT, MAX_TITLE, SEARCH_CONFIG, MemoryEntry
 from inkwell.errors import refuse_unknown_fields
 
 EDITABLE = ("text", "source", "tags")
@@ -93,12 +93,13 @@ def _merge(entry: MemoryEntry, tags: list[str]) -> MemoryEntry:
     return entry
 
 
-def memory_add(*, text, source, tags=(), actor_label: str = "") -> tuple[MemoryEntry, bool]:
+def memory_add(*, text, source, tags=(), title="", actor_label: str = "") -> tuple[MemoryEntry, bool]:
     """Remember `text`; returns (entry, created). The same text (by its normalised form) merges into
     the existing entry: tags are united and the entry is touched. Two concurrent adds of the same text
     leave one entry (the unique digest decides; the loser merges into the winner's)."""
     text, source, tags = _clean_text(text), _clean_source(source), _clean_tags(tags)
-    digest = text_digest(text)
+    title = " ".join((title or "").split())[:MAX_TITLE]
+    digest = text_digest(f"{title}\n{text}" if title else text)
     with transaction.atomic():
         entry = MemoryEntry.objects.select_for_update().filter(digest=digest).first()
         created = False
@@ -106,7 +107,12 @@ def memory_add(*, text, source, tags=(), actor_label: str = "") -> tuple[MemoryE
             try:
                 with transaction.atomic():  # a savepoint: losing the race must not spoil the outer one
                     entry = MemoryEntry.objects.create(
-                        text=text, source=source, tags=tags, author_label=actor_label[:200], digest=digest
+                        title=title,
+                        text=text,
+                        source=source,
+                        tags=tags,
+                        author_label=actor_label[:200],
+                        digest=digest,
                     )
                     created = True
             except IntegrityError:

@@ -19,6 +19,7 @@ MEMBER_PAGES += ["/pages/", "/pages/new/"]  # the website's pages
 MEMBER_PAGES += ["/api/docs/"]  # the API docs (a page for people; keys may open it too)
 MEMBER_PAGES += ["/dashboard/seo/trend/"]  # SEO trend
 MEMBER_PAGES += ["/dashboard/memory/"]  # the business memory
+MEMBER_PAGES += ["/questionnaire/"]  # the daily questionnaire
 OWNER_PAGES = ["/dashboard/settings/", "/contracts/settings/", "/dashboard/settings/google/", "/billing/"]
 API = ["/api/v1/me/", "/api/v1/config/", "/api/v1/dashboard/", "/api/v1/contracts/", "/api/v1/leads/"]
 API += [
@@ -30,6 +31,7 @@ API += ["/api/v1/seo/pages/", "/api/v1/ingestion/runs/"]
 # (/api/v1/campaigns/ is off by default, so it answers 404 to everyone here: tests/api/test_access.py)
 API += ["/api/v1/calendar/", "/api/v1/calendar/events/", "/api/v1/pages/", "/api/v1/team/"]
 API += ["/api/v1/memory/"]  # the business memory
+API += ["/api/v1/questionnaire/"]  # the daily questionnaire's asks and answers
 ALL = MEMBER_PAGES + OWNER_PAGES + API
 # Tenant URLs anyone may open: the public site, its theme, icon and logo, and signing in and out.
 PUBLIC_URL_NAMES = {
@@ -117,6 +119,17 @@ PRIVATE_URL_NAMES |= {
     "memory_delete",
     "api_memory",
     "api_memory_entry",
+}
+# the daily questionnaire: owners' writes (POST-only, the ones with an id tried by a person in both
+# tenants and by members in tests/chat/test_questionnaire.py)
+PRIVATE_URL_NAMES |= {
+    "questionnaire",
+    "questionnaire_settings",
+    "questionnaire_resume",
+    "questionnaire_answer",
+    "questionnaire_question_edit",
+    "questionnaire_question_move",
+    "api_questionnaire_asks",
 }
 # billing (owners): the portal (POST-only) and the offline test portal are tried in tests/billing.
 PRIVATE_URL_NAMES |= {"billing_home", "billing_portal", "billing_test_portal"}

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_tenants.utils import tenant_context
 
+from chat.questionnaire_demo import questionnaire_demo_load
 from contracts.demo import contracts_demo_load
 from inkwell import embedded
 from marketing.demo import flywheel_demo_load, leads_demo_load
@@ -58,6 +59,8 @@ class Command(BaseCommand):
             pages_made = pages_demo_load(owner=result.owner)
         with tenant_context(result.tenant):  # two years of search, traffic and Ads data
             facts_made = flywheel_demo_load(tenant=result.tenant)
+        with tenant_context(result.tenant):  # three weeks of answered daily questions (also in memory)
+            asks_made = questionnaire_demo_load(owner=result.owner)
         password = self._staff_password()
         link = signin_link_issue(tenant=result.tenant, user=result.owner)
         self.stdout.write(f"Demo tenant: {result.tenant.name} at {tenant_url(result.tenant)}")
@@ -74,6 +77,10 @@ class Command(BaseCommand):
         if facts_made:
             self.stdout.write(
                 f"  {facts_made} days of demo search, traffic and Ads data queued for the worker"
+            )
+        if asks_made:
+            self.stdout.write(
+                f"  {asks_made} answered daily questions at {tenant_url(result.tenant, '/questionnaire/')}"
             )
         self.stdout.write(f"Staff admin: {STAFF_EMAIL} / {password}")
         if settings.STAFF_2FA == "required":
