@@ -9,6 +9,7 @@ as an LlmUsage row with its tokens and cost, failed ones too (ok=False, with the
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -46,19 +47,23 @@ HANDOVER_SCHEMA = {
 def llm_backend() -> LlmBackend:
     """The backend LLM_BACKEND names, configured from settings. Raises LlmUnavailable for "none"."""
     name = settings.LLM_BACKEND
+    if name not in ("anthropic", "openai"):
+        raise LlmUnavailable("No model provider is configured.")
+    api_key = settings.ANTHROPIC_API_KEY if name == "anthropic" else settings.OPENAI_API_KEY
+    return _backend(name, api_key, settings.LLM_MODEL, settings.LLM_TIMEOUT)
+
+
+@lru_cache(maxsize=4)
+def _backend(name: str, api_key: str, model: str, timeout: float) -> LlmBackend:
+    # One per process and configuration: the SDK client keeps its connections open between answers,
+    # sparing each visitor a TLS handshake. Backends keep no state between replies.
     if name == "anthropic":
         from chat.llm.anthropic_backend import AnthropicBackend
 
-        return AnthropicBackend(
-            api_key=settings.ANTHROPIC_API_KEY, model=settings.LLM_MODEL, timeout=settings.LLM_TIMEOUT
-        )
-    if name == "openai":
-        from chat.llm.openai_backend import OpenAIBackend
+        return AnthropicBackend(api_key=api_key, model=model, timeout=timeout)
+    from chat.llm.openai_backend import OpenAIBackend
 
-        return OpenAIBackend(
-            api_key=settings.OPENAI_API_KEY, model=settings.LLM_MODEL, timeout=settings.LLM_TIMEOUT
-        )
-    raise LlmUnavailable("No model provider is configured.")
+    return OpenAIBackend(api_key=api_key, model=model, timeout=timeout)
 
 
 def llm_cost(*, input_tokens: int, output_tokens: int) -> Decimal:
