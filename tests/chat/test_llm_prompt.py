@@ -183,3 +183,15 @@ def test_usage_is_the_tenants_own(alpha, beta):
         assert llm_usage_month(tz="America/Toronto").calls == 0
     with tenant_context(alpha.tenant):
         assert llm_usage_month(tz="America/Toronto").calls == 1
+
+
+def test_demo_profile_fills_blank_fields_once_and_keeps_the_owners(alpha):
+    from chat.llm.demo import DEMO_PROFILE, profile_demo_load
+
+    config = TenantConfig.objects.get(pk=alpha.tenant.pk)
+    config.hours = "By appointment"
+    config.save(update_fields=["hours"])
+    assert profile_demo_load(config=config)
+    stored = TenantConfig.objects.get(pk=alpha.tenant.pk)
+    assert stored.about == DEMO_PROFILE["about"] and stored.hours == "By appointment"
+    assert not profile_demo_load(config=stored)
