@@ -357,7 +357,8 @@ LLM_BACKEND = os.environ.get("LLM_BACKEND") or (
 )
 if LLM_BACKEND not in ("anthropic", "openai", "none"):
     raise ImproperlyConfigured(f"LLM_BACKEND must be anthropic, openai or none, not {LLM_BACKEND!r}.")
-LLM_MODEL = os.environ.get("LLM_MODEL") or {"anthropic": "claude-sonnet-4-5", "openai": "gpt-4.1-mini"}.get(
+# (claude-sonnet-4-5 reaches end of life on 2026-11-30: the anthropic SDK warns about it on every call.)
+LLM_MODEL = os.environ.get("LLM_MODEL") or {"anthropic": "claude-sonnet-4-6", "openai": "gpt-4.1-mini"}.get(
     LLM_BACKEND, ""
 )
 # Seconds one model call may take before the visitor gets the retrieval answer instead.

@@ -4,7 +4,7 @@ from functools import cache
 from django import forms
 from django.core.exceptions import ValidationError
 
-from tenants.models import Membership, Plan, TenantConfig
+from tenants.models import PROFILE_FIELDS, Membership, Plan, TenantConfig
 from tenants.services.config import EDITABLE_FIELDS
 from tenants.validators import validate_no_control_characters
 
@@ -38,13 +38,15 @@ class TenantConfigForm(forms.ModelForm):
         widgets = {
             "primary_color": forms.TextInput(attrs={"type": "color"}),
             "accent_color": forms.TextInput(attrs={"type": "color"}),
+            **{field: forms.Textarea(attrs={"rows": 4}) for field in PROFILE_FIELDS},
         }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Also on the form fields, so the form's own checks (a valid email) don't hide this error.
-        for field in self.fields.values():
-            if isinstance(field, forms.CharField):
+        for name, field in self.fields.items():
+            # The business profile is written in boxes of several lines (its own validator).
+            if isinstance(field, forms.CharField) and name not in PROFILE_FIELDS:
                 field.validators.append(validate_no_control_characters)
 
 

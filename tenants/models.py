@@ -8,6 +8,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -20,6 +21,7 @@ from tenants.validators import (
     validate_hex_colour,
     validate_logo_size,
     validate_no_control_characters,
+    validate_paragraphs,
     validate_phone,
     validate_timezone,
 )
@@ -179,6 +181,13 @@ def logo_upload_to(config: "TenantConfig", filename: str) -> str:
     return f"tenants/{config.tenant_id}/logo-{secrets.token_hex(8)}.{extension}"
 
 
+PROFILE_ABOUT_MAX = 1500
+PROFILE_SERVICES_MAX = 1500
+PROFILE_AREA_MAX = 500
+PROFILE_HOURS_MAX = 500
+PROFILE_FIELDS = ("about", "services", "service_area", "hours")
+
+
 class TenantConfig(models.Model):
     """A tenant's "DNA": brand, locale, contact details, which areas are on, and connector settings.
 
@@ -218,6 +227,24 @@ class TenantConfig(models.Model):
         max_length=20, blank=True, validators=[validate_phone, validate_no_control_characters]
     )
     business_email = models.EmailField(blank=True, validators=[validate_no_control_characters])
+    # The business profile: what the chat assistant tells visitors about the business (its prompt).
+    # Several lines each; sizes keep the assistant's prompt bounded (chat/llm/prompt.py).
+    about = models.TextField(
+        "About the business", blank=True, validators=[MaxLengthValidator(PROFILE_ABOUT_MAX), validate_paragraphs],
+        help_text="What you do and what sets you apart, in a few sentences. The chat assistant tells visitors.",
+    )  # fmt: skip
+    services = models.TextField(
+        blank=True, validators=[MaxLengthValidator(PROFILE_SERVICES_MAX), validate_paragraphs],
+        help_text="The services you offer, one a line. No prices: the assistant offers a quote instead.",
+    )  # fmt: skip
+    service_area = models.TextField(
+        blank=True, validators=[MaxLengthValidator(PROFILE_AREA_MAX), validate_paragraphs],
+        help_text="Where you work: cities, regions, routes.",
+    )  # fmt: skip
+    hours = models.TextField(
+        "Opening hours", blank=True, validators=[MaxLengthValidator(PROFILE_HOURS_MAX), validate_paragraphs],
+        help_text="When you are open or reachable, e.g. “Mon–Fri 8–18, Sat 9–13”.",
+    )  # fmt: skip
 
     feature_contracts = models.BooleanField("Contracts", default=True)
     feature_dashboard = models.BooleanField("Dashboard", default=True)
@@ -251,6 +278,10 @@ class TenantConfig(models.Model):
     def clean(self):
         if self.business_phone:
             self.business_phone = normalize_phone(self.business_phone)
+        for field in PROFILE_FIELDS:  # browsers send a textarea's line breaks as CRLF
+            setattr(
+                self, field, (getattr(self, field) or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+            )
 
 
 class SignInToken(models.Model):

@@ -24,6 +24,15 @@ def validate_no_control_characters(value: str) -> None:
         )
 
 
+def validate_paragraphs(value: str) -> None:
+    """Text written in a box (a business description, opening hours): line breaks are fine, any
+    other control character (tab, escape, NUL, Unicode separators) is refused."""
+    if any(unicodedata.category(char) in {"Cc", "Zl", "Zp"} and char not in "\r\n" for char in value or ""):
+        raise ValidationError(
+            "Remove tabs and other control characters.", code=TenantErrorCode.CONTROL_CHARACTERS
+        )
+
+
 def validate_subdomain(value: str) -> None:
     if not SUBDOMAIN_RE.match(value or ""):
         raise ValidationError(

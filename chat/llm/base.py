@@ -13,9 +13,31 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+# Model calls in one reply: the model may ask for tools in all but the last, which must answer in text
+# (a model that keeps calling tools would otherwise keep the visitor waiting).
+MAX_ROUNDS = 3
+# Between the texts of two rounds (before and after a tool call), as streamed and as returned.
+ROUND_SEPARATOR = "\n\n"
+
 
 class LlmUnavailable(Exception):
-    """The provider could not answer (not configured, error, time-out): use the retrieval answer."""
+    """The provider could not answer (not configured, error, time-out): use the retrieval answer.
+
+    Carries the tokens already used by the calls that did answer (a failure in a later round, or a
+    stream cut off after it began), so they are still recorded and billed."""
+
+    def __init__(self, message: str = "", *, model: str = "", input_tokens: int = 0, output_tokens: int = 0):
+        super().__init__(message)
+        self.model = model
+        self.input_tokens = input_tokens
+        self.output_tokens = output_tokens
+
+
+def describe_error(exc: BaseException) -> str:
+    """What the usage record keeps of a provider failure (never a key: the SDKs' messages hold none)."""
+    status = getattr(exc, "status_code", None)
+    prefix = f"{type(exc).__name__} {status}" if status else type(exc).__name__
+    return f"{prefix}: {exc}"[:300]
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_tenants.utils import tenant_context
 
+from chat.llm.demo import profile_demo_load
 from chat.questionnaire_demo import questionnaire_demo_load
 from contracts.demo import contracts_demo_load
 from inkwell import embedded
@@ -51,6 +52,7 @@ class Command(BaseCommand):
                 },
                 actor=None,
             )
+        profile_demo_load(config=result.tenant.config)  # what the chat assistant says about the business
         with tenant_context(result.tenant):  # demo contracts at every stage
             contracts_made = contracts_demo_load(owner=result.owner)
         with tenant_context(result.tenant):  # leads: quote requests at each stage
