@@ -1,5 +1,7 @@
 """Writes to the business memory. Every write also rewrites the entry's search vector, in the same
-transaction, so what is committed is searchable at once."""
+transaction, so what is committed is searchable at once. With embeddings on (EMBEDDING_BACKEND), an
+added entry, or one whose title or text changed, is embedded by a task after commit
+(chat.tasks.memory_entry_embed → memory_embed below); a near-duplicate found then is merged."""
 
 from __future__ import annotations
 
@@ -11,11 +13,18 @@ from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Func, TextField, Value
+from pgvector.django import CosineDistance
 
-from chat.models import MAX_TAG, MAX_TAGS, MAX_TEXT, SEARCH_CONFIG, MemoryEntry
+from chat.embeddings import embedder, embedding_model, entry_document
+from chat.models import MAX_TAG, MAX_TAGS, MAX_TEXT, MAX_TITLE, SEARCH_CONFIG, Answer, MemoryEntry
 from inkwell.errors import refuse_unknown_fields
+from inkwell.queue import enqueue_on_commit
 
-EDITABLE = ("text", "source", "tags")
+EDITABLE = ("title", "text", "source", "tags")
+# Two entries whose vectors are at least this similar (cosine) say the same thing: the newer is merged
+# into the older. Measured on OpenAI's text-embedding-3-small at 256 dimensions, rewordings of one fact
+# score ~0.93-0.98 and different facts about the same topic ~0.6-0.85.
+NEAR_DUPLICATE = 0.92
 _PUNCTUATION = re.compile(r"[^\w\s]+")
 _SPACE = re.compile(r"\s+")
 
@@ -26,8 +35,32 @@ def normalise(text: str) -> str:
     return _SPACE.sub(" ", _PUNCTUATION.sub(" ", text)).strip()
 
 
-def text_digest(text: str) -> str:
-    return hashlib.sha256(normalise(text).encode()).hexdigest()
+def text_digest(text: str, title: str = "") -> str:
+    """The entry's identity: its normalised title and text (an entry without a title has the digest
+    its text alone always had), so two FAQs answered "Yes." stay two entries."""
+    key = f"{normalise(title)}\n{normalise(text)}" if normalise(title) else normalise(text)
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _clean_title(title) -> str:
+    if title is None:
+        return ""
+    if not isinstance(title, str):
+        raise ValidationError({"title": ValidationError("The title is text.", code="invalid")})
+    title = _SPACE.sub(" ", title).strip()
+    if len(title) > MAX_TITLE:
+        raise ValidationError(
+            {
+                "title": ValidationError(
+                    f"At most {MAX_TITLE} characters (this has {len(title)}).", code="max_length"
+                )
+            }
+        )
+    if any(unicodedata.category(ch) == "Cc" for ch in title):
+        raise ValidationError(
+            {"title": ValidationError("The title can't hold control characters.", code="invalid")}
+        )
+    return title
 
 
 def _clean_text(text) -> str:
@@ -81,9 +114,17 @@ def _clean_tags(tags) -> list[str]:
 def _reindex(pk: int) -> None:
     tags = Func(F("tags"), Value(" "), function="array_to_string", output_field=TextField())
     MemoryEntry.objects.filter(pk=pk).update(
-        search=SearchVector("text", weight="A", config=SEARCH_CONFIG)
-        + SearchVector(tags, weight="B", config=SEARCH_CONFIG)
+        search=SearchVector("title", weight="A", config=SEARCH_CONFIG)
+        + SearchVector("text", weight="B", config=SEARCH_CONFIG)
+        + SearchVector(tags, weight="C", config=SEARCH_CONFIG)
     )
+
+
+def _embed_later(entry: MemoryEntry) -> None:
+    if embedding_model():
+        from chat.tasks import memory_entry_embed
+
+        enqueue_on_commit(memory_entry_embed, entry_id=entry.pk)
 
 
 def _merge(entry: MemoryEntry, tags: list[str]) -> MemoryEntry:
@@ -93,12 +134,14 @@ def _merge(entry: MemoryEntry, tags: list[str]) -> MemoryEntry:
     return entry
 
 
-def memory_add(*, text, source, tags=(), actor_label: str = "") -> tuple[MemoryEntry, bool]:
-    """Remember `text`; returns (entry, created). The same text (by its normalised form) merges into
-    the existing entry: tags are united and the entry is touched. Two concurrent adds of the same text
-    leave one entry (the unique digest decides; the loser merges into the winner's)."""
+def memory_add(*, text, source, tags=(), title="", actor_label: str = "") -> tuple[MemoryEntry, bool]:
+    """Remember `text` (under `title`, an FAQ's question, if given); returns (entry, created). The same
+    title and text (by their normalised form) merge into the existing entry: tags are united and the
+    entry is touched. Two concurrent adds of the same fact leave one entry (the unique digest decides;
+    the loser merges into the winner's). A new entry is embedded after commit when embeddings are on."""
     text, source, tags = _clean_text(text), _clean_source(source), _clean_tags(tags)
-    digest = text_digest(text)
+    title = _clean_title(title)
+    digest = text_digest(text, title)
     with transaction.atomic():
         entry = MemoryEntry.objects.select_for_update().filter(digest=digest).first()
         created = False
@@ -106,7 +149,12 @@ def memory_add(*, text, source, tags=(), actor_label: str = "") -> tuple[MemoryE
             try:
                 with transaction.atomic():  # a savepoint: losing the race must not spoil the outer one
                     entry = MemoryEntry.objects.create(
-                        text=text, source=source, tags=tags, author_label=actor_label[:200], digest=digest
+                        title=title,
+                        text=text,
+                        source=source,
+                        tags=tags,
+                        author_label=actor_label[:200],
+                        digest=digest,
                     )
                     created = True
             except IntegrityError:
@@ -114,18 +162,29 @@ def memory_add(*, text, source, tags=(), actor_label: str = "") -> tuple[MemoryE
         if not created:
             entry = _merge(entry, tags)
         _reindex(entry.pk)
+        if created:
+            _embed_later(entry)
     return entry, created
 
 
 def memory_update(*, entry: MemoryEntry, data: dict) -> MemoryEntry:
-    """Change an entry's text, source or tags. New text that is the same as another entry's is refused
-    (409-free: a field error under `text`), so two entries never say the same thing."""
+    """Change an entry's title, text, source or tags. A title and text the same as another entry's are
+    refused (a field error under `text`), so two entries never say the same thing. A changed title or
+    text drops the entry's vector (it is found by text meanwhile) and has it embedded again."""
     refuse_unknown_fields(data, EDITABLE)
     fields = []
+    if "title" in data:
+        entry.title = _clean_title(data["title"])
+        fields.append("title")
     if "text" in data:
         entry.text = _clean_text(data["text"])
-        entry.digest = text_digest(entry.text)
-        fields += ["text", "digest"]
+        fields.append("text")
+    if fields:
+        digest = text_digest(entry.text, entry.title)
+        if digest != entry.digest:  # not a change of case, spacing or punctuation alone
+            entry.digest = digest
+            entry.embedding, entry.embedding_model = None, ""
+            fields += ["digest", "embedding", "embedding_model"]
     if "source" in data:
         entry.source = _clean_source(data["source"])
         fields.append("source")
@@ -150,8 +209,75 @@ def memory_update(*, entry: MemoryEntry, data: dict) -> MemoryEntry:
                 {"text": ValidationError("Another entry already says this.", code="duplicate")}
             ) from None
         _reindex(entry.pk)
+        if "digest" in fields:
+            _embed_later(entry)
     return entry
 
 
 def memory_delete(*, entry: MemoryEntry) -> None:
     entry.delete()
+
+
+# --- embeddings ------------------------------------------------------------------------------------
+
+
+def memory_embed(*, entry_id: int) -> str:
+    """Embed one entry (the task's work). Returns what happened: "embedded", "merged" (it was a
+    near-duplicate, see memory_embedding_store), "current" (already embedded by this model: a
+    redelivered task does nothing), "stale" (the entry changed meanwhile: its own task embeds the new
+    text), "gone" or "off". Raises EmbeddingUnavailable when the provider fails (the task retries)."""
+    backend, model = embedder(), embedding_model()
+    if backend is None:
+        return "off"
+    entry = MemoryEntry.objects.filter(pk=entry_id).only("title", "text", "digest", "embedding_model").first()
+    if entry is None:
+        return "gone"
+    if entry.embedding_model == model:
+        return "current"
+    # The provider is called outside any transaction: no row is locked while it thinks.
+    [vector] = backend.embed([entry_document(title=entry.title, text=entry.text)])
+    return memory_embedding_store(entry_id=entry.pk, digest=entry.digest, vector=vector, model=model)
+
+
+@transaction.atomic
+def memory_embedding_store(*, entry_id: int, digest: str, vector: list[float], model: str) -> str:
+    """Store the vector `model` made for the entry as it read when embedded (`digest`); a vector for
+    words the entry no longer holds is dropped ("stale"). Then, in the same transaction, the entry's
+    nearest neighbour by the same model at cosine similarity ≥ NEAR_DUPLICATE is a near-duplicate:
+    the newer of the two is merged into the older ("merged"), else "embedded"."""
+    if not any(vector):  # nothing to compare (a text of stop words alone to the hash embedder)
+        updated = MemoryEntry.objects.filter(pk=entry_id, digest=digest).update(
+            embedding=None, embedding_model=model
+        )
+        return "embedded" if updated else "stale"
+    updated = MemoryEntry.objects.filter(pk=entry_id, digest=digest).update(
+        embedding=vector, embedding_model=model
+    )
+    if not updated:
+        return "stale"
+    nearest = (
+        MemoryEntry.objects.filter(embedding_model=model, embedding__isnull=False)
+        .exclude(pk=entry_id)
+        .annotate(distance=CosineDistance("embedding", vector))
+        .order_by("distance")
+        .values_list("pk", "distance")
+        .first()
+    )
+    if nearest is None or 1 - nearest[1] < NEAR_DUPLICATE:
+        return "embedded"
+    _merge_near_duplicates(entry_id, nearest[0])
+    return "merged"
+
+
+def _merge_near_duplicates(first: int, second: int) -> None:
+    """The newer entry goes into the older: the older's title and text stay, the tags are united
+    (at most MAX_TAGS, the older's first), answers that pointed at the newer point at the older."""
+    rows = list(MemoryEntry.objects.select_for_update().filter(pk__in=(first, second)).order_by("pk"))
+    if len(rows) != 2:  # deleted meanwhile
+        return
+    keep, drop = sorted(rows, key=lambda entry: (entry.created, entry.pk))
+    keep.tags = list(dict.fromkeys([*keep.tags, *drop.tags]))[:MAX_TAGS]
+    keep.save(update_fields=["tags", "updated"])
+    Answer.objects.filter(memory_entry=drop).update(memory_entry=keep)
+    drop.delete()
+    _reindex(keep.pk)
