@@ -44,7 +44,8 @@ PREFIX_MIN = 4  # question words this long also match as prefixes (ship → ship
 WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"  # D (unused), C tags, B text, A title: ts_rank_cd's order
 # memory_best_match quotes an entry when at least this share of the question's words (weighted by how
 # rare each is in this memory) is in the entry; tested in tests/chat/test_retrieval.py.
-CONFIDENT = 0.5
+CONFIDENT = 0.55
+BEST_OF = 3
 
 _SYNTAX = re.compile(r'"|(?:^|\s)-\w')
 
@@ -108,7 +109,7 @@ def _words(query: str) -> Words:
         )
         params = [p for lex in lexemes for p in (_quote(lex), COMMON + 1)]
         cursor.execute(
-            f"SELECT {counts}, (SELECT reltuples FROM pg_class WHERE oid = 'chat_memoryentry'::regclass)",
+            f"SELECT {counts}, (SELECT reltuples FROM pg_class WHERE oid = 'chat_memoryentry'::regclass)",  # noqa: S608 (placeholders only)
             params,
         )
         row = cursor.fetchone()
@@ -119,15 +120,38 @@ def _words(query: str) -> Words:
     return Words(lexemes=lexemes, frequency=dict(zip(lexemes, row[:-1], strict=True)), total=int(estimate))
 
 
-def _tsquery(query: str) -> tuple[str, list, Words | None] | None:
-    """SQL for the query's tsquery (with its params), and the question's words; None when the query
-    has no searchable word."""
+@dataclass
+class TextQuery:
+    """SQL (with its params) for the tsquery entries must match and for their rank."""
+
+    match: tuple[str, list]
+    rank: tuple[str, list]
+    words: Words | None  # None for search syntax
+
+
+def _text_query(query: str) -> TextQuery | None:
+    """None when the query has no searchable word.
+
+    A question's rank is Σ idf(word) × ts_rank_cd(weights, entry, word, 32) over its words: each word
+    counts by its rarity in this memory (BM25's idea: "car" is in every entry of a car shipper's FAQ,
+    "edmonton" in one) and by where it is (title, text, tags), saturating with repetition (32: r/(r+1))."""
     if _SYNTAX.search(query):
-        return "websearch_to_tsquery(%s::regconfig, %s)", [SEARCH_CONFIG, query], None
+        tsquery = ("websearch_to_tsquery(%s::regconfig, %s)", [SEARCH_CONFIG, query])
+        rank = (f"ts_rank_cd(%s::float4[], chat_memoryentry.search, {tsquery[0]})", [WEIGHTS, *tsquery[1]])
+        return TextQuery(match=tsquery, rank=rank, words=None)
     words = _words(query)
     if not words.lexemes:
         return None
-    return "%s::tsquery", [_or_query(words.selective())], words
+    # A word found only as the start of a longer one (cover → coverage) counts a third as much.
+    terms = " + ".join(
+        "%s * (ts_rank_cd(%s::float4[], chat_memoryentry.search, %s::tsquery, 32)"
+        " + 0.5 * ts_rank_cd(%s::float4[], chat_memoryentry.search, %s::tsquery, 32))"
+        for _ in words.lexemes
+    )
+    params = [
+        p for lex in words.lexemes for p in (words.idf(lex), WEIGHTS, _quote(lex), WEIGHTS, _or_query([lex]))
+    ]
+    return TextQuery(match=("%s::tsquery", [_or_query(words.selective())]), rank=(terms, params), words=words)
 
 
 # --- the owner's search ---------------------------------------------------------------------------
@@ -137,21 +161,16 @@ def memory_search_queryset(*, query: str, source: str | None = None) -> QuerySet
     """Entries matching `query` by text, best first, each with `rank` (ts_rank_cd over the weighted
     vector: a match in the title counts most, then the text, then a tag). For the paginated page and
     API; the assistant uses memory_search."""
-    built = _tsquery(query)
+    built = _text_query(query)
     if built is None:
         return MemoryEntry.objects.none()
-    sql, params, _words = built
+    (match, match_params), (rank, rank_params) = built.match, built.rank
     return (
         memory_list(source=source)
-        .alias(hit=RawSQL(f"chat_memoryentry.search @@ {sql}", params, output_field=BooleanField()))
+        # The SQL is the module's own text; every value the query brings is a parameter.
+        .alias(hit=RawSQL(f"chat_memoryentry.search @@ {match}", match_params, output_field=BooleanField()))  # noqa: S611
         .filter(hit=True)
-        .annotate(
-            rank=RawSQL(
-                f"ts_rank_cd(%s::float4[], chat_memoryentry.search, {sql})",
-                [WEIGHTS, *params],
-                output_field=FloatField(),
-            )
-        )
+        .annotate(rank=RawSQL(rank, rank_params, output_field=FloatField()))  # noqa: S611
         .order_by("-rank", "-updated", "-pk")
     )
 
@@ -159,19 +178,20 @@ def memory_search_queryset(*, query: str, source: str | None = None) -> QuerySet
 # --- the assistant's search -----------------------------------------------------------------------
 
 
-def _text_ranking(sql: str, params: list, sources: list[str] | None, limit: int) -> list[int]:
+def _text_ranking(built: TextQuery, sources: list[str] | None, limit: int) -> list[int]:
+    (match, match_params), (rank, rank_params) = built.match, built.rank
     where, where_params = ("AND source = ANY(%s)", [sources]) if sources is not None else ("", [])
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             SELECT id FROM (
                 SELECT id, search, updated FROM chat_memoryentry
-                WHERE search @@ {sql} {where} LIMIT %s
-            ) candidate
-            ORDER BY ts_rank_cd(%s::float4[], search, {sql}) DESC, updated DESC, id DESC
+                WHERE search @@ {match} {where} LIMIT %s
+            ) chat_memoryentry
+            ORDER BY {rank} DESC, updated DESC, id DESC
             LIMIT %s
-            """,
-            [*params, *where_params, MAX_TEXT_CANDIDATES, WEIGHTS, *params, limit],
+            """,  # noqa: S608 (the SQL is this module's own; every value is a parameter)
+            [*match_params, *where_params, MAX_TEXT_CANDIDATES, *rank_params, limit],
         )
         return [row[0] for row in cursor.fetchall()]
 
@@ -239,9 +259,9 @@ def memory_search(
     if not query:
         return []
     depth = max(CANDIDATES, limit)
-    built = _tsquery(query)
-    text = _text_ranking(built[0], built[1], sources, depth) if built else []
-    words = built[2] if built else None
+    built = _text_query(query)
+    text = _text_ranking(built, sources, depth) if built else []
+    words = built.words if built else None
     syntax = built is not None and words is None
     similar = {} if syntax else _vector_ranking(query, sources, depth)
     fused = rrf([text, list(similar)])[:limit]
@@ -261,10 +281,12 @@ def memory_best_match(
     *, question: str, sources: Iterable[str] | None = None
 ) -> tuple[MemoryEntry, float] | None:
     """The entry to quote as the answer to `question`, with its confidence (0–1, see memory_search),
-    or None when the best entry holds less than CONFIDENT of the question's words (weighted by rarity):
-    then the question is not answered by the memory, and the caller should not quote it."""
-    results = memory_search(query=question, limit=1, sources=sources)
+    or None when no good entry holds CONFIDENT of the question's words (weighted by rarity): then the
+    memory doesn't answer the question and the caller should not quote it. Of the BEST_OF best ranked
+    entries, the one holding most of the question's words is chosen."""
+    results = memory_search(query=question, limit=BEST_OF, sources=sources)
     if not results:
         return None
-    entry, _score = results[0]
+    # max() keeps the first of equals: the better ranked of two entries holding as many of the words
+    entry, _score = max(results, key=lambda result: result[0].confidence)
     return (entry, entry.confidence) if entry.confidence >= CONFIDENT else None

@@ -120,17 +120,28 @@ def _reindex(pk: int) -> None:
     )
 
 
-def _embed_later(entry: MemoryEntry) -> None:
+def _document(entry: MemoryEntry) -> str:
+    return entry_document(title=entry.title, text=entry.text, tags=entry.tags)
+
+
+def _embed_again(entry: MemoryEntry) -> list[str]:
+    """The entry's words changed: drop its vector (it is found by text meanwhile) and, with
+    embeddings on, have it embedded after commit. Returns the fields to save."""
+    entry.embedding, entry.embedding_model = None, ""
     if embedding_model():
         from chat.tasks import memory_entry_embed
 
         enqueue_on_commit(memory_entry_embed, entry_id=entry.pk)
+    return ["embedding", "embedding_model"]
 
 
 def _merge(entry: MemoryEntry, tags: list[str]) -> MemoryEntry:
     merged = _clean_tags([*entry.tags, *tags])  # the union: still at most MAX_TAGS
-    entry.tags = merged
-    entry.save(update_fields=["tags", "updated"])
+    fields = ["tags", "updated"]
+    if merged != entry.tags:
+        entry.tags = merged
+        fields += _embed_again(entry)
+    entry.save(update_fields=fields)
     return entry
 
 
@@ -138,7 +149,8 @@ def memory_add(*, text, source, tags=(), title="", actor_label: str = "") -> tup
     """Remember `text` (under `title`, an FAQ's question, if given); returns (entry, created). The same
     title and text (by their normalised form) merge into the existing entry: tags are united and the
     entry is touched. Two concurrent adds of the same fact leave one entry (the unique digest decides;
-    the loser merges into the winner's). A new entry is embedded after commit when embeddings are on."""
+    the loser merges into the winner's). With embeddings on, a new entry (or one given new tags) is
+    embedded after commit; it is searchable by text at once."""
     text, source, tags = _clean_text(text), _clean_source(source), _clean_tags(tags)
     title = _clean_title(title)
     digest = text_digest(text, title)
@@ -159,19 +171,20 @@ def memory_add(*, text, source, tags=(), title="", actor_label: str = "") -> tup
                     created = True
             except IntegrityError:
                 entry = MemoryEntry.objects.select_for_update().get(digest=digest)
-        if not created:
+        if created:
+            _embed_again(entry)
+        else:
             entry = _merge(entry, tags)
         _reindex(entry.pk)
-        if created:
-            _embed_later(entry)
     return entry, created
 
 
 def memory_update(*, entry: MemoryEntry, data: dict) -> MemoryEntry:
     """Change an entry's title, text, source or tags. A title and text the same as another entry's are
-    refused (a field error under `text`), so two entries never say the same thing. A changed title or
-    text drops the entry's vector (it is found by text meanwhile) and has it embedded again."""
+    refused (a field error under `text`), so two entries never say the same thing. New words (title,
+    text or tags) drop the entry's vector (it is found by text meanwhile) and have it embedded again."""
     refuse_unknown_fields(data, EDITABLE)
+    before = _document(entry)
     fields = []
     if "title" in data:
         entry.title = _clean_title(data["title"])
@@ -179,12 +192,6 @@ def memory_update(*, entry: MemoryEntry, data: dict) -> MemoryEntry:
     if "text" in data:
         entry.text = _clean_text(data["text"])
         fields.append("text")
-    if fields:
-        digest = text_digest(entry.text, entry.title)
-        if digest != entry.digest:  # not a change of case, spacing or punctuation alone
-            entry.digest = digest
-            entry.embedding, entry.embedding_model = None, ""
-            fields += ["digest", "embedding", "embedding_model"]
     if "source" in data:
         entry.source = _clean_source(data["source"])
         fields.append("source")
@@ -193,14 +200,17 @@ def memory_update(*, entry: MemoryEntry, data: dict) -> MemoryEntry:
         fields.append("tags")
     if not fields:
         return entry
+    digest = text_digest(entry.text, entry.title)
     with transaction.atomic():
-        if (
-            "digest" in fields
-            and MemoryEntry.objects.filter(digest=entry.digest).exclude(pk=entry.pk).exists()
-        ):
-            raise ValidationError(
-                {"text": ValidationError("Another entry already says this.", code="duplicate")}
-            )
+        if digest != entry.digest:
+            if MemoryEntry.objects.filter(digest=digest).exclude(pk=entry.pk).exists():
+                raise ValidationError(
+                    {"text": ValidationError("Another entry already says this.", code="duplicate")}
+                )
+            entry.digest = digest
+            fields.append("digest")
+        if _document(entry) != before:
+            fields += _embed_again(entry)
         try:
             with transaction.atomic():
                 entry.save(update_fields=[*fields, "updated"])
@@ -209,8 +219,6 @@ def memory_update(*, entry: MemoryEntry, data: dict) -> MemoryEntry:
                 {"text": ValidationError("Another entry already says this.", code="duplicate")}
             ) from None
         _reindex(entry.pk)
-        if "digest" in fields:
-            _embed_later(entry)
     return entry
 
 
@@ -225,36 +233,36 @@ def memory_embed(*, entry_id: int) -> str:
     """Embed one entry (the task's work). Returns what happened: "embedded", "merged" (it was a
     near-duplicate, see memory_embedding_store), "current" (already embedded by this model: a
     redelivered task does nothing), "stale" (the entry changed meanwhile: its own task embeds the new
-    text), "gone" or "off". Raises EmbeddingUnavailable when the provider fails (the task retries)."""
+    words), "gone" or "off". Raises EmbeddingUnavailable when the provider fails (the task retries)."""
     backend, model = embedder(), embedding_model()
     if backend is None:
         return "off"
-    entry = MemoryEntry.objects.filter(pk=entry_id).only("title", "text", "digest", "embedding_model").first()
+    entry = MemoryEntry.objects.filter(pk=entry_id).only("title", "text", "tags", "embedding_model").first()
     if entry is None:
         return "gone"
     if entry.embedding_model == model:
         return "current"
     # The provider is called outside any transaction: no row is locked while it thinks.
-    [vector] = backend.embed([entry_document(title=entry.title, text=entry.text)])
-    return memory_embedding_store(entry_id=entry.pk, digest=entry.digest, vector=vector, model=model)
+    document = _document(entry)
+    [vector] = backend.embed([document])
+    return memory_embedding_store(entry_id=entry.pk, document=document, vector=vector, model=model)
 
 
 @transaction.atomic
-def memory_embedding_store(*, entry_id: int, digest: str, vector: list[float], model: str) -> str:
-    """Store the vector `model` made for the entry as it read when embedded (`digest`); a vector for
-    words the entry no longer holds is dropped ("stale"). Then, in the same transaction, the entry's
-    nearest neighbour by the same model at cosine similarity ≥ NEAR_DUPLICATE is a near-duplicate:
-    the newer of the two is merged into the older ("merged"), else "embedded"."""
-    if not any(vector):  # nothing to compare (a text of stop words alone to the hash embedder)
-        updated = MemoryEntry.objects.filter(pk=entry_id, digest=digest).update(
-            embedding=None, embedding_model=model
-        )
-        return "embedded" if updated else "stale"
-    updated = MemoryEntry.objects.filter(pk=entry_id, digest=digest).update(
-        embedding=vector, embedding_model=model
-    )
-    if not updated:
+def memory_embedding_store(*, entry_id: int, document: str, vector: list[float], model: str) -> str:
+    """Store the vector `model` made of `document` for the entry, if the entry still reads so (else
+    "stale": a newer task embeds its new words). Then, in the same transaction, the entry's nearest
+    neighbour by the same model at cosine similarity ≥ NEAR_DUPLICATE is a near-duplicate: the newer
+    of the two is merged into the older ("merged"); otherwise "embedded"."""
+    entry = MemoryEntry.objects.select_for_update().filter(pk=entry_id).first()
+    if entry is None:
+        return "gone"
+    if _document(entry) != document:
         return "stale"
+    if not any(vector):  # nothing to compare (a text of stop words alone, to the hash embedder)
+        MemoryEntry.objects.filter(pk=entry_id).update(embedding=None, embedding_model=model)
+        return "embedded"
+    MemoryEntry.objects.filter(pk=entry_id).update(embedding=vector, embedding_model=model)
     nearest = (
         MemoryEntry.objects.filter(embedding_model=model, embedding__isnull=False)
         .exclude(pk=entry_id)
@@ -271,13 +279,18 @@ def memory_embedding_store(*, entry_id: int, digest: str, vector: list[float], m
 
 def _merge_near_duplicates(first: int, second: int) -> None:
     """The newer entry goes into the older: the older's title and text stay, the tags are united
-    (at most MAX_TAGS, the older's first), answers that pointed at the newer point at the older."""
+    (at most MAX_TAGS, the older's first), answers that pointed at the newer point at the older. The
+    caller's transaction holds it all."""
     rows = list(MemoryEntry.objects.select_for_update().filter(pk__in=(first, second)).order_by("pk"))
     if len(rows) != 2:  # deleted meanwhile
         return
     keep, drop = sorted(rows, key=lambda entry: (entry.created, entry.pk))
-    keep.tags = list(dict.fromkeys([*keep.tags, *drop.tags]))[:MAX_TAGS]
-    keep.save(update_fields=["tags", "updated"])
+    tags = list(dict.fromkeys([*keep.tags, *drop.tags]))[:MAX_TAGS]
+    fields = ["tags", "updated"]
+    if tags != keep.tags:  # its vector no longer reads like it: embedded again
+        keep.tags = tags
+        fields += _embed_again(keep)
+    keep.save(update_fields=fields)
     Answer.objects.filter(memory_entry=drop).update(memory_entry=keep)
     drop.delete()
     _reindex(keep.pk)
