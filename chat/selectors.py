@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -39,7 +40,14 @@ logger = logging.getLogger(__name__)
 RRF_K = 60
 CANDIDATES = 50  # taken from each ranking before fusion
 COMMON = 1000  # a question word found in more entries than this doesn't select candidates
-MAX_TEXT_CANDIDATES = 5000  # ranked by text at most (a bound for a query of common words alone)
+# A question's candidates by text: at most MATCHED entries are read, the PRERANKED best of them by
+# plain ts_rank_cd are ranked by rarity-weighted words (bounds for a question of common words alone in
+# a memory of many thousand entries; the vector half still ranks the whole memory).
+MATCHED = 1000
+PRERANKED = 200
+SMALL = 10_000  # a memory this small has its words counted; a larger one is estimated (pg_stats)
+STATISTICS_TTL = 300.0
+_statistics: dict[str, tuple[float, dict[str, float], float]] = {}
 PREFIX_MIN = 4  # question words this long also match as prefixes (ship → shipment, shipper)
 WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"  # D (unused), C tags, B text, A title: ts_rank_cd's order
 # memory_best_match quotes an entry when at least this share of the question's words (weighted by how
@@ -95,29 +103,54 @@ def _or_query(lexemes: list[str]) -> str:
     return " | ".join(_quote(lex) + (":*" if len(lex) >= PREFIX_MIN else "") for lex in lexemes)
 
 
+def _lexeme_statistics(cursor) -> tuple[dict[str, float], float]:
+    """The planner's statistics of this schema's memory: the share of entries holding each of the
+    most common lexemes, and a share for any other (below the least common listed). Kept a few minutes
+    per schema: ANALYZE (autovacuum) refreshes them about as often."""
+    schema = connection.schema_name
+    cached = _statistics.get(schema)
+    if cached and cached[0] > time.monotonic():
+        return cached[1], cached[2]
+    cursor.execute(
+        "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+        "WHERE schemaname = current_schema() AND tablename = 'chat_memoryentry' AND attname = 'search'"
+    )
+    row = cursor.fetchone()
+    shares, floor = {}, 0.0
+    if row and row[0]:
+        # the frequencies list the elements' shares, then their minimum, maximum and nulls' share
+        shares = dict(zip(row[0], row[1], strict=False))
+        floor = row[1][-3] / 2
+    _statistics[schema] = (time.monotonic() + STATISTICS_TTL, shares, floor)
+    return shares, floor
+
+
 def _words(query: str) -> Words:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT tsvector_to_array(to_tsvector(%s::regconfig, %s))", [SEARCH_CONFIG, query])
-        lexemes = list(cursor.fetchone()[0] or [])
+        cursor.execute(
+            "SELECT tsvector_to_array(to_tsvector(%s::regconfig, %s)), "
+            "(SELECT reltuples FROM pg_class WHERE oid = 'chat_memoryentry'::regclass)",
+            [SEARCH_CONFIG, query],
+        )
+        lexemes, estimate = cursor.fetchone()
+        lexemes = list(lexemes or [])
         if not lexemes:
             return Words(lexemes=[], frequency={}, total=0)
-        # Counted through the GIN index and cut at COMMON + 1: a word in half of a huge memory costs
-        # no more than one in a thousand entries.
+        if estimate is not None and estimate >= SMALL:
+            shares, floor = _lexeme_statistics(cursor)
+            if shares:
+                frequency = {lex: round(shares.get(lex, floor) * estimate) for lex in lexemes}
+                return Words(lexemes=lexemes, frequency=frequency, total=int(estimate))
+        # A small memory (or one never analysed) is counted, through the GIN index, each word cut at
+        # COMMON + 1.
         counts = ", ".join(
             "(SELECT count(*) FROM (SELECT 1 FROM chat_memoryentry WHERE search @@ %s::tsquery LIMIT %s) s)"
             for _ in lexemes
         )
         params = [p for lex in lexemes for p in (_quote(lex), COMMON + 1)]
-        cursor.execute(
-            f"SELECT {counts}, (SELECT reltuples FROM pg_class WHERE oid = 'chat_memoryentry'::regclass)",  # noqa: S608 (placeholders only)
-            params,
-        )
+        cursor.execute(f"SELECT {counts}, (SELECT count(*) FROM chat_memoryentry)", params)  # noqa: S608
         row = cursor.fetchone()
-        estimate = row[-1]
-        if estimate is None or estimate < 10 * COMMON:  # never analysed (-1), or small: count them
-            cursor.execute("SELECT count(*) FROM chat_memoryentry")
-            estimate = cursor.fetchone()[0]
-    return Words(lexemes=lexemes, frequency=dict(zip(lexemes, row[:-1], strict=True)), total=int(estimate))
+    return Words(lexemes=lexemes, frequency=dict(zip(lexemes, row[:-1], strict=True)), total=row[-1])
 
 
 @dataclass
@@ -185,13 +218,25 @@ def _text_ranking(built: TextQuery, sources: list[str] | None, limit: int) -> li
         cursor.execute(
             f"""
             SELECT id FROM (
-                SELECT id, search, updated FROM chat_memoryentry
-                WHERE search @@ {match} {where} LIMIT %s
+                SELECT id, search, updated FROM (
+                    SELECT id, search, updated FROM chat_memoryentry
+                    WHERE search @@ {match} {where} LIMIT %s
+                ) matched
+                ORDER BY ts_rank_cd(%s::float4[], search, {match}) DESC LIMIT %s
             ) chat_memoryentry
             ORDER BY {rank} DESC, updated DESC, id DESC
             LIMIT %s
             """,  # noqa: S608 (the SQL is this module's own; every value is a parameter)
-            [*match_params, *where_params, MAX_TEXT_CANDIDATES, *rank_params, limit],
+            [
+                *match_params,
+                *where_params,
+                MATCHED,
+                WEIGHTS,
+                *match_params,
+                max(PRERANKED, limit),
+                *rank_params,
+                limit,
+            ],
         )
         return [row[0] for row in cursor.fetchall()]
 

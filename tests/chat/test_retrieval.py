@@ -152,3 +152,9 @@ def test_best_match_quotes_answers_and_not_what_the_faq_doesnt_say(loaded, setti
         entry, confidence = memory_best_match(question="how much gas should be in the tank")
         assert confidence >= CONFIDENT and entry.title.startswith("How should I prepare")
         assert memory_best_match(question="how much gas should be in the tank", sources=["note"]) is None
+
+
+def test_the_demo_faq_loads_once(loaded):
+    with tenant_context(loaded.tenant):
+        assert faq_demo_load() == 0  # loaded again: merged into the same entries
+        assert MemoryEntry.objects.filter(source="faq").count() == len(FAQ)
