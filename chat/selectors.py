@@ -5,11 +5,13 @@ Full-text: an entry's `search` vector weighs its title A, its text B and its tag
 configuration: stemmed, stop words dropped). A query with explicit search syntax ("a phrase",
 -word) is read as web-search syntax: every word must match. Any other query is read as a question:
 its words (stop words dropped, stemmed; words of 4+ letters also as prefixes) are OR-ed and entries
-are ranked by ts_rank_cd (cover density, the weights above), so "how long does it take to ship my car
-to vancouver?" finds the entry about Vancouver transit times although it says neither "long" nor
-"take". In a large memory, a word found in more than COMMON entries is left out of the question's
-filter while rarer words remain (it would make every entry a candidate; the vector half still reads
-it).
+are ranked by Σ idf(word) × ts_rank_cd(word) (see _text_query), so "how long does it take to ship my
+car to vancouver?" finds the entry about Vancouver transit times although it says neither "long" nor
+"take", and "vancouver" counts more than "car". Word frequencies are counted in a small memory and
+taken from the planner's statistics (pg_stats) in one of SMALL entries or more. There, a word found
+in more than COMMON entries is left out of the question's filter while rarer words remain, and at
+most MATCHED matches are ranked: the cost of a question stays about flat as the memory grows (the
+vector half still reads the whole memory through its index).
 
 Hybrid (memory_search with EMBEDDING_BACKEND set): the question is embedded and the CANDIDATES
 nearest entries by cosine (HNSW) are fused with the CANDIDATES best by text with reciprocal rank
