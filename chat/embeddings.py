@@ -23,8 +23,10 @@ from django.conf import settings
 
 from chat.models import EMBEDDING_DIMENSIONS
 
-# Seconds one embeddings call may take (a search waits for it while a visitor waits for the answer).
+# Seconds one embeddings call may take: the task's, and a search's (a visitor waits for that one; past
+# it, the search goes on by text alone).
 EMBEDDING_TIMEOUT = 10.0
+QUERY_TIMEOUT = 3.0
 HASH_MODEL = "hash-v1"
 
 
@@ -35,7 +37,7 @@ class EmbeddingUnavailable(Exception):
 class Embedder(Protocol):
     model: str
 
-    def embed(self, texts: list[str]) -> list[list[float]]: ...
+    def embed(self, texts: list[str], *, timeout: float | None = None) -> list[list[float]]: ...
 
 
 # --- the hash embedder ---------------------------------------------------------------------------
@@ -94,7 +96,7 @@ def hash_embed(text: str, dimensions: int = EMBEDDING_DIMENSIONS) -> list[float]
 class HashEmbedder:
     model = HASH_MODEL
 
-    def embed(self, texts: list[str]) -> list[list[float]]:
+    def embed(self, texts: list[str], *, timeout: float | None = None) -> list[list[float]]:
         return [hash_embed(text) for text in texts]
 
 
@@ -114,12 +116,16 @@ class OpenAiEmbedder:
             api_key=api_key, max_retries=0, timeout=timeout, http_client=httpx.Client(timeout=timeout)
         )
 
-    def embed(self, texts: list[str]) -> list[list[float]]:
+    def embed(self, texts: list[str], *, timeout: float | None = None) -> list[list[float]]:
         import openai
 
         try:
             response = self._client.embeddings.create(
-                model=self.model, input=texts, dimensions=EMBEDDING_DIMENSIONS, encoding_format="float"
+                model=self.model,
+                input=texts,
+                dimensions=EMBEDDING_DIMENSIONS,
+                encoding_format="float",
+                timeout=timeout or EMBEDDING_TIMEOUT,
             )
         except openai.OpenAIError as exc:  # timeouts, connection errors, 4xx/5xx answers
             raise EmbeddingUnavailable(f"{type(exc).__name__}: {exc}"[:300]) from exc
@@ -137,8 +143,14 @@ def embedder() -> Embedder | None:
     if backend == "openai":
         if not settings.OPENAI_API_KEY:
             return None
-        return OpenAiEmbedder(api_key=settings.OPENAI_API_KEY, model=settings.EMBEDDING_MODEL)
+        return _openai_embedder(settings.OPENAI_API_KEY, settings.EMBEDDING_MODEL)
     return None
+
+
+@functools.lru_cache(maxsize=4)
+def _openai_embedder(api_key: str, model: str) -> OpenAiEmbedder:
+    # One client per process (and key): its connections are kept alive between searches.
+    return OpenAiEmbedder(api_key=api_key, model=model)
 
 
 def embedding_model() -> str:

@@ -34,7 +34,7 @@ from django.db.models import BooleanField, FloatField, QuerySet
 from django.db.models.expressions import RawSQL
 from pgvector.django import CosineDistance
 
-from chat.embeddings import EmbeddingUnavailable, embedder, embedding_model
+from chat.embeddings import QUERY_TIMEOUT, EmbeddingUnavailable, embedder, embedding_model
 from chat.models import SEARCH_CONFIG, MemoryEntry
 
 logger = logging.getLogger(__name__)
@@ -250,7 +250,7 @@ def _vector_ranking(query: str, sources: list[str] | None, limit: int) -> dict[i
     if backend is None:
         return {}
     try:
-        [vector] = backend.embed([query])
+        [vector] = backend.embed([query], timeout=QUERY_TIMEOUT)
     except EmbeddingUnavailable as exc:
         logger.warning("Memory search without embeddings: %s", exc)
         return {}
