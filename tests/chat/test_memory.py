@@ -487,3 +487,22 @@ def test_the_page_shows_titles_above_the_text_and_edits_them(alpha):
     )
     assert saved.status_code == 200 and "Do you ship to Moncton?" in saved.content.decode()
     assert search(alpha, "moncton") == ["Yes, weekly."]
+
+
+def test_long_question_words_also_match_as_prefixes(alpha):
+    add(alpha, "Shipments leave every Monday.")
+    add(alpha, "Cargo vans are extra.")
+    assert search(alpha, "can you ship it?") == ["Shipments leave every Monday."]
+    assert search(alpha, "car") == []  # short words only whole: "car" is not "cargo"
+
+
+def test_words_in_too_many_entries_stop_selecting_candidates():
+    from chat.selectors import COMMON, Words
+
+    words = Words(lexemes=["car", "halifax"], frequency={"car": COMMON + 1, "halifax": 3}, total=50_000)
+    assert words.selective() == ["halifax"]
+    assert words.idf("halifax") > words.idf("car")
+    common = Words(lexemes=["car", "ship"], frequency={"car": COMMON + 1, "ship": COMMON + 1}, total=50_000)
+    assert common.selective() == ["car", "ship"]  # none is rare: all of them
+    at_limit = Words(lexemes=["car", "halifax"], frequency={"car": COMMON, "halifax": 3}, total=50_000)
+    assert at_limit.selective() == ["car", "halifax"]

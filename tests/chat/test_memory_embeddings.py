@@ -203,6 +203,11 @@ def test_a_provider_500_is_retried_and_then_given_up(alpha, openai, retries_run_
         assert result.state == "FAILURE" and isinstance(result.result, EmbeddingUnavailable)
         assert route.call_count == 3 + 6  # the first try and 5 retries, then it gives up
         assert stored(other).embedding is None
+        # the search's own call waits 3 s at most (the task's 10)
+        route.mock(return_value=httpx.Response(200, json=recorded_embedding([vector])))
+        memory_search(query="boats")
+        assert route.calls.last.request.extensions["timeout"]["read"] == 3.0
+        route.mock(return_value=failure)
         # still found, by text: the search doesn't wait for the provider either
         assert [e.text for e, _s in memory_search(query="boats")] == ["We ship boats."]
 
