@@ -50,6 +50,7 @@ bench: install
 	$(PY) bench/webhook.py
 	$(PY) bench/signup.py
 	$(PY) bench/dashboard.py
+	$(PY) bench/memory.py
 
 clean:
 	rm -rf $(VENV) node_modules .inkwell staticfiles

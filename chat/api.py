@@ -1,5 +1,6 @@
 """The business memory over the API (/api/v1/memory/): members and API keys list, search and add
-entries (adding the same text again merges into the existing entry: 200 instead of 201); owners
+entries (an entry is an optional title — the question it answers — and a text; adding the same title
+and text again merges into the existing entry: 200 instead of 201); owners
 signed in edit and delete, as in the dashboard. Thin adapters over chat.selectors and
 chat.services.memory; errors in inkwell/errors.py's shape."""
 
@@ -12,7 +13,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chat.models import MAX_TAG, MAX_TAGS, MAX_TEXT, MemoryEntry
+from chat.models import MAX_TAG, MAX_TAGS, MAX_TEXT, MAX_TITLE, MemoryEntry
 from chat.selectors import memory_list, memory_search_queryset
 from chat.services.memory import memory_add, memory_delete, memory_update
 from inkwell.api_inputs import StrictInputMixin, text_param
@@ -28,6 +29,12 @@ def actor_label(request) -> str:
 
 
 class MemoryInputSerializer(StrictInputMixin, serializers.Serializer):
+    title = serializers.CharField(
+        max_length=MAX_TITLE,
+        required=False,
+        allow_blank=True,
+        help_text="The question this answers (an FAQ's question), if any.",
+    )
     text = serializers.CharField(max_length=MAX_TEXT, help_text="What the business should remember.")
     source = serializers.ChoiceField(choices=MemoryEntry.Source.choices, default=MemoryEntry.Source.NOTE)
     tags = serializers.ListField(
@@ -41,12 +48,13 @@ class MemoryInputSerializer(StrictInputMixin, serializers.Serializer):
 class MemoryEntrySerializer(serializers.ModelSerializer):
     class Meta:
         model = MemoryEntry
-        fields = ["id", "text", "source", "tags", "author_label", "created", "updated"]
+        fields = ["id", "title", "text", "source", "tags", "author_label", "created", "updated"]
 
 
 class MemorySearchResultSerializer(MemoryEntrySerializer):
     rank = serializers.FloatField(
-        read_only=True, help_text="Text-search rank (higher is better); null without q."
+        read_only=True,
+        help_text="Text-search rank (higher is better; compares entries of one search only); null without q.",
     )
 
     class Meta(MemoryEntrySerializer.Meta):
@@ -57,7 +65,10 @@ class MemoryQuerySerializer(serializers.Serializer):
     q = serializers.CharField(
         required=False,
         max_length=200,
-        help_text='Full-text search (web-search syntax: words, "a phrase", -not, or).',
+        help_text=(
+            "Full-text search: a question or words (any of them, rarer words and title matches rank "
+            'higher), or web-search syntax ("a phrase", -not: every word must match).'
+        ),
     )
     source = serializers.ChoiceField(choices=MemoryEntry.Source.choices, required=False)
 
@@ -93,7 +104,7 @@ class MemoryApi(APIView):
         responses={
             201: MemoryEntrySerializer,
             200: OpenApiResponse(
-                MemoryEntrySerializer, description="The same text was known: merged into it."
+                MemoryEntrySerializer, description="The same title and text were known: merged into it."
             ),
             **errors(400),
         },

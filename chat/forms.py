@@ -4,17 +4,28 @@ from __future__ import annotations
 
 from django import forms
 
-from chat.models import MAX_TEXT, MemoryEntry
+from chat.models import MAX_TEXT, MAX_TITLE, MemoryEntry
 
 
 class MemoryEntryForm(forms.Form):
-    text = forms.CharField(max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 3}))
+    title = forms.CharField(
+        required=False,
+        max_length=MAX_TITLE,
+        label="Question",
+        help_text="Optional: the question this answers, as a customer would ask it.",
+    )
+    text = forms.CharField(max_length=MAX_TEXT, label="Text", widget=forms.Textarea(attrs={"rows": 3}))
     source = forms.ChoiceField(choices=MemoryEntry.Source.choices, initial=MemoryEntry.Source.NOTE)
     tags = forms.CharField(required=False, max_length=2000, help_text="Separated by commas.")
 
     @classmethod
     def for_entry(cls, entry: MemoryEntry, **kwargs) -> MemoryEntryForm:
-        initial = {"text": entry.text, "source": entry.source, "tags": ", ".join(entry.tags)}
+        initial = {
+            "title": entry.title,
+            "text": entry.text,
+            "source": entry.source,
+            "tags": ", ".join(entry.tags),
+        }
         return cls(initial=initial, prefix=f"m{entry.pk}", **kwargs)
 
     def clean_tags(self) -> list[str]:

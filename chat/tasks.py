@@ -2,7 +2,26 @@
 
 from celery import shared_task
 
+from chat.embeddings import EmbeddingUnavailable
+
 # --- memory embeddings ------------------------------------------------------------------------------
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(EmbeddingUnavailable,),
+    retry_backoff=10,  # 10 s, 20 s, 40 s… (jittered), at most 10 min apart
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=5,
+)
+def memory_entry_embed(*, entry_id: int) -> str:
+    """Embed a memory entry after it was added or its words changed; merges it into an older
+    near-duplicate. Idempotent: an entry already embedded by the current model is skipped."""
+    from chat.services.memory import memory_embed
+
+    return memory_embed(entry_id=entry_id)
+
 
 # --- chat notifications -------------------------------------------------------------------------------
 

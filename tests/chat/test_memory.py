@@ -10,7 +10,7 @@ from django_tenants.utils import tenant_context
 
 from chat.models import MemoryEntry
 from chat.selectors import memory_search
-from chat.services.memory import _reindex, memory_add, memory_delete, memory_update
+from chat.services.memory import _reindex, memory_add, memory_delete, memory_update, text_digest
 from tenants.models import Membership, User
 from tenants.services.apikeys import apikey_create
 from tests.conftest import client_for, on_own_connection
@@ -335,3 +335,174 @@ def test_the_page_costs_the_same_queries_with_one_entry_or_many(alpha):
             _reindex(pk)  # searchable like the service's own
         assert len(memory_search(query="shipping", limit=100)) == 60
     assert (queries("/dashboard/memory/"), queries("/dashboard/memory/?q=shipping")) == few
+
+
+# --- titles and questions --------------------------------------------------------------------------
+
+
+def test_two_faqs_with_the_same_answer_stay_two_and_the_same_question_and_answer_merge(alpha):
+    with tenant_context(alpha.tenant):
+        halifax, created = memory_add(title="Do you ship to Halifax?", text="Yes.", source="faq")
+        assert created
+        calgary, created = memory_add(title="Do you ship to Calgary?", text="Yes.", source="faq")
+        assert created and calgary.pk != halifax.pk
+        again, created = memory_add(title="do you ship to HALIFAX", text="yes", source="faq", tags=["east"])
+        assert not created and again.pk == halifax.pk and again.tags == ["east"]
+        # an entry without a title keeps the digest its text alone always had
+        plain, created = memory_add(text="Yes.", source="note")
+        assert created and plain.digest == text_digest("Yes.")
+        assert MemoryEntry.objects.count() == 3
+
+
+def test_a_title_match_ranks_above_a_text_match_above_a_tag_match(alpha):
+    add(alpha, "Snowbirds book in September.", tags=["florida"])
+    add(alpha, "We drive to Florida every week in the fall.")
+    add(alpha, "Yes, every week from October.", title="Do you ship cars to Florida?", source="faq")
+    assert search(alpha, "florida") == [
+        "Yes, every week from October.",
+        "We drive to Florida every week in the fall.",
+        "Snowbirds book in September.",
+    ]
+
+
+def test_a_natural_question_finds_entries_that_dont_hold_all_its_words(alpha):
+    add(
+        alpha,
+        "Plan on 7 to 10 days by truck.",
+        title="How long does shipping a car from Toronto to Vancouver take?",
+    )
+    add(alpha, "Our office opens at nine.")
+    question = "how long does it take to ship my car to vancouver?"
+    assert search(alpha, question) == ["Plan on 7 to 10 days by truck."]
+    with tenant_context(alpha.tenant):  # every word required (web-search syntax) finds nothing
+        from chat.selectors import memory_search_queryset
+
+        assert list(memory_search_queryset(query='"ship my car to vancouver"')) == []
+    assert search(alpha, "vancouver -truck") == []
+    assert search(alpha, "vancouver -nine") == ["Plan on 7 to 10 days by truck."]
+    assert search(alpha, "how do you do?") == []  # stop words alone: nothing to look for
+
+
+def test_search_by_sources(alpha):
+    add(alpha, "FAQ: we ship to Halifax.", source="faq")
+    add(alpha, "Answer: Halifax trucks leave on Mondays.", source="questionnaire")
+    add(alpha, "Note: Halifax driver is Sam.", source="note")
+    assert sorted(search(alpha, "halifax", sources=["faq", "questionnaire"])) == [
+        "Answer: Halifax trucks leave on Mondays.",
+        "FAQ: we ship to Halifax.",
+    ]
+    assert search(alpha, "halifax", sources=[]) == []
+    assert len(search(alpha, "halifax")) == 3
+    with tenant_context(alpha.tenant):
+        for bad in (["email"], "faq"):
+            with pytest.raises(ValidationError) as caught:
+                memory_search(query="halifax", sources=bad)
+            assert "sources" in caught.value.error_dict
+
+
+@pytest.mark.parametrize(
+    ("title", "code"), [("x" * 301, "max_length"), ("a\x07b", "invalid"), (7, "invalid")]
+)
+def test_bad_titles_are_refused_by_field(alpha, title, code):
+    with tenant_context(alpha.tenant):
+        with pytest.raises(ValidationError) as caught:
+            memory_add(text="ok", source="faq", title=title)
+        assert caught.value.error_dict["title"][0].code == code
+        entry = memory_add(text="ok", source="faq")[0]
+        with pytest.raises(ValidationError) as caught:
+            memory_update(entry=entry, data={"title": title})
+        assert caught.value.error_dict["title"][0].code == code
+
+
+def test_titles_at_the_limit_and_edited(alpha):
+    entry = add(alpha, "Seven to ten days.", title="x" * 300, source="faq")
+    assert entry.title == "x" * 300
+    with tenant_context(alpha.tenant):
+        memory_update(entry=entry, data={"title": "  How long to Vancouver?  "})
+        entry.refresh_from_db()
+        assert entry.title == "How long to Vancouver?" and entry.digest == text_digest(
+            entry.text, entry.title
+        )
+    assert search(alpha, "vancouver") == ["Seven to ten days."]
+    with tenant_context(alpha.tenant):
+        memory_update(entry=entry, data={"title": ""})
+    assert search(alpha, "vancouver") == []
+
+
+def test_api_titles(alpha):
+    client = client_for(alpha, user=alpha.owner)
+    made = client.post(
+        "/api/v1/memory/",
+        {"title": "Do you ship to Halifax?", "text": "Yes.", "source": "faq"},
+        content_type="application/json",
+    )
+    assert made.status_code == 201 and made.json()["title"] == "Do you ship to Halifax?"
+    other = client.post(
+        "/api/v1/memory/",
+        {"title": "Do you ship to Calgary?", "text": "Yes."},
+        content_type="application/json",
+    )
+    assert other.status_code == 201 and other.json()["id"] != made.json()["id"]
+    url = f"/api/v1/memory/{made.json()['id']}/"
+    assert client.get(url).json()["title"] == "Do you ship to Halifax?"
+    results = client.get("/api/v1/memory/?q=can you take my car to halifax").json()["results"]
+    assert [r["title"] for r in results] == ["Do you ship to Halifax?"]
+    too_long = client.patch(url, {"title": "x" * 301}, content_type="application/json")
+    assert too_long.status_code == 400 and too_long.json()["fields"]["title"][0]["code"] == "max_length"
+    ok = client.patch(url, {"title": "y" * 300}, content_type="application/json")
+    assert ok.status_code == 200 and ok.json()["title"] == "y" * 300
+    clash = client.patch(url, {"title": "do you ship to calgary"}, content_type="application/json")
+    assert clash.status_code == 400 and clash.json()["fields"]["text"][0]["code"] == "duplicate"
+
+
+def test_the_page_shows_titles_above_the_text_and_edits_them(alpha):
+    owner = client_for(alpha, user=alpha.owner)
+    added = owner.post(
+        "/dashboard/memory/new/",
+        {"title": "Do you ship to Halifax?", "text": "Yes, weekly.", "source": "faq", "tags": ""},
+        **BODY,
+    )
+    html = added.content.decode()
+    assert added.status_code == 200 and "Remembered." in html
+    assert html.index("Do you ship to Halifax?") < html.index("Yes, weekly.")
+    refused = owner.post(
+        "/dashboard/memory/new/", {"title": "x" * 301, "text": "No.", "source": "faq"}, **BODY
+    )
+    assert refused.status_code == 400 and "errorlist" in refused.content.decode()
+    with tenant_context(alpha.tenant):
+        entry = MemoryEntry.objects.get()
+    prefix = f"m{entry.pk}"
+    form = owner.get(
+        f"/dashboard/memory/{entry.pk}/edit/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET=f"memory-{entry.pk}"
+    )
+    assert 'value="Do you ship to Halifax?"' in form.content.decode()
+    saved = owner.post(
+        f"/dashboard/memory/{entry.pk}/edit/",
+        {
+            f"{prefix}-title": "Do you ship to Moncton?",
+            f"{prefix}-text": "Yes, weekly.",
+            f"{prefix}-source": "faq",
+        },
+        **BODY,
+    )
+    assert saved.status_code == 200 and "Do you ship to Moncton?" in saved.content.decode()
+    assert search(alpha, "moncton") == ["Yes, weekly."]
+
+
+def test_long_question_words_also_match_as_prefixes(alpha):
+    add(alpha, "Shipments leave every Monday.")
+    add(alpha, "Cargo vans are extra.")
+    assert search(alpha, "can you ship it?") == ["Shipments leave every Monday."]
+    assert search(alpha, "car") == []  # short words only whole: "car" is not "cargo"
+
+
+def test_words_in_too_many_entries_stop_selecting_candidates():
+    from chat.selectors import COMMON, Words
+
+    words = Words(lexemes=["car", "halifax"], frequency={"car": COMMON + 1, "halifax": 3}, total=50_000)
+    assert words.selective() == ["halifax"]
+    assert words.idf("halifax") > words.idf("car")
+    common = Words(lexemes=["car", "ship"], frequency={"car": COMMON + 1, "ship": COMMON + 1}, total=50_000)
+    assert common.selective() == ["car", "ship"]  # none is rare: all of them
+    at_limit = Words(lexemes=["car", "halifax"], frequency={"car": COMMON, "halifax": 3}, total=50_000)
+    assert at_limit.selective() == ["car", "halifax"]

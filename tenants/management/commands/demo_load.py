@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_tenants.utils import tenant_context
 
+from chat.faq_demo import faq_demo_load
 from chat.llm.demo import profile_demo_load
 from chat.questionnaire_demo import questionnaire_demo_load
 from contracts.demo import contracts_demo_load
@@ -63,6 +64,8 @@ class Command(BaseCommand):
             facts_made = flywheel_demo_load(tenant=result.tenant)
         with tenant_context(result.tenant):  # three weeks of answered daily questions (also in memory)
             asks_made = questionnaire_demo_load(owner=result.owner)
+        with tenant_context(result.tenant):  # the FAQ the chat assistant answers from
+            faq_made = faq_demo_load()
         password = self._staff_password()
         link = signin_link_issue(tenant=result.tenant, user=result.owner)
         self.stdout.write(f"Demo tenant: {result.tenant.name} at {tenant_url(result.tenant)}")
@@ -76,6 +79,10 @@ class Command(BaseCommand):
             self.stdout.write(f"  {leads_made} demo leads added at {tenant_url(result.tenant, '/leads/')}")
         if pages_made:
             self.stdout.write(f"  {pages_made} website pages published at {tenant_url(result.tenant)}")
+        if faq_made:
+            self.stdout.write(
+                f"  {faq_made} FAQ entries added at {tenant_url(result.tenant, '/dashboard/memory/')}"
+            )
         if facts_made:
             self.stdout.write(
                 f"  {facts_made} days of demo search, traffic and Ads data queued for the worker"
