@@ -21,16 +21,13 @@ from dataclasses import dataclass, field
 
 import phonenumbers
 from django.conf import settings
-from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import CharField, Func
 
 from chat.llm import service as llm_service
 from chat.llm.base import LlmUnavailable
-from chat.models import SEARCH_CONFIG, Conversation, MemoryEntry, Message
-from chat.selectors import memory_search
+from chat.models import Conversation, MemoryEntry, Message
+from chat.selectors import memory_best_match, memory_search
 from chat.services.conversations import conversation_capture_lead, conversation_handover
 from chat.services.widget import conversation_message_add
 
@@ -50,9 +47,6 @@ RETRIEVAL_SOURCES = (SOURCE.FAQ, SOURCE.NOTE, SOURCE.QUESTIONNAIRE)
 # What may be quoted to a visitor word for word. Questionnaire answers are the owner's words about
 # revenue and strategy: the model may use them where they help, but they are never pasted verbatim.
 QUOTE_SOURCES = (SOURCE.FAQ, SOURCE.NOTE)
-# Good enough to quote: the entry (its title and text) holds at least this share of the question's
-# words (stemmed, stop words left out).
-GOOD_ENOUGH_COVERAGE = 0.6
 RETRIEVE_LIMIT = 5
 
 EMAIL = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+\.[A-Za-z]{2,}")
@@ -73,48 +67,14 @@ class Retrieved:
     best: MemoryEntry | None = None
 
 
-def _words(question: str) -> list[str]:
-    # memory_search takes web-search syntax, which ANDs words: a natural question is turned into
-    # "word or word or …" so an entry matching some of them is found, and ranked.
-    words = re.findall(r"[^\W_]+", question.lower())
-    return [word for word in words if word not in ("or", "and")][:30]
-
-
-def _lexemes(text: str) -> set[str]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT tsvector_to_array(to_tsvector(%s::regconfig, %s))", [SEARCH_CONFIG, text])
-        return set(cursor.fetchone()[0] or ())
-
-
 def retrieve(*, question: str) -> Retrieved:
-    """The memory entries for `question` and the best one if it is good enough to quote. The one place
-    that decides "good enough": switch it to the memory's own best-match helper once it has one."""
-    words = _words(question)
-    if not words:
+    """The memory entries for `question` (what the model may use) and the one good enough to quote:
+    the memory's own judgement (chat.selectors.memory_best_match), over the quotable sources only."""
+    if not question.strip():
         return Retrieved()
-    found = memory_search(query=" or ".join(words), limit=RETRIEVE_LIMIT * 2)
-    entries = [entry for entry, _rank in found if entry.source in RETRIEVAL_SOURCES][:RETRIEVE_LIMIT]
-    wanted = _lexemes(question)
-    quotable = [entry.pk for entry in entries if entry.source in QUOTE_SOURCES]
-    if not wanted or not quotable:
-        return Retrieved(entries=entries)
-    vector = SearchVector("title", "text", config=SEARCH_CONFIG)
-    lexemes = dict(
-        MemoryEntry.objects.filter(pk__in=quotable)
-        .annotate(lexemes=Func(vector, function="tsvector_to_array", output_field=ArrayField(CharField())))
-        .values_list("pk", "lexemes")
-    )
-    # Best first as memory_search ranked them; the first good enough one wins.
-    best = next(
-        (
-            entry
-            for entry in entries
-            if entry.pk in lexemes
-            and len(wanted & set(lexemes[entry.pk])) / len(wanted) >= GOOD_ENOUGH_COVERAGE
-        ),
-        None,
-    )
-    return Retrieved(entries=entries, best=best)
+    found = memory_search(query=question, limit=RETRIEVE_LIMIT, sources=RETRIEVAL_SOURCES)
+    match = memory_best_match(question=question, sources=QUOTE_SOURCES)
+    return Retrieved(entries=[entry for entry, _score in found], best=match[0] if match else None)
 
 
 def quote(entry: MemoryEntry) -> str:
