@@ -1,0 +1,217 @@
+"""The owner's chat inbox: the hand-over SMS (once per hand-over), replies the visitor sees, read state,
+the list's filters and query budget, escaping, who may open and answer what, and other tenants kept out."""
+
+import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from chat.models import Conversation, LlmUsage, MemoryEntry, Message
+from chat.selectors_inbox import llm_usage_this_month
+from chat.services.conversations import conversation_capture_lead, conversation_handover
+from chat.services.inbox import MAX_REPLY, conversation_handover_notify, owner_reply
+from tenants.models import Membership, OutboundMessage, TenantConfig, User
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+BODY = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "dash-body"}
+V, A = Message.Role.VISITOR, Message.Role.ASSISTANT
+
+
+def converse(world, *lines, ago=timedelta(0), **fields):
+    """A conversation in `world` with `lines` ((role, text) pairs), its last message `ago` ago."""
+    when = timezone.now() - ago
+    with tenant_context(world.tenant):
+        conversation = Conversation.objects.create(visitor=uuid.uuid4(), last_message_at=when, **fields)
+        for role, text in lines:
+            origin = Message.Origin.VISITOR if role == V else Message.Origin.RETRIEVAL
+            Message.objects.create(conversation=conversation, role=role, origin=origin, text=text)
+        Message.objects.filter(conversation=conversation).update(created=when)
+    return conversation
+
+
+def hand_over(world, conversation, capture, reason="Asked about a discount"):
+    with tenant_context(world.tenant), capture(execute=True):
+        return conversation_handover(conversation=conversation, reason=reason)
+
+
+def texts(world):
+    return OutboundMessage.objects.filter(channel="sms", to=world.owner.phone, ref__startswith="conversation:")
+
+
+def reload(world, conversation):
+    with tenant_context(world.tenant):
+        return Conversation.objects.get(pk=conversation.pk)
+
+
+@pytest.fixture
+def both(alpha, beta):
+    """A person who is an owner of both alpha and beta, signed in on beta's host."""
+    person = User.objects.create_user(email="both-inbox@example.com")
+    Membership.objects.create(user=person, tenant=alpha.tenant, role=Membership.Role.OWNER)
+    Membership.objects.create(user=person, tenant=beta.tenant, role=Membership.Role.OWNER)
+    return client_for(beta, user=person)
+
+
+# --- the hand-over SMS -----------------------------------------------------------------------------
+
+
+def test_a_hand_over_texts_each_owner_with_a_phone_once_with_a_link(
+    alpha, django_capture_on_commit_callbacks
+):
+    conversation = converse(alpha, (V, "Can you beat a quote of $1,800?"))
+    assert hand_over(alpha, conversation, django_capture_on_commit_callbacks) is True
+    sms = texts(alpha).get()
+    assert sms.ref == f"conversation:{conversation.pk}"
+    assert f"alpha.localhost:8000/chat/inbox/{conversation.pk}/" in sms.body
+    assert "waiting for your reply" in sms.body and "discount" in sms.body
+    assert not OutboundMessage.objects.filter(to=alpha.member.phone).exists()  # members: no text
+    # The task redelivered, and the hand-over asked again while it still waits: nothing more is sent.
+    with tenant_context(alpha.tenant):
+        assert conversation_handover_notify(conversation_id=conversation.pk) is False
+    assert hand_over(alpha, conversation, django_capture_on_commit_callbacks) is False
+    assert texts(alpha).count() == 1
+    assert reload(alpha, conversation).handover_notified_at is not None
+
+
+def test_a_new_hand_over_after_the_owners_reply_texts_again(alpha, django_capture_on_commit_callbacks):
+    conversation = converse(alpha, (V, "Do you insure classic cars?"))
+    hand_over(alpha, conversation, django_capture_on_commit_callbacks)
+    with tenant_context(alpha.tenant):
+        owner_reply(conversation=conversation, text="Yes, up to $250k.", user=alpha.owner)
+    assert texts(alpha).count() == 1
+    hand_over(alpha, conversation, django_capture_on_commit_callbacks, reason="Wants a call")
+    assert texts(alpha).count() == 2
+    assert "Wants a call" in texts(alpha).order_by("-pk").first().body
+
+
+def test_a_conversation_no_longer_waiting_is_not_texted(alpha):
+    conversation = converse(alpha, (V, "Hello"))
+    with tenant_context(alpha.tenant):
+        assert conversation_handover_notify(conversation_id=conversation.pk) is False
+        assert conversation_handover_notify(conversation_id=conversation.pk + 1000) is False
+    assert not texts(alpha).exists()
+
+
+# --- replies ---------------------------------------------------------------------------------------
+
+
+def test_the_owners_reply_is_a_message_the_visitor_sees_and_clears_needs_reply(alpha):
+    conversation = converse(alpha, (V, "Is RoRo safe?"), ago=timedelta(hours=2), needs_reply=True)
+    client = client_for(alpha, user=alpha.owner)
+    response = client.post(f"/chat/inbox/{conversation.pk}/reply/", {"text": "  Yes, fully insured.  "})
+    assert response.status_code == 302 and response["Location"] == f"/chat/inbox/{conversation.pk}/"
+    with tenant_context(alpha.tenant):
+        reply = Message.objects.get(conversation=conversation, role=Message.Role.OWNER)
+    assert (reply.text, reply.origin) == ("Yes, fully insured.", Message.Origin.OWNER)
+    assert reply.author_label == "Alpha Movers Owner"
+    fresh = reload(alpha, conversation)
+    assert not fresh.needs_reply and not fresh.unread
+    assert fresh.last_message_at == reply.created > conversation.last_message_at
+    page = client.get(f"/chat/inbox/{conversation.pk}/").content.decode()
+    assert "Yes, fully insured." in page and "Needs reply" not in page
+
+
+def test_a_member_may_reply_through_htmx_and_sees_the_transcript(alpha):
+    conversation = converse(alpha, (V, "Transit time to Calgary?"))
+    response = client_for(alpha, user=alpha.member).post(
+        f"/chat/inbox/{conversation.pk}/reply/", {"text": "About 5 days."}, **BODY
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "About 5 days." in page and "Transit time to Calgary?" in page and "<html" not in page
+
+
+@pytest.mark.parametrize("text, ok", [("", False), ("   ", False), ("x" * MAX_REPLY, True), ("x" * (MAX_REPLY + 1), False)])  # fmt: skip
+def test_a_reply_is_between_one_and_2000_characters(alpha, text, ok):
+    conversation = converse(alpha, (V, "Hi"), needs_reply=True)
+    response = client_for(alpha, user=alpha.owner).post(f"/chat/inbox/{conversation.pk}/reply/", {"text": text})
+    with tenant_context(alpha.tenant):
+        stored = Message.objects.filter(role=Message.Role.OWNER).count()
+    assert (response.status_code, stored, reload(alpha, conversation).needs_reply) == (
+        (302, 1, False) if ok else (400, 0, True)
+    )
+    if not ok:
+        assert "Write a reply first." in response.content.decode() or "At most 2000" in response.content.decode()
+
+
+# --- read state and the list -----------------------------------------------------------------------
+
+
+def test_opening_a_conversation_marks_it_read_until_the_visitor_writes_again(alpha):
+    conversation = converse(alpha, (V, "Quote for a Civic?"), ago=timedelta(minutes=5))
+    client = client_for(alpha, user=alpha.member)
+    unread = "?show=unread"
+    assert "Quote for a Civic?" in client.get(f"/chat/inbox/{unread}").content.decode()
+    assert client.get(f"/chat/inbox/{conversation.pk}/").status_code == 200
+    assert reload(alpha, conversation).unread is False
+    assert "Quote for a Civic?" not in client.get(f"/chat/inbox/{unread}").content.decode()
+    # The visitor writes again: unread for the whole team.
+    with tenant_context(alpha.tenant):
+        Conversation.objects.filter(pk=conversation.pk).update(last_message_at=timezone.now())
+    assert "Quote for a Civic?" in client_for(alpha, user=alpha.owner).get(f"/chat/inbox/{unread}").content.decode()
+
+
+def test_the_filters_newest_first_badges_and_lead_link(alpha, django_capture_on_commit_callbacks):
+    old = converse(alpha, (V, "Older question about containers"), ago=timedelta(days=3))
+    waiting = converse(alpha, (V, "Newer question, needs you"), (A, "Let me get the owner."), needs_reply=True)
+    with tenant_context(alpha.tenant), django_capture_on_commit_callbacks(execute=True):
+        lead = conversation_capture_lead(conversation=old, name="Nadia Petrov", phone="+16475550999")
+    client = client_for(alpha, user=alpha.owner)
+    client.get(f"/chat/inbox/{old.pk}/")  # read
+    everything = client.get("/chat/inbox/").content.decode()
+    assert everything.index("Newer question") < everything.index("Older question")
+    assert f'href="/leads/{lead.pk}/">Nadia Petrov</a>' in everything
+    row = everything[everything.index("Newer question") :].split("</tr>")[0]
+    assert "Needs reply" in row and "Unread" in row and "<td>2</td>" in row
+    needs = client.get("/chat/inbox/?show=needs-reply", **BODY).content.decode()
+    assert "Newer question" in needs and "Older question" not in needs and "<html" not in needs
+    unread = client.get("/chat/inbox/?show=unread").content.decode()
+    assert "Newer question" in unread and "Older question" not in unread
+    assert waiting.pk  # (the waiting one is in all three)
+    bogus = client.get("/chat/inbox/?show=bogus").content.decode()
+    assert "Newer question" in bogus and "Older question" in bogus
+
+
+def queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_the_list_costs_the_same_queries_for_one_conversation_or_sixty(
+    alpha, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    client = client_for(alpha, user=alpha.owner)
+    converse(alpha, (V, "First"), (A, "Answer"))
+    client.get("/chat/inbox/")  # the session's first use
+    one = queries(client, "/chat/inbox/")
+    for n in range(59):
+        conversation = converse(alpha, (V, f"Question {n}"), (A, "Answer"), needs_reply=n % 2 == 0)
+        if n % 3 == 0:
+            with tenant_context(alpha.tenant), django_capture_on_commit_callbacks(execute=True):
+                conversation_capture_lead(conversation=conversation, email=f"v{n}@example.com")
+    with django_assert_num_queries(one):
+        response = client.get("/chat/inbox/")
+    assert response.content.decode().count("<tr") == 26  # the head and a page of 25
+    with django_assert_num_queries(one):
+        client.get("/chat/inbox/?show=needs-reply&page=2")
+
+
+def test_the_transcript_costs_the_same_queries_whatever_its_length(alpha, django_assert_num_queries):
+    with tenant_context(alpha.tenant):
+        entry = MemoryEntry.objects.create(title="Insurance", text="Covered.", digest="d1")
+    short = converse(alpha, (V, "Hi"))
+    long = converse(alpha, *[(V, f"Q{n}") for n in range(30)])
+    with tenant_context(alpha.tenant):
+        Message.objects.filter(conversation__in=[short, long], role=V).update(sources=[entry.pk])
+    client = client_for(alpha, user=alpha.owner)
+    client.get("/chat/inbox/")  # the session's first use
+    with django_assert_num_queries(queries(client, f"/chat/inbox/{short.pk}/")):
+        client.get(f"/chat/inbox/{long.pk}/")
