@@ -1,7 +1,8 @@
 """Reads for the owner's inbox of chat conversations: the list (a constant number of queries whatever
 the volume: the first visitor line and the message count are subqueries, the lead is joined), one
 conversation's transcript with the memory entries its answers cite, the needs-reply count of the
-navigation, and the model's token use this month."""
+navigation (kept in the cache, see conversation_needs_reply_count_cached), and the model's token use
+this month."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from chat.models import Conversation, LlmUsage, MemoryEntry, Message
 
@@ -58,6 +62,20 @@ def conversation_list(*, show: str = Show.ALL) -> QuerySet[Conversation]:
 def conversation_needs_reply_count() -> int:
     """How many conversations wait for the owner: one COUNT over the needs_reply index."""
     return Conversation.objects.filter(needs_reply=True).count()
+
+
+def needs_reply_count_key(schema: str) -> str:
+    return f"chat:inbox-waiting:{schema}"
+
+
+def conversation_needs_reply_count_cached() -> int | None:
+    """The navigation's count, as chat.services.inbox.inbox_count_refresh last stored it (after each
+    hand-over's notification, each reply, each look at the inbox): no SQL, so the navigation costs no
+    page a query. None when it isn't known (Redis emptied or unreachable): the link shows no count."""
+    try:
+        return cache.get(needs_reply_count_key(connection.schema_name))
+    except RedisError:
+        return None
 
 
 @dataclass(frozen=True)

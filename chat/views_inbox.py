@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from chat.models import Conversation
 from chat.selectors_inbox import Show, conversation_list, conversation_transcript, llm_usage_this_month
-from chat.services.inbox import MAX_REPLY, conversation_mark_read, owner_reply
+from chat.services.inbox import MAX_REPLY, conversation_mark_read, inbox_count_refresh, owner_reply
 from dashboard.rendering import form_apply, render_dashboard
 from tenants.permissions import member_required
 
@@ -34,6 +34,7 @@ def inbox_view(request):
     show = request.GET.get("show", Show.ALL)
     show = show if show in Show.VALUES else Show.ALL
     page = Paginator(conversation_list(show=show), PAGE_SIZE).get_page(request.GET.get("page"))
+    inbox_count_refresh()  # the navigation's count, right whenever someone looks at the inbox
     context = {
         "show": show,
         "filters": Show.CHOICES,

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import logging
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django_tenants.utils import schema_context
+from redis.exceptions import RedisError
 
 from chat.models import Conversation, Message
+from chat.selectors_inbox import conversation_needs_reply_count, needs_reply_count_key
 from tenants.messaging import SmsDeliveryError, render_text, sms_send
 from tenants.models import Membership, User
 from tenants.selectors import tenant_url
@@ -21,6 +25,32 @@ from tenants.selectors import tenant_url
 logger = logging.getLogger(__name__)
 
 MAX_REPLY = 2000
+
+
+def inbox_count_refresh() -> int | None:
+    """Count the conversations waiting for a reply in the current schema and keep the number for the
+    navigation (no expiry: every change of `needs_reply` refreshes it — a hand-over through its
+    notification task, a reply — and so does each look at the inbox). Returns the count, or None when
+    the cache can't be reached (the navigation then shows no count)."""
+    count = conversation_needs_reply_count()
+    try:
+        cache.set(needs_reply_count_key(connection.schema_name), count, timeout=None)
+    except RedisError:
+        logger.warning("Can't keep the inbox count of %s", connection.schema_name)
+        return None
+    return count
+
+
+def _inbox_count_refresh_on_commit() -> None:
+    # After commit, the count sees this transaction's change; in the schema current now (a callback
+    # may run once the caller has left it).
+    schema = connection.schema_name
+
+    def refresh():
+        with schema_context(schema):
+            inbox_count_refresh()
+
+    transaction.on_commit(refresh)
 
 
 @transaction.atomic
@@ -46,12 +76,15 @@ def conversation_handover_notify(*, conversation_id: int) -> bool:
         if not membership.user.phone:
             continue
         try:
-            sms_send(to=membership.user.phone, body=body, tenant=tenant, ref=f"conversation:{conversation.pk}")
+            sms_send(
+                to=membership.user.phone, body=body, tenant=tenant, ref=f"conversation:{conversation.pk}"
+            )
         except SmsDeliveryError:
             # Not retried: the conversation shows in the inbox's "needs reply" whatever the SMS does.
             logger.warning("Hand-over SMS to an owner of %s failed", tenant.schema_name)
     conversation.handover_notified_at = timezone.now()
     conversation.save(update_fields=["handover_notified_at"])
+    _inbox_count_refresh_on_commit()
     return True
 
 
@@ -63,7 +96,9 @@ def conversation_mark_read(*, conversation: Conversation, user: User) -> None:
     if conversation.owner_read_at is not None and conversation.owner_read_at >= seen:
         return
     # Never move the mark backwards (another tab may have read further meanwhile).
-    Conversation.objects.filter(pk=conversation.pk).exclude(owner_read_at__gte=seen).update(owner_read_at=seen)
+    Conversation.objects.filter(pk=conversation.pk).exclude(owner_read_at__gte=seen).update(
+        owner_read_at=seen
+    )
     conversation.owner_read_at = seen
 
 
@@ -99,4 +134,5 @@ def owner_reply(*, conversation: Conversation, text: str, user: User) -> Message
     locked.save(update_fields=["last_message_at", "owner_read_at", "needs_reply", "handover_notified_at"])
     for field in ("last_message_at", "owner_read_at", "needs_reply", "handover_notified_at"):
         setattr(conversation, field, getattr(locked, field))
+    _inbox_count_refresh_on_commit()
     return message

@@ -1,7 +1,7 @@
 """The navigation's "Inbox" link with the number of conversations waiting for a reply.
 
-Computed here, when the navigation is drawn (only on members' pages of a tenant with chat on), not
-in a context processor that every request would pay for: one COUNT over the needs_reply index."""
+The number is read from the cache, where every change keeps it (chat.services.inbox.inbox_count_refresh):
+drawing the navigation costs no page an SQL query. Unknown (the cache emptied): no number shown."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from chat.selectors_inbox import conversation_needs_reply_count
+from chat.selectors_inbox import conversation_needs_reply_count_cached
 
 register = template.Library()
 
@@ -19,7 +19,7 @@ register = template.Library()
 def inbox_navlink(context):
     url = reverse("chat_inbox")
     current = mark_safe(' aria-current="page"') if context["request"].path.startswith(url) else ""
-    waiting = conversation_needs_reply_count()
+    waiting = conversation_needs_reply_count_cached()
     if not waiting:
         return format_html('<a href="{}"{}>Inbox</a>', url, current)
     return format_html(

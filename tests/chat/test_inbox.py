@@ -1,19 +1,21 @@
 """The owner's chat inbox: the hand-over SMS (once per hand-over), replies the visitor sees, read state,
 the list's filters and query budget, escaping, who may open and answer what, and other tenants kept out."""
 
+import re
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from chat.models import Conversation, LlmUsage, MemoryEntry, Message
-from chat.selectors_inbox import llm_usage_this_month
+from chat.selectors_inbox import llm_usage_this_month, needs_reply_count_key
 from chat.services.conversations import conversation_capture_lead, conversation_handover
 from chat.services.inbox import MAX_REPLY, conversation_handover_notify, owner_reply
 from tenants.models import Membership, OutboundMessage, TenantConfig, User
@@ -42,7 +44,9 @@ def hand_over(world, conversation, capture, reason="Asked about a discount"):
 
 
 def texts(world):
-    return OutboundMessage.objects.filter(channel="sms", to=world.owner.phone, ref__startswith="conversation:")
+    return OutboundMessage.objects.filter(
+        channel="sms", to=world.owner.phone, ref__startswith="conversation:"
+    )
 
 
 def reload(world, conversation):
@@ -128,17 +132,20 @@ def test_a_member_may_reply_through_htmx_and_sees_the_transcript(alpha):
     assert "About 5 days." in page and "Transit time to Calgary?" in page and "<html" not in page
 
 
-@pytest.mark.parametrize("text, ok", [("", False), ("   ", False), ("x" * MAX_REPLY, True), ("x" * (MAX_REPLY + 1), False)])  # fmt: skip
-def test_a_reply_is_between_one_and_2000_characters(alpha, text, ok):
+EMPTY, TOO_LONG = "Write a reply first.", "At most 2000 characters."
+
+
+@pytest.mark.parametrize("text, error", [("", EMPTY), ("   ", EMPTY), ("x" * MAX_REPLY, None), ("x" * (MAX_REPLY + 1), TOO_LONG)])  # fmt: skip
+def test_a_reply_is_between_one_and_2000_characters(alpha, text, error):
     conversation = converse(alpha, (V, "Hi"), needs_reply=True)
-    response = client_for(alpha, user=alpha.owner).post(f"/chat/inbox/{conversation.pk}/reply/", {"text": text})
+    client = client_for(alpha, user=alpha.owner)
+    response = client.post(f"/chat/inbox/{conversation.pk}/reply/", {"text": text})
     with tenant_context(alpha.tenant):
         stored = Message.objects.filter(role=Message.Role.OWNER).count()
-    assert (response.status_code, stored, reload(alpha, conversation).needs_reply) == (
-        (302, 1, False) if ok else (400, 0, True)
-    )
-    if not ok:
-        assert "Write a reply first." in response.content.decode() or "At most 2000" in response.content.decode()
+    expected = (302, 1, False) if error is None else (400, 0, True)
+    assert (response.status_code, stored, reload(alpha, conversation).needs_reply) == expected
+    if error:
+        assert error in response.content.decode()
 
 
 # --- read state and the list -----------------------------------------------------------------------
@@ -155,12 +162,17 @@ def test_opening_a_conversation_marks_it_read_until_the_visitor_writes_again(alp
     # The visitor writes again: unread for the whole team.
     with tenant_context(alpha.tenant):
         Conversation.objects.filter(pk=conversation.pk).update(last_message_at=timezone.now())
-    assert "Quote for a Civic?" in client_for(alpha, user=alpha.owner).get(f"/chat/inbox/{unread}").content.decode()
+    assert (
+        "Quote for a Civic?"
+        in client_for(alpha, user=alpha.owner).get(f"/chat/inbox/{unread}").content.decode()
+    )
 
 
 def test_the_filters_newest_first_badges_and_lead_link(alpha, django_capture_on_commit_callbacks):
     old = converse(alpha, (V, "Older question about containers"), ago=timedelta(days=3))
-    waiting = converse(alpha, (V, "Newer question, needs you"), (A, "Let me get the owner."), needs_reply=True)
+    waiting = converse(
+        alpha, (V, "Newer question, needs you"), (A, "Let me get the owner."), needs_reply=True
+    )
     with tenant_context(alpha.tenant), django_capture_on_commit_callbacks(execute=True):
         lead = conversation_capture_lead(conversation=old, name="Nadia Petrov", phone="+16475550999")
     client = client_for(alpha, user=alpha.owner)
@@ -215,3 +227,166 @@ def test_the_transcript_costs_the_same_queries_whatever_its_length(alpha, django
     client.get("/chat/inbox/")  # the session's first use
     with django_assert_num_queries(queries(client, f"/chat/inbox/{short.pk}/")):
         client.get(f"/chat/inbox/{long.pk}/")
+
+
+# --- what the pages show ---------------------------------------------------------------------------
+
+SCRIPT, IMG = "<script>alert(1)</script>", '<img src=x onerror="alert(2)">'
+
+
+def test_visitor_and_model_html_is_shown_as_text_in_the_list_and_the_transcript(alpha):
+    conversation = converse(alpha, (V, SCRIPT), (A, IMG), (V, IMG))
+    client = client_for(alpha, user=alpha.owner)
+    for page in (client.get("/chat/inbox/"), client.get(f"/chat/inbox/{conversation.pk}/")):
+        html = page.content.decode()
+        assert SCRIPT not in html and "<img src=x" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=&quot;alert(2)&quot;&gt;" in html
+
+
+def test_the_transcript_labels_roles_cites_sources_and_shows_the_lead_and_reason(
+    alpha, django_capture_on_commit_callbacks
+):
+    with tenant_context(alpha.tenant):
+        faq = MemoryEntry.objects.create(title="How long to Vancouver?", text="7 to 10 days.", digest="a")
+        note = MemoryEntry.objects.create(text="Open inspections at the Vaughan depot.", digest="b")
+        gone = MemoryEntry.objects.create(title="Deleted since", text="x", digest="c")
+    conversation = converse(alpha, (V, "Transit to Vancouver?"), (A, "7 to 10 days."), needs_reply=True,
+                            handover_reason="Wants a firm date")  # fmt: skip
+    with tenant_context(alpha.tenant):
+        Message.objects.filter(role=A).update(sources=[faq.pk, note.pk, gone.pk])
+        gone.delete()
+    with tenant_context(alpha.tenant), django_capture_on_commit_callbacks(execute=True):
+        lead = conversation_capture_lead(conversation=conversation, name="Ivo Marsh", email="ivo@example.com")
+    html = client_for(alpha, user=alpha.owner).get(f"/chat/inbox/{conversation.pk}/").content.decode()
+    assert "Visitor" in html and "Assistant" in html and "FAQ or memory match" in html
+    assert "How long to Vancouver?" in html and "Open inspections at the Vaughan depot." in html
+    assert "Deleted since" not in html
+    assert f'href="/leads/{lead.pk}/">Ivo Marsh</a>' in html
+    assert "Wants a firm date" in html and "Needs reply" in html
+
+
+def nav_count(html: str) -> str | None:
+    found = re.search(r'href="/chat/inbox/"[^>]*>Inbox(?: <span class="nav-count">(\d+))?', html)
+    assert found, "no Inbox link in the navigation"
+    return found.group(1)
+
+
+def test_the_navigation_counts_conversations_waiting_for_a_reply_at_no_query(
+    alpha, django_capture_on_commit_callbacks
+):
+    client = client_for(alpha, user=alpha.member)
+    assert nav_count(client.get("/leads/").content.decode()) is None
+    first = converse(alpha, (V, "a"))
+    for conversation in (first, converse(alpha, (V, "b"))):
+        hand_over(alpha, conversation, django_capture_on_commit_callbacks)
+    converse(alpha, (V, "c"))
+    html = client.get("/leads/").content.decode()
+    assert nav_count(html) == "2" and '<span class="visually-hidden"> waiting for a reply</span>' in html
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/chat/inbox/{first.pk}/reply/", {"text": "Done."})
+    assert nav_count(client.get("/leads/").content.decode()) == "1"
+    # The cache emptied: no number (rather than a query on every page) until the inbox is looked at.
+    cache.delete(needs_reply_count_key(alpha.tenant.schema_name))
+    assert nav_count(client.get("/leads/").content.decode()) is None
+    assert nav_count(client.get("/chat/inbox/").content.decode()) == "1"
+    assert nav_count(client.get("/leads/").content.decode()) == "1"
+    TenantConfig.objects.filter(pk=alpha.tenant.pk).update(feature_chat=False)
+    assert "/chat/inbox/" not in client.get("/leads/").content.decode()
+
+
+def test_the_count_is_each_tenants_own(alpha, beta, django_capture_on_commit_callbacks):
+    hand_over(alpha, converse(alpha, (V, "a")), django_capture_on_commit_callbacks)
+    assert nav_count(client_for(alpha, user=alpha.owner).get("/leads/").content.decode()) == "1"
+    assert nav_count(client_for(beta, user=beta.owner).get("/leads/").content.decode()) is None
+
+
+def test_the_inbox_shows_this_months_token_use_and_cost(alpha):
+    tz = ZoneInfo("America/Toronto")
+    TenantConfig.objects.filter(pk=alpha.tenant.pk).update(timezone="America/Toronto")
+    now = datetime(2026, 3, 15, 12, tzinfo=tz)
+    month_start = datetime(2026, 3, 1, tzinfo=tz)
+    with tenant_context(alpha.tenant):
+        for created, tokens, cost in [(month_start, (1000, 200), "0.0123"), (now, (500, 300), "0.0100"),
+                                      (month_start - timedelta(seconds=1), (9999, 9999), "9")]:  # fmt: skip
+            usage = LlmUsage.objects.create(backend="anthropic", model="m", input_tokens=tokens[0],
+                                            output_tokens=tokens[1], cost_usd=Decimal(cost))  # fmt: skip
+            LlmUsage.objects.filter(pk=usage.pk).update(created=created)
+        usage = llm_usage_this_month(tz_name="America/Toronto", now=now)
+    assert (usage.input_tokens, usage.output_tokens, usage.calls) == (1500, 500, 2)
+    assert usage.tokens == 2000 and usage.cost_usd == Decimal("0.0223")
+    with tenant_context(alpha.tenant):
+        LlmUsage.objects.update(created=timezone.now())
+    html = client_for(alpha, user=alpha.owner).get("/chat/inbox/").content.decode()
+    plain = html.replace("\xa0", "").replace(",", "")  # the thousands separator is the locale's
+    assert "21998 tokens (11499 in 10499 out) over 3 calls" in plain and "US$9.02" in html
+
+
+# --- who may see what ------------------------------------------------------------------------------
+
+
+def test_anonymous_people_are_sent_to_sign_in(alpha):
+    conversation = converse(alpha, (V, "Hi"))
+    client = client_for(alpha)
+    for url in ("/chat/inbox/", f"/chat/inbox/{conversation.pk}/"):
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/sign-in/")
+    response = client.post(f"/chat/inbox/{conversation.pk}/reply/", {"text": "hi"})
+    assert response.status_code == 302 and response["Location"].startswith("/sign-in/")
+    with tenant_context(alpha.tenant):
+        assert not Message.objects.filter(role=Message.Role.OWNER).exists()
+
+
+def test_a_person_of_both_tenants_cannot_open_or_answer_the_other_tenants_conversation(alpha, beta, both):
+    conversation = converse(alpha, (V, "Alpha's secret question"), needs_reply=True)
+    assert both.get(f"/chat/inbox/{conversation.pk}/").status_code == 404
+    assert both.post(f"/chat/inbox/{conversation.pk}/reply/", {"text": "Hijack"}).status_code == 404
+    assert "Alpha's secret question" not in both.get("/chat/inbox/").content.decode()
+    with tenant_context(alpha.tenant):
+        assert not Message.objects.filter(role=Message.Role.OWNER).exists()
+    fresh = reload(alpha, conversation)
+    assert fresh.needs_reply and fresh.owner_read_at is None
+    # On alpha's own host the same person gets in: only the tenant check stopped them.
+    person = User.objects.get(email="both-inbox@example.com")
+    assert client_for(alpha, user=person).get(f"/chat/inbox/{conversation.pk}/").status_code == 200
+
+
+def test_a_signed_in_non_member_gets_404(alpha, beta):
+    conversation = converse(alpha, (V, "Hi"))
+    outsider = client_for(alpha, user=beta.owner)
+    assert outsider.get("/chat/inbox/").status_code == 404
+    assert outsider.get(f"/chat/inbox/{conversation.pk}/").status_code == 404
+
+
+def test_the_inbox_is_404_when_chat_is_switched_off(alpha):
+    conversation = converse(alpha, (V, "Hi"))
+    TenantConfig.objects.filter(pk=alpha.tenant.pk).update(feature_chat=False)
+    client = client_for(alpha, user=alpha.owner)
+    assert client.get("/chat/inbox/").status_code == 404
+    assert client.get(f"/chat/inbox/{conversation.pk}/").status_code == 404
+    assert client.post(f"/chat/inbox/{conversation.pk}/reply/", {"text": "x"}).status_code == 404
+
+
+# --- the demo ----------------------------------------------------------------------------------------
+
+
+def test_the_demo_conversations_load_once_with_real_chat_leads(alpha, django_capture_on_commit_callbacks):
+    from chat.demo import chat_demo_load
+    from marketing.models import Lead
+
+    with tenant_context(alpha.tenant), django_capture_on_commit_callbacks(execute=True):
+        assert chat_demo_load(owner=alpha.owner) == 6
+        assert chat_demo_load(owner=alpha.owner) == 0
+        assert Conversation.objects.count() == 6
+        leads = Lead.objects.filter(source=Lead.Source.CHAT, conversations__isnull=False)
+        assert sorted(leads.values_list("name", flat=True)) == ["Luca Bianchi", "Sophie Tremblay"]
+        waiting = Conversation.objects.get(needs_reply=True)
+        assert "Winnipeg" in waiting.messages.first().text
+        answered = Message.objects.get(role=Message.Role.OWNER).conversation
+        assert not answered.needs_reply and answered.handover_reason
+        assert Message.objects.exclude(sources=[]).count() == 2 and LlmUsage.objects.count() == 3
+        oldest = Conversation.objects.order_by("last_message_at").first()
+        assert timezone.now() - oldest.started > timedelta(days=20)
+    assert texts(alpha).count() == 1  # the hand-over still waiting; the answered one sent nothing
+    html = client_for(alpha, user=alpha.owner).get("/chat/inbox/").content.decode()
+    assert "Luca Bianchi" in html and "project car" in html

@@ -19,6 +19,7 @@ MEMBER_PAGES += ["/pages/", "/pages/new/"]  # the website's pages
 MEMBER_PAGES += ["/api/docs/"]  # the API docs (a page for people; keys may open it too)
 MEMBER_PAGES += ["/dashboard/seo/trend/"]  # SEO trend
 MEMBER_PAGES += ["/dashboard/memory/"]  # the business memory
+MEMBER_PAGES += ["/chat/inbox/"]  # the chat inbox
 OWNER_PAGES = ["/dashboard/settings/", "/contracts/settings/", "/dashboard/settings/google/", "/billing/"]
 API = ["/api/v1/me/", "/api/v1/config/", "/api/v1/dashboard/", "/api/v1/contracts/", "/api/v1/leads/"]
 API += [
@@ -113,6 +114,9 @@ PRIVATE_URL_NAMES |= {
     "api_memory",
     "api_memory_entry",
 }
+# the chat inbox: the ones with an id tried by an owner of both tenants, anonymous callers and
+# members in tests/chat/test_inbox.py
+PRIVATE_URL_NAMES |= {"chat_inbox", "chat_inbox_conversation", "chat_inbox_reply"}
 # billing (owners): the portal (POST-only) and the offline test portal are tried in tests/billing.
 PRIVATE_URL_NAMES |= {"billing_home", "billing_portal", "billing_test_portal"}
 # Contract portal, customer side: open to whoever holds the link's token. Wrong, rotated, revoked,

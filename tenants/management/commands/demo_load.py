@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_tenants.utils import tenant_context
 
+from chat.demo import chat_demo_load
 from contracts.demo import contracts_demo_load
 from inkwell import embedded
 from marketing.demo import flywheel_demo_load, leads_demo_load
@@ -58,6 +59,8 @@ class Command(BaseCommand):
             pages_made = pages_demo_load(owner=result.owner)
         with tenant_context(result.tenant):  # two years of search, traffic and Ads data
             facts_made = flywheel_demo_load(tenant=result.tenant)
+        with tenant_context(result.tenant):  # chat conversations (after the leads: two make leads)
+            chats_made = chat_demo_load(owner=result.owner)
         password = self._staff_password()
         link = signin_link_issue(tenant=result.tenant, user=result.owner)
         self.stdout.write(f"Demo tenant: {result.tenant.name} at {tenant_url(result.tenant)}")
@@ -71,6 +74,10 @@ class Command(BaseCommand):
             self.stdout.write(f"  {leads_made} demo leads added at {tenant_url(result.tenant, '/leads/')}")
         if pages_made:
             self.stdout.write(f"  {pages_made} website pages published at {tenant_url(result.tenant)}")
+        if chats_made:
+            self.stdout.write(
+                f"  {chats_made} demo chat conversations added at {tenant_url(result.tenant, '/chat/inbox/')}"
+            )
         if facts_made:
             self.stdout.write(
                 f"  {facts_made} days of demo search, traffic and Ads data queued for the worker"
