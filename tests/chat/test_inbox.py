@@ -390,3 +390,61 @@ def test_the_demo_conversations_load_once_with_real_chat_leads(alpha, django_cap
     assert texts(alpha).count() == 1  # the hand-over still waiting; the answered one sent nothing
     html = client_for(alpha, user=alpha.owner).get("/chat/inbox/").content.decode()
     assert "Luca Bianchi" in html and "project car" in html
+
+
+# --- the API -----------------------------------------------------------------------------------------
+
+
+def key(world, label="CRM"):
+    from tenants.services.apikeys import apikey_create
+
+    secret = apikey_create(tenant=world.tenant, label=label, actor=None).key
+    return client_for(world, HTTP_AUTHORIZATION=f"Api-Key {secret}")
+
+
+def test_members_and_keys_read_conversations_and_their_messages(alpha, django_capture_on_commit_callbacks):
+    old = converse(alpha, (V, "Old one"), ago=timedelta(days=1))
+    new = converse(alpha, (V, SCRIPT), (A, "Answer"), needs_reply=True, handover_reason="Price")
+    with tenant_context(alpha.tenant), django_capture_on_commit_callbacks(execute=True):
+        conversation_capture_lead(conversation=new, name="Rae Lin", email="rae@example.com")
+    for client in (client_for(alpha, user=alpha.member), key(alpha)):
+        listed = client.get("/api/v1/chat/conversations/").json()
+        assert [c["id"] for c in listed["results"]] == [new.pk, old.pk]
+        first = listed["results"][0]
+        assert (first["first_line"], first["message_count"], first["needs_reply"]) == (SCRIPT, 2, True)
+        assert (first["lead_name"], first["unread"]) == ("Rae Lin", True)
+        waiting = client.get("/api/v1/chat/conversations/?show=needs-reply").json()["results"]
+        assert [c["id"] for c in waiting] == [new.pk]
+        detail = client.get(f"/api/v1/chat/conversations/{new.pk}/").json()
+        assert [(m["role"], m["text"]) for m in detail["messages"]] == [
+            ("visitor", SCRIPT),
+            ("assistant", "Answer"),
+        ]
+        assert detail["handover_reason"] == "Price" and detail["lead_name"] == "Rae Lin"
+    assert reload(alpha, new).unread  # the API marks nothing read
+
+
+def test_the_api_refuses_a_bad_filter_strangers_and_other_tenants(alpha, beta, both):
+    conversation = converse(alpha, (V, "Alpha's question"))
+    member = client_for(alpha, user=alpha.member)
+    response = member.get("/api/v1/chat/conversations/?show=bogus")
+    assert response.status_code == 400 and "show" in response.json()["fields"]
+    assert client_for(alpha).get("/api/v1/chat/conversations/").status_code in (401, 403)
+    assert both.get(f"/api/v1/chat/conversations/{conversation.pk}/").status_code == 404
+    assert both.get("/api/v1/chat/conversations/").json()["results"] == []
+    beta_key = key(beta)
+    beta_key.defaults["HTTP_HOST"] = alpha.host  # beta's key on alpha's host
+    assert beta_key.get(f"/api/v1/chat/conversations/{conversation.pk}/").status_code in (401, 403, 404)
+    TenantConfig.objects.filter(pk=alpha.tenant.pk).update(feature_chat=False)
+    assert member.get("/api/v1/chat/conversations/").status_code == 404
+
+
+def test_the_api_list_costs_the_same_queries_for_one_conversation_or_thirty(alpha, django_assert_num_queries):
+    client = client_for(alpha, user=alpha.member)
+    converse(alpha, (V, "First"))
+    client.get("/api/v1/chat/conversations/")
+    one = queries(client, "/api/v1/chat/conversations/")
+    for n in range(30):
+        converse(alpha, (V, f"Q{n}"), (A, "A"))
+    with django_assert_num_queries(one):
+        assert len(client.get("/api/v1/chat/conversations/").json()["results"]) == 20

@@ -31,6 +31,7 @@ API += ["/api/v1/seo/pages/", "/api/v1/ingestion/runs/"]
 # (/api/v1/campaigns/ is off by default, so it answers 404 to everyone here: tests/api/test_access.py)
 API += ["/api/v1/calendar/", "/api/v1/calendar/events/", "/api/v1/pages/", "/api/v1/team/"]
 API += ["/api/v1/memory/"]  # the business memory
+API += ["/api/v1/chat/conversations/"]  # the chat inbox
 ALL = MEMBER_PAGES + OWNER_PAGES + API
 # Tenant URLs anyone may open: the public site, its theme, icon and logo, and signing in and out.
 PUBLIC_URL_NAMES = {
@@ -117,6 +118,7 @@ PRIVATE_URL_NAMES |= {
 # the chat inbox: the ones with an id tried by an owner of both tenants, anonymous callers and
 # members in tests/chat/test_inbox.py
 PRIVATE_URL_NAMES |= {"chat_inbox", "chat_inbox_conversation", "chat_inbox_reply"}
+PRIVATE_URL_NAMES |= {"api_chat_conversations", "api_chat_conversation"}
 # billing (owners): the portal (POST-only) and the offline test portal are tried in tests/billing.
 PRIVATE_URL_NAMES |= {"billing_home", "billing_portal", "billing_test_portal"}
 # Contract portal, customer side: open to whoever holds the link's token. Wrong, rotated, revoked,
