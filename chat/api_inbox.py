@@ -75,6 +75,7 @@ class ConversationPagination(PageNumberPagination):
 
 class ConversationsApi(APIView):
     permission_classes = [IsTenantMemberOrApiKey]
+    pagination_class = ConversationPagination
 
     @extend_schema(
         operation_id="chat_conversations_list",
@@ -87,7 +88,7 @@ class ConversationsApi(APIView):
             data={k: v for k, v in request.query_params.items() if k == "show"}
         )
         query.is_valid(raise_exception=True)
-        paginator = ConversationPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             conversation_list(show=query.validated_data.get("show", Show.ALL)), request, view=self
         )
