@@ -37,7 +37,11 @@ def inbox_view(request):
     inbox_count_refresh()  # the navigation's count, right whenever someone looks at the inbox
     context = {
         "show": show,
-        "filters": Show.CHOICES,
+        # A filter starts at page 1; the list has no other parameter to keep.
+        "filters": [
+            (label, f"{request.path}?show={value}" if value else request.path, value == show)
+            for value, label in Show.CHOICES
+        ],
         "page": page,
         "usage": llm_usage_this_month(tz_name=request.tenant.config.timezone),
     }

@@ -17,7 +17,7 @@ from django_tenants.utils import tenant_context
 from chat.models import Conversation, LlmUsage, MemoryEntry, Message
 from chat.selectors_inbox import llm_usage_this_month, needs_reply_count_key
 from chat.services.conversations import conversation_capture_lead, conversation_handover
-from chat.services.inbox import MAX_REPLY, conversation_handover_notify, owner_reply
+from chat.services.inbox import MAX_REPLY, conversation_handover_notify, conversation_mark_read, owner_reply
 from tenants.models import Membership, OutboundMessage, TenantConfig, User
 from tests.conftest import client_for
 
@@ -448,3 +448,36 @@ def test_the_api_list_costs_the_same_queries_for_one_conversation_or_thirty(alph
         converse(alpha, (V, f"Q{n}"), (A, "A"))
     with django_assert_num_queries(one):
         assert len(client.get("/api/v1/chat/conversations/").json()["results"]) == 20
+
+
+def test_an_owner_without_a_phone_is_skipped_and_the_others_texted(alpha, django_capture_on_commit_callbacks):
+    second = User.objects.create_user(email="second-owner@alpha.example", phone="+14165550199")
+    Membership.objects.create(user=second, tenant=alpha.tenant, role=Membership.Role.OWNER)
+    User.objects.filter(pk=alpha.owner.pk).update(phone="")
+    hand_over(alpha, converse(alpha, (V, "Hi")), django_capture_on_commit_callbacks)
+    sent = OutboundMessage.objects.filter(channel="sms", ref__startswith="conversation:")
+    assert list(sent.values_list("to", flat=True)) == ["+14165550199"]
+
+
+def test_reading_never_moves_the_mark_backwards(alpha):
+    conversation = converse(alpha, (V, "Hi"), ago=timedelta(hours=1))
+    client_for(alpha, user=alpha.owner).get(f"/chat/inbox/{conversation.pk}/")
+    marked = reload(alpha, conversation).owner_read_at
+    assert marked == conversation.last_message_at
+    later = timezone.now() + timedelta(minutes=5)  # another tab read a newer message meanwhile
+    with tenant_context(alpha.tenant):
+        Conversation.objects.filter(pk=conversation.pk).update(owner_read_at=later)
+        stale = Conversation.objects.get(pk=conversation.pk)
+        stale.owner_read_at = None  # as a page loaded before the other tab's read saw it
+        conversation_mark_read(conversation=stale, user=alpha.owner)
+    assert reload(alpha, conversation).owner_read_at == later
+
+
+def test_the_filter_links_keep_the_state_in_the_url(alpha):
+    html = client_for(alpha, user=alpha.owner).get("/chat/inbox/?show=unread&page=1").content.decode()
+    tabs = html[html.index('aria-label="Which conversations"') :].split("</nav>")[0]
+    assert 'href="/chat/inbox/"' in tabs and 'href="/chat/inbox/?show=needs-reply"' in tabs
+    assert (
+        'href="/chat/inbox/?show=unread" hx-get="/chat/inbox/?show=unread" hx-target="#dash-body" hx-push-url="true" aria-current="page"'
+        in tabs
+    )
