@@ -527,6 +527,9 @@ SPECTACULAR_SETTINGS = {
         "IngestionRunStatusEnum": "marketing.models.IngestionRun.Status",
         "MemorySourceEnum": "chat.models.MemoryEntry.Source",
         "LeadSourceEnum": "marketing.models.Lead.Source",
+        "RoleEnum": "tenants.models.Membership.Role",  # the team's, named as before the chat messages' own
+        "ChatMessageRoleEnum": "chat.models.Message.Role",
+        "ChatMessageOriginEnum": "chat.models.Message.Origin",
     },
 }
 

@@ -47,6 +47,8 @@ urlpatterns = [
     path("api/v1/team/", include("tenants.api_team_urls")),
     path("api/v1/memory/", include("chat.api_urls")),
     path("api/v1/questionnaire/", include("chat.api_questionnaire_urls")),
+    # the chat inbox's conversations (area "chat", like /chat/inbox/)
+    path("api/v1/chat/", include("chat.api_inbox_urls")),
     # the public quote form on the home page posts here
     path("quote/", marketing_views.quote_submit_view, name="quote_submit"),
     path("api/v1/", include("dashboard.api_urls")),

@@ -2,16 +2,20 @@
 no answer is a server error, and every answer has the status and the shape the schema documents.
 Bounded and derandomized, so it runs the same examples every time and in seconds."""
 
+import uuid
+
 import pytest
 import schemathesis
 from django.conf import settings as django_settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from chat.models import Conversation, Message
 from contracts.services.contracts import contract_create
 from contracts.services.events import Actor
 from marketing.models import Campaign, Lead, Page, SeasonalEvent
@@ -22,6 +26,12 @@ from tests.contracts.conftest import CONTRACT_DATA
 
 EXAMPLES = 8
 CHECKS = [not_a_server_error, response_schema_conformance]
+
+
+def _conversation():
+    conversation = Conversation.objects.create(visitor=uuid.uuid4(), last_message_at=timezone.now())
+    Message.objects.create(conversation=conversation, role="visitor", origin="visitor", text="Hi")
+    return conversation
 
 
 @pytest.fixture
@@ -40,6 +50,7 @@ def alpha_ids(alpha, campaigns_on):
         "/api/v1/leads/": Lead.objects.create(name="Lea Lead", email="lea@example.com").pk,
         "/api/v1/contracts/": contract.pk,
         "/api/v1/team/": Membership.objects.get(tenant=alpha.tenant, user=alpha.member).pk,
+        "/api/v1/chat/conversations/": _conversation().pk,
     }
 
 

@@ -15,7 +15,15 @@ from tests.conftest import client_for
 # Areas gated by plan, and the plans that include each.
 AREAS = {"campaigns": {"seo-ads", "full"}, "chat": {"full"}, "questionnaire": {"full"}}
 # The gated pages and APIs built so far (200 through the gate); the others come in later issues (404).
-BUILT = {"/campaigns/", "/api/v1/campaigns/", "/questionnaire/", "/api/v1/questionnaire/"}
+BUILT = {
+    "/campaigns/",
+    "/api/v1/campaigns/",
+    "/questionnaire/",
+    "/api/v1/questionnaire/",
+    "/api/v1/chat/conversations/",
+}
+# Where each area's API is tried, when not at its root (chat's API starts with its conversations).
+API_PATHS = {"chat": "/api/v1/chat/conversations/"}
 
 
 def on_plan(world, plan):
@@ -30,10 +38,11 @@ def test_each_plan_opens_exactly_its_areas_on_pages_and_api(alpha, plan, area):
     owner = on_plan(alpha, plan)
     # Even an owner who switches the toggle on by hand gets no further than the plan allows.
     TenantConfig.objects.filter(pk=alpha.tenant.pk).update(**{f"feature_{area}": True})
-    page, api = owner.get(f"/{area}/"), owner.get(f"/api/v1/{area}/")
+    api_path = API_PATHS.get(area, f"/api/v1/{area}/")
+    page, api = owner.get(f"/{area}/"), owner.get(api_path)
     if plan in AREAS[area]:  # through the gate: the area answers for itself
         assert page.status_code == (200 if f"/{area}/" in BUILT else 404)
-        assert api.status_code == (200 if f"/api/v1/{area}/" in BUILT else 404)
+        assert api.status_code == (200 if api_path in BUILT else 404)
     else:
         assert page.status_code == 403 and "is not in your plan" in page.content.decode()
         assert 'href="/billing/"' in page.content.decode()

@@ -20,6 +20,7 @@ MEMBER_PAGES += ["/api/docs/"]  # the API docs (a page for people; keys may open
 MEMBER_PAGES += ["/dashboard/seo/trend/"]  # SEO trend
 MEMBER_PAGES += ["/dashboard/memory/"]  # the business memory
 MEMBER_PAGES += ["/questionnaire/"]  # the daily questionnaire
+MEMBER_PAGES += ["/chat/inbox/"]  # the chat inbox
 OWNER_PAGES = ["/dashboard/settings/", "/contracts/settings/", "/dashboard/settings/google/", "/billing/"]
 API = ["/api/v1/me/", "/api/v1/config/", "/api/v1/dashboard/", "/api/v1/contracts/", "/api/v1/leads/"]
 API += [
@@ -32,6 +33,7 @@ API += ["/api/v1/seo/pages/", "/api/v1/ingestion/runs/"]
 API += ["/api/v1/calendar/", "/api/v1/calendar/events/", "/api/v1/pages/", "/api/v1/team/"]
 API += ["/api/v1/memory/"]  # the business memory
 API += ["/api/v1/questionnaire/"]  # the daily questionnaire's asks and answers
+API += ["/api/v1/chat/conversations/"]  # the chat inbox
 ALL = MEMBER_PAGES + OWNER_PAGES + API
 # Tenant URLs anyone may open: the public site, its theme, icon and logo, and signing in and out.
 PUBLIC_URL_NAMES = {
@@ -131,6 +133,10 @@ PRIVATE_URL_NAMES |= {
     "questionnaire_question_move",
     "api_questionnaire_asks",
 }
+# the chat inbox: the ones with an id tried by an owner of both tenants, anonymous callers and
+# members in tests/chat/test_inbox.py
+PRIVATE_URL_NAMES |= {"chat_inbox", "chat_inbox_conversation", "chat_inbox_reply"}
+PRIVATE_URL_NAMES |= {"api_chat_conversations", "api_chat_conversation"}
 # billing (owners): the portal (POST-only) and the offline test portal are tried in tests/billing.
 PRIVATE_URL_NAMES |= {"billing_home", "billing_portal", "billing_test_portal"}
 # Contract portal, customer side: open to whoever holds the link's token. Wrong, rotated, revoked,

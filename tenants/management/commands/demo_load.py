@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_tenants.utils import tenant_context
 
+from chat.demo import chat_demo_load
 from chat.faq_demo import faq_demo_load
 from chat.llm.demo import profile_demo_load
 from chat.questionnaire_demo import questionnaire_demo_load
@@ -66,6 +67,8 @@ class Command(BaseCommand):
             asks_made = questionnaire_demo_load(owner=result.owner)
         with tenant_context(result.tenant):  # the FAQ the chat assistant answers from
             faq_made = faq_demo_load()
+        with tenant_context(result.tenant):  # chat conversations (after the leads: two make leads)
+            chats_made = chat_demo_load(owner=result.owner)
         password = self._staff_password()
         link = signin_link_issue(tenant=result.tenant, user=result.owner)
         self.stdout.write(f"Demo tenant: {result.tenant.name} at {tenant_url(result.tenant)}")
@@ -82,6 +85,10 @@ class Command(BaseCommand):
         if faq_made:
             self.stdout.write(
                 f"  {faq_made} FAQ entries added at {tenant_url(result.tenant, '/dashboard/memory/')}"
+            )
+        if chats_made:
+            self.stdout.write(
+                f"  {chats_made} demo chat conversations added at {tenant_url(result.tenant, '/chat/inbox/')}"
             )
         if facts_made:
             self.stdout.write(
