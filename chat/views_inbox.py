@@ -53,7 +53,7 @@ def _transcript(request, pk: int, *, form: ReplyForm | None = None, notice: str 
     conversation_mark_read(conversation=conversation, user=request.user)
     context = {
         "conversation": conversation,
-        "messages": messages,
+        "transcript": messages,  # not "messages": the base template shows those as notices
         "form": form or ReplyForm(),
         "notice": notice,
     }

@@ -264,6 +264,8 @@ def test_the_transcript_labels_roles_cites_sources_and_shows_the_lead_and_reason
     assert "Deleted since" not in html
     assert f'href="/leads/{lead.pk}/">Ivo Marsh</a>' in html
     assert "Wants a firm date" in html and "Needs reply" in html
+    # each message once, in the transcript: none repeated above the page as a notice
+    assert html.count("Transit to Vancouver?") == 1 and 'class="notice"' not in html
 
 
 def nav_count(html: str) -> str | None:
