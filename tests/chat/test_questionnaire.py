@@ -532,3 +532,22 @@ def test_the_api_lists_asks_with_answers_for_members_and_keys_of_this_tenant_onl
         == 401
     )
     assert client_for(alpha).get("/api/v1/questionnaire/").status_code == 401
+
+
+def test_a_simulated_signed_reply_from_the_command_lands_in_memory(alpha, django_capture_on_commit_callbacks):
+    """Development: the outbox sends nothing, so `manage.py sms_reply` delivers the owner's answer the
+    way Twilio would (signed with the local token), through the real webhook."""
+    from django.core.management import CommandError, call_command
+
+    configure(alpha, enabled=True, phone=alpha.owner.phone, send_hour=18)
+    ask = send(alpha, local("2026-06-10T18:00"))
+    # no TWILIO_AUTH_TOKEN here: the outbox backend signs and checks with the local token
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("sms_reply", "--from", alpha.owner.phone, "Toronto to Vancouver, by far")
+        with pytest.raises(CommandError, match="not a phone number"):
+            call_command("sms_reply", "--from", "12", "hello")
+    with tenant_context(alpha.tenant):
+        answer = Answer.objects.get(ask=ask)
+        assert answer.text == "Toronto to Vancouver, by far" and answer.via == "sms"
+        entry = MemoryEntry.objects.get(source="questionnaire", text="Toronto to Vancouver, by far")
+        assert entry.title == ask.question_text
