@@ -189,12 +189,24 @@ def _say(on_text: Callable[[str], None] | None, text: str) -> None:
         on_text(text)
 
 
+def _volunteers_contact(*, conversation: Conversation, text: str) -> bool:
+    if settings.LLM_BACKEND != "none" or conversation.lead_id is not None:
+        return False
+    contact = contact_parse(text)
+    return contact is not None and not contact.bad_number
+
+
 def assistant_respond(
     *, conversation: Conversation, question: str, on_text: Callable[[str], None] | None = None
 ) -> Message:
     """Answer the visitor's `question` (their message, already saved in `conversation`) and return the
     saved answer. `on_text` receives the answer's text as it is produced (in pieces when the model
     streams). The visitor's message is never touched, whatever fails here."""
+    if _volunteers_contact(conversation=conversation, text=question):
+        # Not asked for, but given: a visitor who types their number wants a call back. (A model, when
+        # there is one, takes it itself with its capture_lead tool, along with whatever else was said.)
+        Conversation.objects.filter(pk=conversation.pk).update(awaiting=Conversation.Awaiting.CONTACT)
+        conversation.awaiting = Conversation.Awaiting.CONTACT
     if conversation.awaiting == Conversation.Awaiting.CONTACT:
         reply = _contact_reply(conversation=conversation, text=question)
         if reply is not None:

@@ -4,7 +4,6 @@ or honestly ask for a number that becomes a lead, a model that fails never loses
 message, and the widget is on the site only where chat is switched on and paid for."""
 
 import asyncio
-import inspect
 import json
 import threading
 import uuid
@@ -18,7 +17,7 @@ from django_tenants.utils import tenant_context
 
 from billing.services.subscriptions import plan_change_apply
 from chat.llm.base import LlmResult, LlmUnavailable
-from chat.models import Conversation, MemoryEntry, Message
+from chat.models import Conversation, Message
 from chat.services.assistant import DONT_KNOW, contact_parse
 from chat.services.memory import memory_add
 from chat.services.widget import visitor_cookie_name, visitor_cookie_value, visitor_from_cookie
@@ -43,13 +42,7 @@ def say(client, text, **extra):
 
 def faq(world, question=FAQ_Q, answer=FAQ_A):
     with tenant_context(world.tenant):
-        # memory_add takes the question as `title` once the memory work lands; until then it is set here.
-        if "title" in inspect.signature(memory_add).parameters:
-            return memory_add(title=question, text=answer, source="faq")[0]
-        entry = memory_add(text=answer, source="faq")[0]
-        MemoryEntry.objects.filter(pk=entry.pk).update(title=question)
-        entry.title = question
-        return entry
+        return memory_add(title=question, text=answer, source="faq")[0]
 
 
 def conversations(world):
@@ -429,3 +422,20 @@ def test_the_widget_is_on_the_site_only_with_chat_on_and_in_the_plan(alpha):
     TenantConfig.objects.filter(pk=alpha.tenant.pk).update(feature_chat=True, updated=timezone.now())
     assert not widget_shown()
     assert client_for(alpha).post(POST).status_code == 403
+
+
+def test_a_number_given_without_being_asked_becomes_a_lead_too(alpha):
+    faq(alpha)
+    visitor = client_for(alpha)
+    say(visitor, "Do you ship cars to Italy?")  # answered from the FAQ: no number asked for
+    thanks = say(visitor, "Please call me at 647 555 0123").json()["reply"]
+    assert thanks["origin"] == "flow" and "(647) 555-0123" in thanks["text"]
+    with tenant_context(alpha.tenant):
+        lead = Lead.objects.get()
+        conversation = Conversation.objects.get()
+    assert (lead.source, lead.phone) == ("chat", "+16475550123")
+    assert conversation.lead_id == lead.pk and conversation.needs_reply
+    # once the lead exists, a later number is just a message (no second lead, no loop)
+    say(visitor, "or 416 555 0100 in the evening")
+    with tenant_context(alpha.tenant):
+        assert Lead.objects.count() == 1
