@@ -378,3 +378,37 @@ def test_another_tenants_entries_are_never_found_nor_merged(
 def test_unknown_sources_are_refused(alpha):
     with tenant_context(alpha.tenant), pytest.raises(ValidationError):
         memory_best_match(question="halifax", sources=["nope"])
+
+
+def test_entries_written_before_embeddings_were_on_are_embedded_by_the_command(
+    alpha, settings, django_capture_on_commit_callbacks
+):
+    from django.core.management import CommandError, call_command
+
+    settings.EMBEDDING_BACKEND = ""
+    with tenant_context(alpha.tenant), django_capture_on_commit_callbacks(execute=True):
+        entry, _ = memory_add(text="We close the yard on Canada Day.", source="note")
+    with pytest.raises(CommandError, match="Embeddings are off"):
+        call_command("memory_embed", "--all")
+    settings.EMBEDDING_BACKEND = "hash"
+    with pytest.raises(CommandError, match="No active tenant"):
+        call_command("memory_embed", "--tenant", "nobody-here")
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("memory_embed", "--tenant", alpha.tenant.subdomain)
+    with tenant_context(alpha.tenant):
+        entry.refresh_from_db()
+    assert entry.embedding_model == HASH_MODEL and entry.embedding is not None
+
+
+def test_the_migration_reweights_vectors_written_before_titles(alpha):
+    import importlib
+
+    from django.apps import apps
+
+    reweight = importlib.import_module("chat.migrations.0005_memory_search_reweight").reweight
+    with tenant_context(alpha.tenant):
+        entry, _ = memory_add(title="Winter storage", text="Heated warehouse in Vaughan.", source="faq")
+        written = MemoryEntry.objects.values_list("search", flat=True).get(pk=entry.pk)
+        MemoryEntry.objects.filter(pk=entry.pk).update(search=None)  # as an entry of before
+        reweight(apps, None)
+        assert MemoryEntry.objects.values_list("search", flat=True).get(pk=entry.pk) == written
