@@ -49,6 +49,7 @@ logger = logging.getLogger(__name__)
 
 ANSWER_FAILED = "Sorry, something went wrong while answering. Your message is saved: please try again."
 TRANSCRIPT_LIMIT = 200
+MAX_BODY = 32 * 1024  # bytes of a POST body
 
 
 def message_json(message: Message) -> dict:
@@ -108,9 +109,17 @@ def conversation_view(request):
 
 
 def _payload(request) -> dict:
+    # A message and its page fit in a few kilobytes (even with every character \u-escaped); anything
+    # bigger is refused before it is read, as JSON like every other refusal here.
+    try:
+        too_big = int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY
+    except ValueError:
+        too_big = True
+    if too_big:
+        raise DomainError("That message is too long.", code=ChatErrorCode.TOO_LONG)
     try:
         data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
         data = None
     if not isinstance(data, dict):
         raise DomainError('Send the message as JSON: {"text": …}.', code=ChatErrorCode.BAD_REQUEST)
