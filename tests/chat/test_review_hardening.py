@@ -37,3 +37,10 @@ def test_an_oversized_body_is_refused_as_json_at_the_limit_plus_one(alpha, setti
         POST, json.dumps({"text": "x", "pad": "y" * 3_000_000}), content_type="application/json"
     )
     assert huge.status_code == 400 and huge["Content-Type"] == "application/json"
+
+
+def test_the_api_answers_a_deeply_nested_json_body_with_a_400(alpha):
+    owner = client_for(alpha, alpha.owner)
+    response = owner.post("/api/v1/memory/", "[" * 10_000 + "]" * 10_000, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
