@@ -18,6 +18,7 @@ import asyncio
 import json
 import logging
 import uuid
+from functools import partial
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -135,7 +136,8 @@ def message_post_view(request):
         page = data.get("page") if isinstance(data.get("page"), str) else ""
         visitor = _visitor(request)
         conversation = conversation_of_visitor(visitor=visitor)
-        visitor_rate_limit(tenant=tenant, ip=client_address(request), conversation=None)
+        ip = client_address(request)
+        visitor_rate_limit(tenant=tenant, ip=ip, conversation=None)
         with transaction.atomic():  # committed here, before anything answers it
             if conversation is None:
                 conversation = conversation_start(tenant=tenant, visitor=uuid.uuid4(), page=page[:MAX_PAGE])
@@ -147,12 +149,13 @@ def message_post_view(request):
     if settings.LLM_BACKEND != "none" and "text/event-stream" in request.headers.get("Accept", ""):
         stream = _events_async if isinstance(request, ASGIRequest) else _events_sync
         response = StreamingHttpResponse(
-            stream(tenant, conversation, saved), content_type="text/event-stream; charset=utf-8"
+            stream(tenant, conversation, saved, respond=partial(_respond, ip=ip)),
+            content_type="text/event-stream; charset=utf-8",
         )
         response["X-Accel-Buffering"] = "no"  # a proxy in front must pass the events on as they come
     else:
         try:
-            reply = assistant.assistant_respond(conversation=conversation, question=text)
+            reply = assistant.assistant_respond(conversation=conversation, question=text, ip=ip)
         except Exception:
             logger.exception("The assistant failed on conversation %s", conversation.pk)
             response = JsonResponse(
@@ -168,9 +171,9 @@ def sse(event: str, data: dict) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
 
 
-def _respond(tenant, conversation, saved, on_text):
+def _respond(tenant, conversation, saved, on_text, ip=None):
     connection.set_tenant(tenant)  # whichever thread runs it, the answer is written in this tenant
-    return assistant.assistant_respond(conversation=conversation, question=saved.text, on_text=on_text)
+    return assistant.assistant_respond(conversation=conversation, question=saved.text, on_text=on_text, ip=ip)
 
 
 def _failed(conversation) -> bytes:
@@ -178,13 +181,14 @@ def _failed(conversation) -> bytes:
     return sse("error", error_body("answer_failed", ANSWER_FAILED))
 
 
-def _events_sync(tenant, conversation, saved):
+def _events_sync(tenant, conversation, saved, respond=None):
     """Under WSGI (the development test server) the answer is worked out in the request's own thread,
     so its pieces go out together once it is done: the same events, not spread out in time."""
     yield sse("saved", message_json(saved))
+    respond = respond or _respond
     pieces: list[str] = []
     try:
-        reply = _respond(tenant, conversation, saved, pieces.append)
+        reply = respond(tenant, conversation, saved, pieces.append)
     except Exception:
         yield _failed(conversation)
         return

@@ -377,6 +377,9 @@ CHAT_MAX_MESSAGE = 1000
 CHAT_RATE_PER_IP = (int(os.environ.get("CHAT_RATE_PER_IP", "20")), 60)
 CHAT_RATE_PER_CONVERSATION = (int(os.environ.get("CHAT_RATE_PER_CONVERSATION", "10")), 60)
 CHAT_CONVERSATIONS_PER_DAY = int(os.environ.get("CHAT_CONVERSATIONS_PER_DAY", "500"))
+# Leads the chat may make from one IP address (IPv6: one /64) per hour, for one business: the quote
+# form's own allowance, so the chat (or a model talked into calling capture_lead) is no way around it.
+CHAT_LEADS_PER_IP = (int(os.environ.get("CHAT_LEADS_PER_IP", "5")), 3600)
 
 # --- Billing (Stripe) ---------------------------------------------------------------------------
 # Without STRIPE_SECRET_KEY the offline backend runs: a local checkout page clearly marked as a test,

@@ -30,6 +30,7 @@ from chat.models import Conversation, MemoryEntry, Message
 from chat.selectors import memory_best_match, memory_search
 from chat.services.conversations import conversation_capture_lead, conversation_handover
 from chat.services.widget import conversation_message_add
+from inkwell.errors import RateLimited
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ def _display(number: str) -> str:
     return phone(number)
 
 
-def _contact_reply(*, conversation: Conversation, text: str) -> Message | None:
+def _contact_reply(*, conversation: Conversation, text: str, ip: str | None = None) -> Message | None:
     """The answer while the conversation waits for a number, or None when `text` is a new question
     (the earlier one is then handed over, and the new one answered as usual)."""
     contact = contact_parse(text)
@@ -154,8 +155,14 @@ def _contact_reply(*, conversation: Conversation, text: str) -> Message | None:
             try:
                 with transaction.atomic():
                     conversation_capture_lead(
-                        conversation=conversation, phone=contact.phone, email=contact.email, details=details
-                    )
+                        conversation=conversation, phone=contact.phone, email=contact.email, details=details,
+                        ip=ip,
+                    )  # fmt: skip
+            except RateLimited as exc:
+                return conversation_message_add(
+                    conversation=conversation, role=Message.Role.ASSISTANT, origin=A.FLOW, text=exc.message,
+                    awaiting="",
+                )  # fmt: skip
             except ValidationError:
                 return conversation_message_add(
                     conversation=conversation, role=Message.Role.ASSISTANT, origin=A.FLOW, text=ASK_AGAIN
@@ -190,13 +197,18 @@ def _say(on_text: Callable[[str], None] | None, text: str) -> None:
 
 
 def assistant_respond(
-    *, conversation: Conversation, question: str, on_text: Callable[[str], None] | None = None
+    *,
+    conversation: Conversation,
+    question: str,
+    on_text: Callable[[str], None] | None = None,
+    ip: str | None = None,
 ) -> Message:
     """Answer the visitor's `question` (their message, already saved in `conversation`) and return the
     saved answer. `on_text` receives the answer's text as it is produced (in pieces when the model
-    streams). The visitor's message is never touched, whatever fails here."""
+    streams). `ip` is the visitor's address (leads are limited per address). The visitor's message is
+    never touched, whatever fails here."""
     if conversation.awaiting == Conversation.Awaiting.CONTACT:
-        reply = _contact_reply(conversation=conversation, text=question)
+        reply = _contact_reply(conversation=conversation, text=question, ip=ip)
         if reply is not None:
             _say(on_text, reply.text)
             return reply
@@ -205,8 +217,9 @@ def assistant_respond(
     if settings.LLM_BACKEND != "none":
         try:
             result = llm_service.llm_answer(
-                conversation=conversation, question=question, retrieved=found.entries, on_text=on_text
-            )
+                conversation=conversation, question=question, retrieved=found.entries, on_text=on_text,
+                ip=ip,
+            )  # fmt: skip
         except LlmUnavailable as exc:
             logger.info("Model unavailable for conversation %s: %s", conversation.pk, exc)
         else:

@@ -3,9 +3,16 @@ or oversized requests answer 4xx in the {code, message} shape (never a 500 or an
 visitors can't use the chat to flood the business with leads or texts."""
 
 import json
+import uuid
 
 import pytest
+from django.test import override_settings
+from django.utils import timezone
+from django_tenants.utils import tenant_context
 
+from chat.models import Conversation
+from chat.services.conversations import LEADS_LIMITED
+from marketing.models import Lead
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -44,3 +51,45 @@ def test_the_api_answers_a_deeply_nested_json_body_with_a_400(alpha):
     response = owner.post("/api/v1/memory/", "[" * 10_000 + "]" * 10_000, content_type="application/json")
     assert response.status_code == 400
     assert response.json()["code"] == "parse_error"
+
+
+def say(client, text):
+    return client.post(POST, json.dumps({"text": text, "page": "/"}), content_type="application/json")
+
+
+def _lead_by_chat(world, phone, ip="203.0.113.7"):
+    visitor = client_for(world, REMOTE_ADDR=ip)
+    assert say(visitor, "Can you store my boat over the winter?").json()["reply"]["origin"] == "fallback"
+    return say(visitor, phone).json()["reply"]["text"]
+
+
+def chat_leads(world):
+    with tenant_context(world.tenant):
+        return sorted(Lead.objects.filter(source=Lead.Source.CHAT).values_list("phone", flat=True))
+
+
+@override_settings(CHAT_LEADS_PER_IP=(2, 3600))
+def test_the_chat_makes_no_more_leads_per_address_than_allowed(alpha, beta):
+    """Dropping the cookie starts a new conversation, but not a new allowance of leads."""
+    assert "416" in _lead_by_chat(alpha, "416 555 0101")
+    assert "416" in _lead_by_chat(alpha, "416 555 0102")  # at the limit
+    refused = _lead_by_chat(alpha, "416 555 0103")  # one past it
+    assert refused == LEADS_LIMITED
+    assert chat_leads(alpha) == ["+14165550101", "+14165550102"]
+    assert "416" in _lead_by_chat(alpha, "416 555 0104", ip="203.0.113.8")  # another address
+    assert "416" in _lead_by_chat(beta, "416 555 0105")  # another business counts its own
+
+
+@override_settings(CHAT_LEADS_PER_IP=(1, 3600))
+def test_a_model_talked_into_capture_lead_is_held_to_the_same_allowance(alpha):
+    from chat.llm.service import conversation_tools
+
+    with tenant_context(alpha.tenant):
+        conversation = Conversation.objects.create(visitor=uuid.uuid4(), last_message_at=timezone.now())
+        tools = {tool.name: tool for tool in conversation_tools(conversation=conversation, ip="198.51.100.4")}
+        capture = tools["capture_lead"]
+        assert capture.run({"email": "one@example.com", "details": "A quote"}).startswith("Saved")
+        said = capture.run({"email": "two@example.com", "details": "A quote"})
+        assert said.startswith("Not saved") and LEADS_LIMITED in said
+        emails = list(Lead.objects.filter(source=Lead.Source.CHAT).values_list("email", flat=True))
+        assert emails == ["one@example.com"]

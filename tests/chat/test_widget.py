@@ -332,7 +332,7 @@ def test_a_model_that_breaks_still_keeps_the_visitors_message(alpha):
 def test_the_model_answer_streams_as_server_sent_events(alpha):
     entry = faq(alpha)
 
-    def answer(*, conversation, question, retrieved, on_text):
+    def answer(*, conversation, question, retrieved, on_text, **_):
         assert retrieved == [entry]
         on_text("We do ")
         on_text("ship to Italy.")
