@@ -380,6 +380,9 @@ CHAT_CONVERSATIONS_PER_DAY = int(os.environ.get("CHAT_CONVERSATIONS_PER_DAY", "5
 # Leads the chat may make from one IP address (IPv6: one /64) per hour, for one business: the quote
 # form's own allowance, so the chat (or a model talked into calling capture_lead) is no way around it.
 CHAT_LEADS_PER_IP = (int(os.environ.get("CHAT_LEADS_PER_IP", "5")), 3600)
+# Hand-over texts to a business's owners per hour: a visitor who starts conversation after conversation
+# only to ask for a person can't text the owner without end (the inbox still shows every one).
+CHAT_HANDOVER_SMS_PER_HOUR = int(os.environ.get("CHAT_HANDOVER_SMS_PER_HOUR", "10"))
 
 # --- Billing (Stripe) ---------------------------------------------------------------------------
 # Without STRIPE_SECRET_KEY the offline backend runs: a local checkout page clearly marked as a test,

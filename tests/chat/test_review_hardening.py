@@ -93,3 +93,31 @@ def test_a_model_talked_into_capture_lead_is_held_to_the_same_allowance(alpha):
         assert said.startswith("Not saved") and LEADS_LIMITED in said
         emails = list(Lead.objects.filter(source=Lead.Source.CHAT).values_list("email", flat=True))
         assert emails == ["one@example.com"]
+
+
+@override_settings(CHAT_HANDOVER_SMS_PER_HOUR=2)
+def test_hand_over_texts_stop_at_the_hourly_limit_but_the_inbox_still_shows_them(alpha, beta):
+    """A visitor starting conversation after conversation to ask for a person can't text the owner
+    without end."""
+    from chat.services.inbox import conversation_handover_notify
+    from tenants.models import OutboundMessage
+
+    def waiting(world):
+        with tenant_context(world.tenant):
+            conversation = Conversation.objects.create(
+                visitor=uuid.uuid4(), last_message_at=timezone.now(), needs_reply=True, handover_reason="Hi"
+            )
+            return conversation, conversation_handover_notify(conversation_id=conversation.pk)
+
+    def texted(world):
+        return OutboundMessage.objects.filter(
+            channel="sms", to=world.owner.phone, ref__startswith="conversation:"
+        ).count()
+
+    assert waiting(alpha)[1] and waiting(alpha)[1]  # at the limit
+    third, sent = waiting(alpha)  # one past it
+    assert sent is False and texted(alpha) == 2
+    with tenant_context(alpha.tenant):
+        assert Conversation.objects.get(pk=third.pk).needs_reply  # still waits in the inbox
+        assert conversation_handover_notify(conversation_id=third.pk) is False  # a redelivery: nothing
+    assert waiting(beta)[1] and texted(beta) == 1  # another business has its own allowance
