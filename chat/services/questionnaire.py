@@ -239,6 +239,8 @@ def questionnaire_send_due(*, tenant: Tenant, now: datetime | None = None) -> Qu
             return None
         if SmsOptOut.objects.filter(phone=settings_.phone).exists():
             return None
+        if settings_.phone not in _owner_phones():  # no longer an owner's (they left, or changed it)
+            return None
         if _unanswered_in_a_row(settings_) >= PAUSE_AFTER:
             _pause(settings_=settings_, tenant=tenant, now=now)
             return None

@@ -559,3 +559,11 @@ def test_the_mobile_must_be_an_owners_so_no_business_can_collect_anothers_answer
     assert configure(beta, phone="(416) 555-0202").phone == beta.owner.phone  # its own owner's, any format
     owner_of_both(alpha, beta)
     assert configure(beta, phone=SHARED).phone == SHARED  # a person owning both may use it for both
+
+
+def test_no_question_goes_to_a_mobile_that_is_no_longer_an_owners(alpha, beta):
+    person = owner_of_both(alpha, beta)
+    configure(alpha, phone=SHARED, enabled=True)
+    Membership.objects.filter(user=person, tenant=alpha.tenant).delete()  # they left alpha
+    assert send(alpha, local("2026-06-10T17:00")) is None
+    assert texts(SHARED) == []
