@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from chat.models import Conversation
+from chat.services.widget import page_clean
 from contracts.services.events import Actor
 from inkwell.queue import enqueue_on_commit
 from inkwell.ratelimit import address_bucket, rate_limit
@@ -41,7 +42,7 @@ def conversation_capture_lead(
         "email": email or "",
         "message": (details or "").strip()[:2000],
         "source": Lead.Source.CHAT,
-        "landing_page": conversation.page,
+        "landing_page": page_clean(conversation.page),  # kept before pages were cleaned, too
     }
     lead, _created = lead_create(data=data, actor=CHAT_ACTOR)
     Conversation.objects.filter(pk=conversation.pk).update(lead=lead, awaiting="")

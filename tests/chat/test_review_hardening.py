@@ -121,3 +121,16 @@ def test_hand_over_texts_stop_at_the_hourly_limit_but_the_inbox_still_shows_them
         assert Conversation.objects.get(pk=third.pk).needs_reply  # still waits in the inbox
         assert conversation_handover_notify(conversation_id=third.pk) is False  # a redelivery: nothing
     assert waiting(beta)[1] and texted(beta) == 1  # another business has its own allowance
+
+
+def test_a_page_with_control_characters_never_costs_the_visitor_their_lead(alpha):
+    """The page the widget reports is the lead's landing page, which refuses line breaks: a visitor
+    on such a page was told their (good) number "doesn't look right", again and again."""
+    visitor = client_for(alpha)
+    body = {"text": "Can you store my boat over the winter?", "page": "/quote\n?ref=a\tb\u2028"}
+    visitor.post(POST, json.dumps(body), content_type="application/json")
+    reply = say(visitor, "416 555 0177").json()["reply"]["text"]
+    assert "(416) 555-0177" in reply
+    with tenant_context(alpha.tenant):
+        lead = Lead.objects.get(phone="+14165550177")
+        assert lead.landing_page == "/quote ?ref=a b" == Conversation.objects.get(lead=lead).page
