@@ -45,6 +45,11 @@ ASK_AGAIN = (
 
 # What the model may draw on (agent checkpoints and chat notes are for the team, not visitors).
 RETRIEVAL_SOURCES = (SOURCE.FAQ, SOURCE.NOTE, SOURCE.QUESTIONNAIRE)
+# Of the questionnaire's answers, only those to operations and marketing questions (how bookings work,
+# what customers say). Revenue and strategy answers are the owner's private business — who pays late,
+# a lost quote, a competitor, what worries them — and a visitor can ask the model anything: they never
+# reach it, nor does an answer without its group's tag.
+VISITOR_SAFE_GROUPS = ("operations", "marketing")
 # What may be quoted to a visitor word for word. Questionnaire answers are the owner's words about
 # revenue and strategy: the model may use them where they help, but they are never pasted verbatim.
 QUOTE_SOURCES = (SOURCE.FAQ, SOURCE.NOTE)
@@ -73,9 +78,18 @@ def retrieve(*, question: str) -> Retrieved:
     the memory's own judgement (chat.selectors.memory_best_match), over the quotable sources only."""
     if not question.strip():
         return Retrieved()
-    found = memory_search(query=question, limit=RETRIEVE_LIMIT, sources=RETRIEVAL_SOURCES)
+    # More than kept: private questionnaire answers are left out after the search.
+    found = memory_search(query=question, limit=RETRIEVE_LIMIT * 3, sources=RETRIEVAL_SOURCES)
+    entries = [entry for entry, _score in found if visitor_may_see(entry)][:RETRIEVE_LIMIT]
     match = memory_best_match(question=question, sources=QUOTE_SOURCES)
-    return Retrieved(entries=[entry for entry, _score in found], best=match[0] if match else None)
+    return Retrieved(entries=entries, best=match[0] if match else None)
+
+
+def visitor_may_see(entry: MemoryEntry) -> bool:
+    """Whether the visitor-facing model may be given `entry` (see VISITOR_SAFE_GROUPS)."""
+    if entry.source != SOURCE.QUESTIONNAIRE:
+        return True
+    return any(tag in VISITOR_SAFE_GROUPS for tag in entry.tags or ())
 
 
 def quote(entry: MemoryEntry) -> str:

@@ -134,3 +134,29 @@ def test_a_page_with_control_characters_never_costs_the_visitor_their_lead(alpha
     with tenant_context(alpha.tenant):
         lead = Lead.objects.get(phone="+14165550177")
         assert lead.landing_page == "/quote ?ref=a b" == Conversation.objects.get(lead=lead).page
+
+
+def test_private_questionnaire_answers_never_reach_the_visitor_facing_model(alpha):
+    """A visitor can ask the model anything ("which customers pay late?"): the owner's revenue and
+    strategy answers are not given to it; operations and marketing answers are."""
+    from unittest import mock
+
+    from chat.llm.base import LlmResult
+    from chat.services.memory import memory_add
+
+    with tenant_context(alpha.tenant):
+        kept = {
+            group: memory_add(
+                text=f"Customers paying late: the Rossi account ({group}).",
+                source="questionnaire",
+                tags=[group],
+                title="Which customers pay late?",
+            )[0]
+            for group in ("revenue", "strategy", "operations", "marketing")
+        }
+        faq = memory_add(text="Customers paying late pay a 2% fee.", source="faq", title="Late payment?")[0]
+    with override_settings(LLM_BACKEND="openai"), mock.patch("chat.llm.service.llm_answer") as llm:
+        llm.return_value = LlmResult(text="I can't share that.", model="fake")
+        say(client_for(alpha), "Which customers are paying late?")
+    given = {entry.pk for entry in llm.call_args.kwargs["retrieved"]}
+    assert given == {kept["operations"].pk, kept["marketing"].pk, faq.pk}
