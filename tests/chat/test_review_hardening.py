@@ -160,3 +160,20 @@ def test_private_questionnaire_answers_never_reach_the_visitor_facing_model(alph
         say(client_for(alpha), "Which customers are paying late?")
     given = {entry.pk for entry in llm.call_args.kwargs["retrieved"]}
     assert given == {kept["operations"].pk, kept["marketing"].pk, faq.pk}
+
+
+def test_a_new_business_with_one_faq_answers_a_paraphrase_of_it(alpha):
+    """With a single FAQ every word it holds looked common and every word it lacks rare: "how much to
+    ship my car to italy?" got "I don't know" although the FAQ says it."""
+    from chat.services.memory import memory_add
+
+    with tenant_context(alpha.tenant):
+        memory_add(
+            title="Do you ship cars to Italy?",
+            text="Yes: we ship cars to Italy from Vaughan every week by RoRo, door to port in about three weeks.",
+            source="faq",
+        )
+    reply = say(client_for(alpha), "how much to ship my car to italy?").json()["reply"]
+    assert reply["origin"] == "retrieval" and reply["text"].startswith("From our FAQ — Do you ship cars")
+    other = say(client_for(alpha), "do you repair boat engines?").json()["reply"]
+    assert other["origin"] == "fallback"  # an unrelated question still isn't answered with it
