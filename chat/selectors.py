@@ -55,6 +55,7 @@ WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"  # D (unused), C tags, B text, A title: ts_rank
 # memory_best_match quotes an entry when at least this share of the question's words (weighted by how
 # rare each is in this memory) is in the entry; tested in tests/chat/test_retrieval.py.
 CONFIDENT = 0.55
+IDF_MIN_ENTRIES = 20
 BEST_OF = 3
 
 _SYNTAX = re.compile(r'"|(?:^|\s)-\w')
@@ -88,7 +89,11 @@ class Words:
     total: int  # entries in the memory (the planner's estimate for a large one)
 
     def idf(self, lexeme: str) -> float:
-        return math.log((self.total + 1) / (self.frequency.get(lexeme, 0) + 0.5)) + 0.1
+        # A memory of a few entries says little about which words are rare: counted as IDF_MIN_ENTRIES,
+        # a word its only FAQ holds isn't worth a fraction of one it doesn't ("how much" in "how much
+        # to ship my car to Italy?" would outweigh ship, car and Italy together).
+        total = max(self.total, IDF_MIN_ENTRIES)
+        return math.log((total + 1) / (self.frequency.get(lexeme, 0) + 0.5)) + 0.1
 
     def selective(self) -> list[str]:
         """The lexemes that select candidates: all but the common ones (if any is left)."""

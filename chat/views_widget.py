@@ -18,6 +18,7 @@ import asyncio
 import json
 import logging
 import uuid
+from functools import partial
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -49,6 +50,7 @@ logger = logging.getLogger(__name__)
 
 ANSWER_FAILED = "Sorry, something went wrong while answering. Your message is saved: please try again."
 TRANSCRIPT_LIMIT = 200
+MAX_BODY = 32 * 1024  # bytes of a POST body
 
 
 def message_json(message: Message) -> dict:
@@ -108,9 +110,17 @@ def conversation_view(request):
 
 
 def _payload(request) -> dict:
+    # A message and its page fit in a few kilobytes (even with every character \u-escaped); anything
+    # bigger is refused before it is read, as JSON like every other refusal here.
+    try:
+        too_big = int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY
+    except ValueError:
+        too_big = True
+    if too_big:
+        raise DomainError("That message is too long.", code=ChatErrorCode.TOO_LONG)
     try:
         data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
         data = None
     if not isinstance(data, dict):
         raise DomainError('Send the message as JSON: {"text": …}.', code=ChatErrorCode.BAD_REQUEST)
@@ -126,7 +136,8 @@ def message_post_view(request):
         page = data.get("page") if isinstance(data.get("page"), str) else ""
         visitor = _visitor(request)
         conversation = conversation_of_visitor(visitor=visitor)
-        visitor_rate_limit(tenant=tenant, ip=client_address(request), conversation=None)
+        ip = client_address(request)
+        visitor_rate_limit(tenant=tenant, ip=ip, conversation=None)
         with transaction.atomic():  # committed here, before anything answers it
             if conversation is None:
                 conversation = conversation_start(tenant=tenant, visitor=uuid.uuid4(), page=page[:MAX_PAGE])
@@ -138,12 +149,13 @@ def message_post_view(request):
     if settings.LLM_BACKEND != "none" and "text/event-stream" in request.headers.get("Accept", ""):
         stream = _events_async if isinstance(request, ASGIRequest) else _events_sync
         response = StreamingHttpResponse(
-            stream(tenant, conversation, saved), content_type="text/event-stream; charset=utf-8"
+            stream(tenant, conversation, saved, respond=partial(_respond, ip=ip)),
+            content_type="text/event-stream; charset=utf-8",
         )
         response["X-Accel-Buffering"] = "no"  # a proxy in front must pass the events on as they come
     else:
         try:
-            reply = assistant.assistant_respond(conversation=conversation, question=text)
+            reply = assistant.assistant_respond(conversation=conversation, question=text, ip=ip)
         except Exception:
             logger.exception("The assistant failed on conversation %s", conversation.pk)
             response = JsonResponse(
@@ -159,9 +171,9 @@ def sse(event: str, data: dict) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
 
 
-def _respond(tenant, conversation, saved, on_text):
+def _respond(tenant, conversation, saved, on_text, ip=None):
     connection.set_tenant(tenant)  # whichever thread runs it, the answer is written in this tenant
-    return assistant.assistant_respond(conversation=conversation, question=saved.text, on_text=on_text)
+    return assistant.assistant_respond(conversation=conversation, question=saved.text, on_text=on_text, ip=ip)
 
 
 def _failed(conversation) -> bytes:
@@ -169,13 +181,14 @@ def _failed(conversation) -> bytes:
     return sse("error", error_body("answer_failed", ANSWER_FAILED))
 
 
-def _events_sync(tenant, conversation, saved):
+def _events_sync(tenant, conversation, saved, respond=None):
     """Under WSGI (the development test server) the answer is worked out in the request's own thread,
     so its pieces go out together once it is done: the same events, not spread out in time."""
     yield sse("saved", message_json(saved))
+    respond = respond or _respond
     pieces: list[str] = []
     try:
-        reply = _respond(tenant, conversation, saved, pieces.append)
+        reply = respond(tenant, conversation, saved, pieces.append)
     except Exception:
         yield _failed(conversation)
         return

@@ -382,6 +382,12 @@ CHAT_MAX_MESSAGE = 1000
 CHAT_RATE_PER_IP = (int(os.environ.get("CHAT_RATE_PER_IP", "20")), 60)
 CHAT_RATE_PER_CONVERSATION = (int(os.environ.get("CHAT_RATE_PER_CONVERSATION", "10")), 60)
 CHAT_CONVERSATIONS_PER_DAY = int(os.environ.get("CHAT_CONVERSATIONS_PER_DAY", "500"))
+# Leads the chat may make from one IP address (IPv6: one /64) per hour, for one business: the quote
+# form's own allowance, so the chat (or a model talked into calling capture_lead) is no way around it.
+CHAT_LEADS_PER_IP = (int(os.environ.get("CHAT_LEADS_PER_IP", "5")), 3600)
+# Hand-over texts to a business's owners per hour: a visitor who starts conversation after conversation
+# only to ask for a person can't text the owner without end (the inbox still shows every one).
+CHAT_HANDOVER_SMS_PER_HOUR = int(os.environ.get("CHAT_HANDOVER_SMS_PER_HOUR", "10"))
 
 # --- Billing (Stripe) ---------------------------------------------------------------------------
 # Without STRIPE_SECRET_KEY the offline backend runs: a local checkout page clearly marked as a test,
@@ -502,6 +508,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.permissions.IsTenantMember"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "inkwell.parsers.SafeJSONParser",  # a body nested too deep is a 400, not a 500
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "inkwell.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }

@@ -50,3 +50,10 @@ INGESTION_DEMO_HISTORY_DAYS = 60
 # creating it (migrations commit one by one, for the public schema and every tenant schema the
 # session makes) otherwise waits on the disk hundreds of times.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"  # noqa: F405
+
+# No test reaches a model or embedding provider, whatever keys the developer's shell exports: the
+# assistant answers by retrieval unless a test switches a backend on (and records its HTTP).
+ANTHROPIC_API_KEY = OPENAI_API_KEY = ""
+LLM_BACKEND = "none"
+LLM_MODEL = ""
+EMBEDDING_BACKEND = ""

@@ -19,6 +19,7 @@ from chat.llm.base import LlmBackend, LlmResult, LlmUnavailable, Tool, Turn
 from chat.llm.prompt import build_system_prompt
 from chat.models import Conversation, LlmUsage, MemoryEntry, Message
 from chat.services.conversations import conversation_capture_lead, conversation_handover
+from inkwell.errors import RateLimited
 
 # Messages of the conversation the model sees (the newest), and characters of each.
 HISTORY_MESSAGES = 12
@@ -97,8 +98,9 @@ def conversation_turns(*, conversation: Conversation, question: str) -> list[Tur
     return turns
 
 
-def conversation_tools(*, conversation: Conversation) -> list[Tool]:
-    """capture_lead and handover, acting on `conversation`; what they return is what the model reads."""
+def conversation_tools(*, conversation: Conversation, ip: str | None = None) -> list[Tool]:
+    """capture_lead and handover, acting on `conversation` (whose visitor writes from `ip`: leads are
+    limited per address); what they return is what the model reads."""
 
     def capture_lead(arguments: dict) -> str:
         try:
@@ -108,7 +110,10 @@ def conversation_tools(*, conversation: Conversation) -> list[Tool]:
                 phone=str(arguments.get("phone") or ""),
                 email=str(arguments.get("email") or ""),
                 details=str(arguments.get("details") or ""),
+                ip=ip,
             )
+        except RateLimited as exc:
+            return f"Not saved: {exc.message} Tell the visitor so; don't try again."
         except ValidationError as exc:
             problems = " ".join(exc.messages)
             return f"Not saved: {problems} Ask the visitor for a valid phone number or email address."
@@ -150,7 +155,9 @@ def _record_usage(*, conversation, backend: str, model: str, input_tokens: int, 
     )
 
 
-def llm_answer(*, conversation, question: str, retrieved: list, on_text=None) -> LlmResult:
+def llm_answer(
+    *, conversation, question: str, retrieved: list, on_text=None, ip: str | None = None
+) -> LlmResult:
     """The model's reply to `question` (the visitor's message, already saved in `conversation`),
     with the retrieved memory entries ([entry] or [(entry, rank)]) in its prompt and the capture_lead /
     handover tools. Records token use and cost. Raises LlmUnavailable when LLM_BACKEND is "none" or
@@ -163,7 +170,10 @@ def llm_answer(*, conversation, question: str, retrieved: list, on_text=None) ->
     turns = conversation_turns(conversation=conversation, question=question)
     try:
         result = backend.reply(
-            system=system, turns=turns, tools=conversation_tools(conversation=conversation), on_text=on_text
+            system=system,
+            turns=turns,
+            tools=conversation_tools(conversation=conversation, ip=ip),
+            on_text=on_text,
         )
     except LlmUnavailable as exc:
         _record_usage(

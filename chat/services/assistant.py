@@ -30,6 +30,7 @@ from chat.models import Conversation, MemoryEntry, Message
 from chat.selectors import memory_best_match, memory_search
 from chat.services.conversations import conversation_capture_lead, conversation_handover
 from chat.services.widget import conversation_message_add
+from inkwell.errors import RateLimited
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,11 @@ ASK_AGAIN = (
 
 # What the model may draw on (agent checkpoints and chat notes are for the team, not visitors).
 RETRIEVAL_SOURCES = (SOURCE.FAQ, SOURCE.NOTE, SOURCE.QUESTIONNAIRE)
+# Of the questionnaire's answers, only those to operations and marketing questions (how bookings work,
+# what customers say). Revenue and strategy answers are the owner's private business — who pays late,
+# a lost quote, a competitor, what worries them — and a visitor can ask the model anything: they never
+# reach it, nor does an answer without its group's tag.
+VISITOR_SAFE_GROUPS = ("operations", "marketing")
 # What may be quoted to a visitor word for word. Questionnaire answers are the owner's words about
 # revenue and strategy: the model may use them where they help, but they are never pasted verbatim.
 QUOTE_SOURCES = (SOURCE.FAQ, SOURCE.NOTE)
@@ -72,9 +78,18 @@ def retrieve(*, question: str) -> Retrieved:
     the memory's own judgement (chat.selectors.memory_best_match), over the quotable sources only."""
     if not question.strip():
         return Retrieved()
-    found = memory_search(query=question, limit=RETRIEVE_LIMIT, sources=RETRIEVAL_SOURCES)
+    # More than kept: private questionnaire answers are left out after the search.
+    found = memory_search(query=question, limit=RETRIEVE_LIMIT * 3, sources=RETRIEVAL_SOURCES)
+    entries = [entry for entry, _score in found if visitor_may_see(entry)][:RETRIEVE_LIMIT]
     match = memory_best_match(question=question, sources=QUOTE_SOURCES)
-    return Retrieved(entries=[entry for entry, _score in found], best=match[0] if match else None)
+    return Retrieved(entries=entries, best=match[0] if match else None)
+
+
+def visitor_may_see(entry: MemoryEntry) -> bool:
+    """Whether the visitor-facing model may be given `entry` (see VISITOR_SAFE_GROUPS)."""
+    if entry.source != SOURCE.QUESTIONNAIRE:
+        return True
+    return any(tag in VISITOR_SAFE_GROUPS for tag in entry.tags or ())
 
 
 def quote(entry: MemoryEntry) -> str:
@@ -136,7 +151,7 @@ def _display(number: str) -> str:
     return phone(number)
 
 
-def _contact_reply(*, conversation: Conversation, text: str) -> Message | None:
+def _contact_reply(*, conversation: Conversation, text: str, ip: str | None = None) -> Message | None:
     """The answer while the conversation waits for a number, or None when `text` is a new question
     (the earlier one is then handed over, and the new one answered as usual)."""
     contact = contact_parse(text)
@@ -154,8 +169,14 @@ def _contact_reply(*, conversation: Conversation, text: str) -> Message | None:
             try:
                 with transaction.atomic():
                     conversation_capture_lead(
-                        conversation=conversation, phone=contact.phone, email=contact.email, details=details
-                    )
+                        conversation=conversation, phone=contact.phone, email=contact.email, details=details,
+                        ip=ip,
+                    )  # fmt: skip
+            except RateLimited as exc:
+                return conversation_message_add(
+                    conversation=conversation, role=Message.Role.ASSISTANT, origin=A.FLOW, text=exc.message,
+                    awaiting="",
+                )  # fmt: skip
             except ValidationError:
                 return conversation_message_add(
                     conversation=conversation, role=Message.Role.ASSISTANT, origin=A.FLOW, text=ASK_AGAIN
@@ -197,18 +218,23 @@ def _volunteers_contact(*, conversation: Conversation, text: str) -> bool:
 
 
 def assistant_respond(
-    *, conversation: Conversation, question: str, on_text: Callable[[str], None] | None = None
+    *,
+    conversation: Conversation,
+    question: str,
+    on_text: Callable[[str], None] | None = None,
+    ip: str | None = None,
 ) -> Message:
     """Answer the visitor's `question` (their message, already saved in `conversation`) and return the
     saved answer. `on_text` receives the answer's text as it is produced (in pieces when the model
-    streams). The visitor's message is never touched, whatever fails here."""
+    streams). `ip` is the visitor's address (leads are limited per address). The visitor's message is
+    never touched, whatever fails here."""
     if _volunteers_contact(conversation=conversation, text=question):
         # Not asked for, but given: a visitor who types their number wants a call back. (A model, when
         # there is one, takes it itself with its capture_lead tool, along with whatever else was said.)
         Conversation.objects.filter(pk=conversation.pk).update(awaiting=Conversation.Awaiting.CONTACT)
         conversation.awaiting = Conversation.Awaiting.CONTACT
     if conversation.awaiting == Conversation.Awaiting.CONTACT:
-        reply = _contact_reply(conversation=conversation, text=question)
+        reply = _contact_reply(conversation=conversation, text=question, ip=ip)
         if reply is not None:
             _say(on_text, reply.text)
             return reply
@@ -217,8 +243,9 @@ def assistant_respond(
     if settings.LLM_BACKEND != "none":
         try:
             result = llm_service.llm_answer(
-                conversation=conversation, question=question, retrieved=found.entries, on_text=on_text
-            )
+                conversation=conversation, question=question, retrieved=found.entries, on_text=on_text,
+                ip=ip,
+            )  # fmt: skip
         except LlmUnavailable as exc:
             logger.info("Model unavailable for conversation %s: %s", conversation.pk, exc)
         else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -18,6 +19,7 @@ from redis.exceptions import RedisError
 
 from chat.models import Conversation, Message
 from chat.selectors_inbox import conversation_needs_reply_count, needs_reply_count_key
+from inkwell.ratelimit import counter_hit
 from tenants.messaging import SmsDeliveryError, render_text, sms_send
 from tenants.models import Membership, User
 from tenants.selectors import tenant_url
@@ -58,11 +60,23 @@ def conversation_handover_notify(*, conversation_id: int) -> bool:
     """Text each owner with a phone that conversation `conversation_id` waits for them, with a link to
     it. Once per hand-over: the row is locked and marked (`handover_notified_at`), so a redelivered
     task sends nothing; an owner's reply clears the mark, so the next hand-over is texted again.
-    Returns whether it sent (or tried to send) anything."""
+    At most CHAT_HANDOVER_SMS_PER_HOUR hand-overs a business are texted per hour; past that the
+    conversation is only marked (the inbox shows it waiting). Returns whether it sent (or tried to
+    send) anything."""
     conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
     if conversation is None or not conversation.needs_reply or conversation.handover_notified_at:
         return False
     tenant = connection.tenant
+    conversation.handover_notified_at = timezone.now()
+    conversation.save(update_fields=["handover_notified_at"])
+    _inbox_count_refresh_on_commit()
+    try:
+        sent = counter_hit(scope="chat-handover-sms", key=connection.schema_name, window=3600)
+    except RedisError:
+        sent = 0  # the limit can't be counted: text the owner rather than leave them untold
+    if sent > settings.CHAT_HANDOVER_SMS_PER_HOUR:
+        logger.warning("Hand-over texts of %s over the hourly limit: not texted", tenant.schema_name)
+        return False
     body = render_text(
         "sms/chat/handover.txt",
         {
@@ -82,9 +96,6 @@ def conversation_handover_notify(*, conversation_id: int) -> bool:
         except SmsDeliveryError:
             # Not retried: the conversation shows in the inbox's "needs reply" whatever the SMS does.
             logger.warning("Hand-over SMS to an owner of %s failed", tenant.schema_name)
-    conversation.handover_notified_at = timezone.now()
-    conversation.save(update_fields=["handover_notified_at"])
-    _inbox_count_refresh_on_commit()
     return True
 
 

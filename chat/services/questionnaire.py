@@ -75,9 +75,21 @@ def questionnaire_settings_get() -> QuestionnaireSettings:
     return found
 
 
+def _owner_phones() -> set[str]:
+    tenant = getattr(connection, "tenant", None)
+    if tenant is None:
+        return set()
+    owners = Membership.objects.filter(tenant_id=tenant.pk, role=Membership.Role.OWNER)
+    return set(owners.exclude(user__phone="").values_list("user__phone", flat=True))
+
+
 def questionnaire_settings_update(*, data: dict) -> QuestionnaireSettings:
     """Change the owner's mobile (any format a person types; stored E.164, "" for none), the local
-    send hour (0–23) and whether questions are sent."""
+    send hour (0–23) and whether questions are sent.
+
+    The mobile must be the sign-in number of one of this business's owners: a reply to a daily question
+    is routed by the number it comes from, so a business that could name any number could text another
+    business's owner questions of its own and collect the answers meant for that owner's business."""
     refuse_unknown_fields(data, SETTINGS_FIELDS)
     settings_ = questionnaire_settings_get()
     if "phone" in data:
@@ -86,6 +98,14 @@ def questionnaire_settings_update(*, data: dict) -> QuestionnaireSettings:
             settings_.phone = normalize_phone(phone) if phone else ""
         except ValidationError as exc:
             raise ValidationError({"phone": exc.error_list}) from None
+        if settings_.phone and settings_.phone not in _owner_phones():
+            raise ValidationError(
+                {
+                    "phone": ValidationError(
+                        "Use the mobile number an owner of this business signs in with.", code="not_an_owner"
+                    )
+                }
+            )
     if "send_hour" in data:
         hour = data["send_hour"]
         if not isinstance(hour, int) or isinstance(hour, bool) or not 0 <= hour <= 23:
@@ -218,6 +238,8 @@ def questionnaire_send_due(*, tenant: Tenant, now: datetime | None = None) -> Qu
         if local.hour < settings_.send_hour or QuestionAsk.objects.filter(local_date=local.date()).exists():
             return None
         if SmsOptOut.objects.filter(phone=settings_.phone).exists():
+            return None
+        if settings_.phone not in _owner_phones():  # no longer an owner's (they left, or changed it)
             return None
         if _unanswered_in_a_row(settings_) >= PAUSE_AFTER:
             _pause(settings_=settings_, tenant=tenant, now=now)

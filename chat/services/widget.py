@@ -8,6 +8,7 @@ points to lives in that tenant's schema anyway.
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -96,6 +97,15 @@ def visitor_rate_limit(*, tenant, ip: str | None, conversation: Conversation | N
         rate_limit(scope="chat-conversation", key=key, limit=limit, window=window, message=TOO_FAST)
 
 
+def page_clean(page) -> str:
+    """The page a visitor chats from, as kept: one line (control characters and line separators become
+    spaces: it becomes a lead's landing page, which refuses them), at most MAX_PAGE characters."""
+    if not isinstance(page, str):
+        return ""
+    one_line = "".join(" " if unicodedata.category(ch) in {"Cc", "Zl", "Zp"} else ch for ch in page)
+    return one_line[:MAX_PAGE].strip()
+
+
 def _local_midnights(tenant) -> tuple[datetime, datetime]:
     zone = ZoneInfo(tenant.config.timezone or settings.TIME_ZONE)
     today = timezone.now().astimezone(zone).date()
@@ -123,9 +133,7 @@ def conversation_start(*, tenant, visitor: uuid.UUID, page: str = "") -> Convers
         error = RateLimited(_busy_message(tenant), retry_after=retry)
         error.code = ChatErrorCode.BUSY_TODAY
         raise error
-    return Conversation.objects.create(
-        visitor=visitor, last_message_at=timezone.now(), page=(page or "")[:MAX_PAGE]
-    )
+    return Conversation.objects.create(visitor=visitor, last_message_at=timezone.now(), page=page_clean(page))
 
 
 @transaction.atomic

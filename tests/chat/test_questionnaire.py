@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.db import close_old_connections
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -224,7 +225,15 @@ def test_two_beats_at_once_send_one_sms(alpha):
 # --- replies ----------------------------------------------------------------------------------------
 
 
+def owner_of_both(alpha, beta, phone=SHARED):
+    person = User.objects.create_user(email="shared-mobile@example.com", phone=phone)
+    for world in (alpha, beta):
+        Membership.objects.create(user=person, tenant=world.tenant, role=Membership.Role.OWNER)
+    return person
+
+
 def test_a_reply_answers_the_newest_open_question_of_the_right_tenant(alpha, beta, public_client):
+    owner_of_both(alpha, beta)
     configure(alpha, phone=SHARED)
     configure(beta, phone=SHARED)
     send(alpha, local("2026-06-10T17:00"))
@@ -364,13 +373,13 @@ def test_owners_change_settings_members_only_read(alpha):
     with tenant_context(alpha.tenant):
         assert QuestionnaireSettings.objects.get().phone == alpha.owner.phone
     response = owner.post(
-        "/questionnaire/settings/", {"phone": "416 555 0123", "send_hour": 23, "enabled": "on"}
+        "/questionnaire/settings/", {"phone": "416 555 0101", "send_hour": 23, "enabled": "on"}
     )
     assert response.status_code == 302
     with tenant_context(alpha.tenant):
         settings_ = QuestionnaireSettings.objects.get()
-    assert (settings_.phone, settings_.send_hour, settings_.enabled) == ("+14165550123", 23, True)
-    owner.post("/questionnaire/settings/", {"phone": "+14165550123", "send_hour": 0})
+    assert (settings_.phone, settings_.send_hour, settings_.enabled) == ("+14165550101", 23, True)
+    owner.post("/questionnaire/settings/", {"phone": "+14165550101", "send_hour": 0})
     with tenant_context(alpha.tenant):
         assert QuestionnaireSettings.objects.get().enabled is False
 
@@ -551,3 +560,29 @@ def test_a_simulated_signed_reply_from_the_command_lands_in_memory(alpha, django
         assert answer.text == "Toronto to Vancouver, by far" and answer.via == "sms"
         entry = MemoryEntry.objects.get(source="questionnaire", text="Toronto to Vancouver, by far")
         assert entry.title == ask.question_text
+
+
+def test_the_mobile_must_be_an_owners_so_no_business_can_collect_anothers_answers(alpha, beta):
+    """Replies are routed by the number they come from: beta naming alpha's owner's mobile would text
+    them beta's questions and take in the answers meant for alpha."""
+    with pytest.raises(ValidationError) as refused:
+        configure(beta, phone=alpha.owner.phone)
+    assert refused.value.error_dict["phone"][0].code == "not_an_owner"
+    owner = client_for(beta, user=beta.owner)
+    response = owner.post("/questionnaire/settings/", {"phone": alpha.owner.phone, "send_hour": 9})
+    assert response.status_code == 400 and "signs in with" in response.content.decode()
+    with pytest.raises(ValidationError):
+        configure(beta, phone=alpha.member.phone)  # a member's mobile isn't an owner's either
+    with tenant_context(beta.tenant):
+        assert QuestionnaireSettings.objects.get().phone == beta.owner.phone
+    assert configure(beta, phone="(416) 555-0202").phone == beta.owner.phone  # its own owner's, any format
+    owner_of_both(alpha, beta)
+    assert configure(beta, phone=SHARED).phone == SHARED  # a person owning both may use it for both
+
+
+def test_no_question_goes_to_a_mobile_that_is_no_longer_an_owners(alpha, beta):
+    person = owner_of_both(alpha, beta)
+    configure(alpha, phone=SHARED, enabled=True)
+    Membership.objects.filter(user=person, tenant=alpha.tenant).delete()  # they left alpha
+    assert send(alpha, local("2026-06-10T17:00")) is None
+    assert texts(SHARED) == []

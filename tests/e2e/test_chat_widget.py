@@ -7,7 +7,7 @@ import pytest
 from django_tenants.utils import tenant_context
 from playwright.sync_api import expect
 
-from chat.models import Message
+from chat.models import Conversation, Message
 from chat.services.memory import memory_add
 from chat.services.widget import conversation_message_add
 from marketing.models import Lead
@@ -33,6 +33,22 @@ def _add_faq(tenant) -> None:
             memory_add(title=FAQ_Q, text=FAQ_A, source="faq")
 
     on_own_connection(work)  # committed, so the server sees it (the tenant is dropped after the package)
+
+
+@pytest.fixture(autouse=True)
+def _no_conversation_left(site):
+    """The site's tenant is shared by the browser tests: a conversation left waiting for a reply would
+    show as "Inbox 1 waiting for a reply" in the dashboard tour's navigation."""
+    yield
+
+    def clean():
+        from chat.services.inbox import inbox_count_refresh
+
+        with tenant_context(site.tenant):
+            Conversation.objects.all().delete()
+            inbox_count_refresh()
+
+    on_own_connection(clean)
 
 
 def _open_chat(tab):
