@@ -325,10 +325,13 @@ def _live_prompts(phone: str) -> list[SmsPrompt]:
 def _resume_reply(message: InboundSms, prompts: list[SmsPrompt]) -> str | None:
     if not prompts:
         return None
+    resumed = []  # every business this number gets questions from: one RESUME restarts them all
     for prompt in prompts:
         with tenant_context(prompt.tenant):
             if questionnaire_resume():
-                return f"Daily questions from {_brand(prompt.tenant)} will start again. Thanks!"
+                resumed.append(_brand(prompt.tenant))
+    if resumed:
+        return f"Daily questions from {' and '.join(resumed)} will start again. Thanks!"
     return "Your daily questions aren't paused. Reply to a question to answer it."
 
 

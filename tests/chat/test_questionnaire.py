@@ -341,6 +341,19 @@ def test_a_week_unanswered_pauses_once_and_resume_starts_again(alpha, public_cli
     assert "aren't paused" in reply_text(sms_in(public_client, phone, "RESUME"))
 
 
+def test_one_resume_restarts_every_business_the_number_gets_questions_from(alpha, beta, public_client):
+    owner_of_both(alpha, beta)
+    for world in (alpha, beta):
+        configure(world, phone=SHARED)
+        for day in range(1, PAUSE_AFTER + 2):  # a week unanswered, then paused
+            send(world, local(f"2026-06-0{day}T17:00"))
+    reply = reply_text(sms_in(public_client, SHARED, "RESUME"))
+    assert "Alpha Movers" in reply and "Beta" in reply
+    for world in (alpha, beta):
+        with tenant_context(world.tenant):
+            assert QuestionnaireSettings.objects.get().paused_at is None
+
+
 def test_an_answer_breaks_the_unanswered_week(alpha):
     for day in range(1, PAUSE_AFTER):
         send(alpha, local(f"2026-06-0{day}T17:00"))
