@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -122,10 +122,15 @@ def _busy_message(tenant) -> str:
 
 
 @transaction.atomic
+@transaction.atomic
 def conversation_start(*, tenant, visitor: uuid.UUID, page: str = "") -> Conversation:
     """A new conversation for `visitor`, unless the tenant has had CHAT_CONVERSATIONS_PER_DAY already
     today (its local day): then RateLimited, with a line offering the business's phone number."""
     start, next_start = _local_midnights(tenant)
+    # Starts are taken one at a time per tenant (until the caller's transaction ends), so two visitors
+    # arriving together can't both take the last place of the day.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':chat-start'))")
     # A conversation started today has had its last message today too: that column is indexed.
     today = Conversation.objects.filter(last_message_at__gte=start, started__gte=start)
     if today.count() >= settings.CHAT_CONVERSATIONS_PER_DAY:

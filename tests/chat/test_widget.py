@@ -447,3 +447,57 @@ def test_a_number_given_without_being_asked_becomes_a_lead_too(alpha):
     say(visitor, "or 416 555 0100 in the evening")
     with tenant_context(alpha.tenant):
         assert Lead.objects.count() == 1
+
+
+@override_settings(CHAT_CONVERSATIONS_PER_DAY=1)
+def test_two_visitors_arriving_together_cannot_both_take_the_last_place_of_the_day(alpha):
+    """The first start holds its place until it commits; the second, on its own connection, waits for
+    it and then sees the day is full (without the lock it would count one too few and start)."""
+    import threading
+
+    from django.db import connection as main_connection
+
+    from chat.services.widget import conversation_start
+    from inkwell.errors import RateLimited
+    from tests.conftest import on_own_connection
+
+    outcome = []
+
+    def second_visitor():
+        try:
+            with tenant_context(alpha.tenant):
+                conversation_start(tenant=alpha.tenant, visitor=uuid.uuid4())
+            outcome.append("started")
+        except RateLimited:
+            outcome.append("refused")
+        finally:
+            main_connection.close()
+
+    def waiting_on_the_lock() -> bool:
+        from django.db import connection as own
+
+        with own.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+            return cursor.fetchone()[0] > 0
+
+    def first_visitor_then_second():
+        from django.db import connection as own
+        from django.db import transaction as own_transaction
+
+        try:
+            with tenant_context(alpha.tenant), own_transaction.atomic():
+                first = conversation_start(tenant=alpha.tenant, visitor=uuid.uuid4())
+                thread = threading.Thread(target=second_visitor)
+                thread.start()
+                while not on_own_connection(waiting_on_the_lock) and thread.is_alive():
+                    pass  # the second start is blocked behind this transaction's lock
+            thread.join()
+            with tenant_context(alpha.tenant):
+                Conversation.objects.filter(pk=first.pk).delete()  # committed: clean up
+        finally:
+            own.close()
+
+    on_own_connection(first_visitor_then_second)
+    assert outcome == ["refused"]
+    with tenant_context(alpha.tenant):
+        assert not Conversation.objects.exists()
