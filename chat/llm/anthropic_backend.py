@@ -108,7 +108,7 @@ class AnthropicBackend:
             result.output_tokens += message.usage.output_tokens or 0
             return message
         except PROVIDER_ERRORS as exc:
-            log.warning("Anthropic call failed: %s", exc, exc_info=True)
+            log.warning("Anthropic call failed: %s", describe_error(exc))
             result.input_tokens += seen["input"]
             result.output_tokens += seen["output"]
             raise self._unavailable(describe_error(exc), result) from exc

@@ -9,6 +9,7 @@ back to retrieval; the visitor's message is already saved by then.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -33,11 +34,17 @@ class LlmUnavailable(Exception):
         self.output_tokens = output_tokens
 
 
+# What looks like an API key in a provider's message ("Incorrect API key provided: sk-proj-…abcd"):
+# even masked, none of it is kept.
+_KEYLIKE = re.compile(r"\b(?:sk|sk-ant|sk-proj)-[^\s'\",]+")
+
+
 def describe_error(exc: BaseException) -> str:
-    """What the usage record keeps of a provider failure (never a key: the SDKs' messages hold none)."""
+    """What the usage record and the log keep of a provider failure: its type, status and message,
+    with anything shaped like an API key blanked out."""
     status = getattr(exc, "status_code", None)
     prefix = f"{type(exc).__name__} {status}" if status else type(exc).__name__
-    return f"{prefix}: {exc}"[:300]
+    return _KEYLIKE.sub("[key]", f"{prefix}: {exc}")[:300]
 
 
 @dataclass(frozen=True)

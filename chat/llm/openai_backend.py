@@ -118,7 +118,7 @@ class OpenAIBackend:
                 return message.content or "", calls
             return self._stream(request, on_text=on_text, separator=separator, result=result)
         except PROVIDER_ERRORS as exc:
-            log.warning("OpenAI call failed: %s", exc, exc_info=True)
+            log.warning("OpenAI call failed: %s", describe_error(exc))
             raise self._unavailable(describe_error(exc), result) from exc
 
     def _stream(self, request: dict, *, on_text, separator: str, result: LlmResult) -> tuple[str, list]:

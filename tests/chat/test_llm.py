@@ -579,6 +579,19 @@ def test_openai_server_error_is_unavailable_and_recorded(api, openai_settings, c
     assert not usage.ok and "InternalServerError 500" in usage.error and usage.backend == "openai"
 
 
+def test_a_wrong_key_is_recorded_without_the_key(api, openai_settings, chat, caplog):
+    # OpenAI's real 401 message quotes the key it was given, masked but partly readable.
+    error = {"error": {"message": "Incorrect API key provided: sk-proj-Ab12****************wxyz. You can "
+                       "find your API key at https://platform.openai.com/account/api-keys.",
+                       "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}}  # fmt: skip
+    api.post(OPENAI_URL).mock(return_value=httpx.Response(401, json=error, headers=OPENAI_HEADERS))
+    with pytest.raises(LlmUnavailable):
+        ask(chat)
+    usage = LlmUsage.objects.get()
+    assert "AuthenticationError 401" in usage.error and "Incorrect API key provided: [key]" in usage.error
+    assert "wxyz" not in usage.error and "wxyz" not in caplog.text
+
+
 def test_openai_time_out_is_unavailable(api, openai_settings, chat):
     api.post(OPENAI_URL).mock(side_effect=httpx.ConnectTimeout("connect timed out"))
     with pytest.raises(LlmUnavailable):
