@@ -52,35 +52,24 @@ QUESTION_FIELDS = ("text", "group", "active")
 # --- settings -------------------------------------------------------------------------------------
 
 
-def _first_owner_phone() -> str:
-    tenant = getattr(connection, "tenant", None)
-    if tenant is None:
-        return ""
-    phone = (
-        Membership.objects.filter(tenant_id=tenant.pk, role=Membership.Role.OWNER)
-        .exclude(user__phone="")
-        .order_by("pk")
-        .values_list("user__phone", flat=True)
-        .first()
-    )
-    return phone or ""
-
-
 def questionnaire_settings_get() -> QuestionnaireSettings:
     """This tenant's settings (made on first use, texting the first owner's mobile if they gave one)."""
     found = QuestionnaireSettings.objects.filter(pk=1).first()
     if found is not None:
         return found
-    found, _ = QuestionnaireSettings.objects.get_or_create(pk=1, defaults={"phone": _first_owner_phone()})
+    found, _ = QuestionnaireSettings.objects.get_or_create(
+        pk=1, defaults={"phone": next(iter(_owner_phones()), "")}
+    )
     return found
 
 
-def _owner_phones() -> set[str]:
+def _owner_phones() -> list[str]:
+    """The mobiles of this tenant's owners, the first owner's first."""
     tenant = getattr(connection, "tenant", None)
     if tenant is None:
-        return set()
+        return []
     owners = Membership.objects.filter(tenant_id=tenant.pk, role=Membership.Role.OWNER)
-    return set(owners.exclude(user__phone="").values_list("user__phone", flat=True))
+    return list(owners.exclude(user__phone="").order_by("pk").values_list("user__phone", flat=True))
 
 
 def questionnaire_settings_update(*, data: dict) -> QuestionnaireSettings:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -23,6 +23,7 @@ from django.utils import timezone
 from chat.models import Conversation, Message
 from inkwell.errors import DomainError, RateLimited
 from inkwell.ratelimit import address_bucket, rate_limit
+from marketing.metrics import Period, local_bounds
 
 # A visitor's conversation stays theirs for this long after their last message (the cookie is
 # renewed with every message they send).
@@ -106,13 +107,6 @@ def page_clean(page) -> str:
     return one_line[:MAX_PAGE].strip()
 
 
-def _local_midnights(tenant) -> tuple[datetime, datetime]:
-    zone = ZoneInfo(tenant.config.timezone or settings.TIME_ZONE)
-    today = timezone.now().astimezone(zone).date()
-    start = datetime.combine(today, time.min, tzinfo=zone)
-    return start, datetime.combine(today + timedelta(days=1), time.min, tzinfo=zone)
-
-
 def _busy_message(tenant) -> str:
     from tenants.templatetags.phones import phone
 
@@ -126,7 +120,8 @@ def _busy_message(tenant) -> str:
 def conversation_start(*, tenant, visitor: uuid.UUID, page: str = "") -> Conversation:
     """A new conversation for `visitor`, unless the tenant has had CHAT_CONVERSATIONS_PER_DAY already
     today (its local day): then RateLimited, with a line offering the business's phone number."""
-    start, next_start = _local_midnights(tenant)
+    today = timezone.localdate(timezone=ZoneInfo(tenant.config.timezone))
+    start, next_start = local_bounds(tenant, Period(today, today))
     # Starts are taken one at a time per tenant (until the caller's transaction ends), so two visitors
     # arriving together can't both take the last place of the day.
     with connection.cursor() as cursor:
