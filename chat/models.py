@@ -252,3 +252,112 @@ class Answer(models.Model):
 
     def __str__(self):
         return self.text[:60]
+
+
+# ----- Agent access (MCP tools, approvals, the event stream) -----------------------------------
+
+
+class AgentCall(models.Model):
+    """One MCP tool call: which agent (by its token's identity), which tool, how it went.
+
+    The owner reads these on the agent-access page. `args_digest` is the sha256 of the canonical
+    JSON arguments: enough to tell two calls apart or match a call to a request, without keeping
+    whatever the agent sent (page bodies, personal data) a second time.
+    """
+
+    class Outcome(models.TextChoices):
+        OK = "ok", "OK"
+        ERROR = "error", "Error"  # the tool ran and refused (a domain error with a code)
+        DENIED = "denied", "Denied"  # missing scope, plan, or rate limit
+        INVALID = "invalid", "Invalid arguments"
+
+    token = models.ForeignKey(
+        "tenants.AgentToken", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    agent_name = models.CharField(max_length=80)
+    tool = models.CharField(max_length=60)
+    args_digest = models.CharField(max_length=64)
+    duration_ms = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=8, choices=Outcome.choices)
+    error_code = models.CharField(max_length=60, blank=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+
+    def __str__(self):
+        return f"{self.agent_name}: {self.tool} ({self.outcome})"
+
+
+class Approval(models.Model):
+    """A change an agent proposed but may not make itself: it waits for an owner's yes or no.
+
+    `payload` is the proposed change in the form its service takes; `preview` is what the owner
+    reads (before/after text, a unified diff). Approving applies the change through the same
+    service a person's edit uses. Pending proposals expire after APPROVAL_TTL_DAYS.
+    """
+
+    class Kind(models.TextChoices):
+        PAGE_PUBLISH = "page.publish", "Publish a landing page"
+        MEMORY_CHANGE = "memory.change", "Change an FAQ answer or note"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the owner"
+        APPROVED = "approved", "Approved and applied"
+        REJECTED = "rejected", "Rejected"
+        EXPIRED = "expired", "Expired"
+        FAILED = "failed", "Approved, but could not be applied"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    token = models.ForeignKey(
+        "tenants.AgentToken", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    agent_name = models.CharField(max_length=80)
+    summary = models.CharField(max_length=300)
+    target_ref = models.CharField(max_length=60, blank=True, help_text='What it changes, e.g. "page:12".')
+    payload = models.JSONField(default=dict)
+    preview = models.JSONField(default=dict)
+    created = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        "tenants.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_by_label = models.CharField(max_length=200, blank=True)
+    decided_via = models.CharField(max_length=12, blank=True, help_text="dashboard, telegram or admin")
+    result = models.JSONField(default=dict, blank=True, help_text="What applying it did, or why not.")
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        indexes = [models.Index(fields=["status", "expires_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} by {self.agent_name} ({self.status})"
+
+
+class DomainEvent(models.Model):
+    """The transactional outbox of domain events (`lead.created`, `contract.signed`, …).
+
+    Written in the same transaction as the change it describes, so an event exists exactly when
+    its change does; a task then relays it to the tenant's Redis Stream and stamps `stream_id`.
+    Until then (Redis down, worker down) it waits here and the periodic relay picks it up.
+    """
+
+    type = models.CharField(max_length=40)
+    data = models.JSONField(default=dict)
+    actor_label = models.CharField(max_length=200, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    relayed_at = models.DateTimeField(null=True, blank=True)
+    stream_id = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [
+            models.Index(
+                fields=["id"], condition=models.Q(relayed_at__isnull=True), name="domainevent_unrelayed"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.type} #{self.pk}"

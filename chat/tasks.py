@@ -57,3 +57,14 @@ def questionnaire_send() -> int | None:
     tenant = Tenant.objects.select_related("config").get(pk=connection.tenant.pk)
     ask = questionnaire_send_due(tenant=tenant)
     return ask.pk if ask else None
+
+
+# --- agent access: the event stream -------------------------------------------------------------
+
+
+@shared_task(acks_late=True)
+def events_relay() -> int:
+    """Relay this schema's outbox events to its Redis Stream (idempotent: each event goes once)."""
+    from chat.services.events import events_relay as relay
+
+    return relay()

@@ -389,6 +389,26 @@ CHAT_LEADS_PER_IP = (int(os.environ.get("CHAT_LEADS_PER_IP", "5")), 3600)
 # only to ask for a person can't text the owner without end (the inbox still shows every one).
 CHAT_HANDOVER_SMS_PER_HOUR = int(os.environ.get("CHAT_HANDOVER_SMS_PER_HOUR", "10"))
 
+# Agent access (MCP endpoint, Telegram bot, approvals, event stream).
+# A new agent token's tool calls a minute (the owner may set another per token).
+AGENT_TOKEN_RATE_PER_MINUTE = int(os.environ.get("AGENT_TOKEN_RATE_PER_MINUTE", "120"))
+# Days an agent's proposal waits for the owner before it expires.
+APPROVAL_TTL_DAYS = int(os.environ.get("APPROVAL_TTL_DAYS", "7"))
+# The domain-event streams: a Redis of their own if wanted (default: REDIS_URL), key prefix, length kept.
+EVENTS_REDIS_URL = os.environ.get("EVENTS_REDIS_URL") or REDIS_URL
+EVENTS_KEY_PREFIX = os.environ.get("EVENTS_KEY_PREFIX", "inkwell:events")
+EVENTS_STREAM_MAXLEN = int(os.environ.get("EVENTS_STREAM_MAXLEN", "10000"))
+# One Telegram bot per deployment. Without TELEGRAM_BOT_TOKEN the outbox backend records what would
+# be sent (tenants.OutboundMessage, channel telegram), like SMS_BACKEND=outbox.
+TELEGRAM_BOT_TOKEN = os.environ.get("TELEGRAM_BOT_TOKEN", "")
+TELEGRAM_BOT_USERNAME = os.environ.get("TELEGRAM_BOT_USERNAME", "InkwellDemoBot")
+TELEGRAM_BACKEND = os.environ.get("TELEGRAM_BACKEND") or ("api" if TELEGRAM_BOT_TOKEN else "outbox")
+# The secret Telegram sends in X-Telegram-Bot-Api-Secret-Token (set with setWebhook); derived from
+# SECRET_KEY when unset, so the outbox backend and simulated updates work without configuration.
+TELEGRAM_WEBHOOK_SECRET = os.environ.get("TELEGRAM_WEBHOOK_SECRET", "")
+# Messages an agent may send the owner through Telegram in an hour (MCP send_telegram).
+TELEGRAM_AGENT_MESSAGES_PER_HOUR = int(os.environ.get("TELEGRAM_AGENT_MESSAGES_PER_HOUR", "20"))
+
 # --- Billing (Stripe) ---------------------------------------------------------------------------
 # Without STRIPE_SECRET_KEY the offline backend runs: a local checkout page clearly marked as a test,
 # and events signed with a local webhook secret; see README "Billing".

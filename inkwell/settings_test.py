@@ -25,6 +25,12 @@ CACHES["default"]["KEY_PREFIX"] = f"inkwell-{TEST_NAME}"  # noqa: F405
 CACHES["site"]["LOCATION"] = REDIS_URL  # noqa: F405
 CACHES["site"]["KEY_PREFIX"] = f"inkwell-{TEST_NAME}-site"  # noqa: F405
 CELERY_BROKER_URL = REDIS_URL.replace("unix://", "redis+socket://", 1)
+EVENTS_REDIS_URL = REDIS_URL
+EVENTS_KEY_PREFIX = f"inkwell-{TEST_NAME}:events"
+# Telegram: the outbox backend whatever the shell exports; tests record the Bot API at the HTTP layer.
+TELEGRAM_BOT_TOKEN = ""
+TELEGRAM_BACKEND = "outbox"
+TELEGRAM_WEBHOOK_SECRET = "test-telegram-secret"
 # With a shared REDIS_URL, a running `make run` worker must not take the tests' tasks (nor the tests
 # its own): a queue of their own, and every broker key under a prefix of their own.
 CELERY_TASK_DEFAULT_QUEUE = f"inkwell-{TEST_NAME}"

@@ -309,6 +309,7 @@ class SignInToken(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
+
     created_ip = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
@@ -326,6 +327,7 @@ class OutboundMessage(models.Model):
     class Channel(models.TextChoices):
         SMS = "sms", "SMS"
         EMAIL = "email", "Email"
+        TELEGRAM = "telegram", "Telegram"
 
     class Status(models.TextChoices):
         STORED = "stored", "Stored (outbox backend, not delivered)"
@@ -337,7 +339,7 @@ class OutboundMessage(models.Model):
         UNDELIVERED = "undelivered", "Undelivered (the carrier gave up)"
         SKIPPED = "skipped", "Skipped (the number opted out)"
 
-    channel = models.CharField(max_length=5, choices=Channel.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
     tenant = models.ForeignKey(Tenant, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     to = models.CharField(max_length=254)
     from_email = models.TextField(blank=True)
@@ -483,3 +485,92 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class AgentToken(models.Model):
+    """An AI agent's bearer token for one tenant's MCP endpoint (`Authorization: Bearer <token>`).
+
+    The token is the agent's identity: `name` is recorded on everything done with it (tool calls,
+    approvals, memory writes, events). Like ApiKey it lives in the public schema beside its tenant,
+    because it is looked up before any tenant data is read; lookups are always scoped to the host's
+    tenant, so another tenant's token is as unknown as a made-up one. Only the SHA-256 is kept.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="agent_tokens")
+    name = models.CharField(
+        max_length=80, validators=[validate_no_control_characters], help_text="The agent's name."
+    )
+    scopes = models.JSONField(default=list, help_text="What the agent may do: read, publish, …")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=12, editable=False)
+    rate_per_minute = models.PositiveIntegerField(
+        default=120, help_text="Tool calls the agent may make in a minute before it is told to wait."
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        constraints = [
+            # One live token per agent name and tenant: the name is the identity the owner reads.
+            models.UniqueConstraint(
+                Lower("name"),
+                "tenant",
+                condition=models.Q(revoked_at__isnull=True),
+                name="agenttoken_live_name_unique",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_active(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class TelegramLink(models.Model):
+    """A Telegram chat linked to one owner of one tenant: the bot answers it with that tenant's data.
+
+    Public schema: an update arrives on the public host knowing only the chat. A chat belongs to one
+    tenant at a time; linking it again (to another business) replaces the link.
+    """
+
+    chat_id = models.BigIntegerField(unique=True)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="telegram_links")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="telegram_links")
+    chat_label = models.CharField(max_length=200, blank=True, help_text="The Telegram name, for owners.")
+    notify_leads = models.BooleanField(default=True)
+    notify_contracts = models.BooleanField(default=True)
+    notify_handovers = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"chat {self.chat_id} → {self.tenant}"
+
+
+class TelegramLinkCode(models.Model):
+    """A one-time code in the deep link `t.me/<bot>?start=<code>`: 10 minutes, single use, hashed."""
+
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"Telegram link code for {self.user} on {self.tenant}"
+
+
+class TelegramUpdate(models.Model):
+    """Each update_id Telegram delivered, so a redelivered update is answered once."""
+
+    update_id = models.BigIntegerField(primary_key=True)
+    received = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"update {self.update_id}"
