@@ -257,6 +257,15 @@ class Answer(models.Model):
 # ----- Agent access (MCP tools, approvals, the event stream) -----------------------------------
 
 
+def _public_reference(model: str):
+    """A reference from this tenant table to a public row (a user, an agent token), by id only: no
+    constraint and no cascade, because Django would run a deletion's cascade in whatever schema is
+    current, never in every tenant's. The name kept beside it says who it was."""
+    return models.ForeignKey(
+        model, on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True, related_name="+"
+    )
+
+
 class AgentCall(models.Model):
     """One MCP tool call: which agent (by its token's identity), which tool, how it went.
 
@@ -271,9 +280,7 @@ class AgentCall(models.Model):
         DENIED = "denied", "Denied"  # missing scope, plan, or rate limit
         INVALID = "invalid", "Invalid arguments"
 
-    token = models.ForeignKey(
-        "tenants.AgentToken", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    token = _public_reference("tenants.AgentToken")
     agent_name = models.CharField(max_length=80)
     tool = models.CharField(max_length=60)
     args_digest = models.CharField(max_length=64)
@@ -310,9 +317,7 @@ class Approval(models.Model):
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    token = models.ForeignKey(
-        "tenants.AgentToken", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    token = _public_reference("tenants.AgentToken")
     agent_name = models.CharField(max_length=80)
     summary = models.CharField(max_length=300)
     target_ref = models.CharField(max_length=60, blank=True, help_text='What it changes, e.g. "page:12".')
@@ -321,9 +326,7 @@ class Approval(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(
-        "tenants.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    decided_by = _public_reference("tenants.User")
     decided_by_label = models.CharField(max_length=200, blank=True)
     decided_via = models.CharField(max_length=12, blank=True, help_text="dashboard, telegram or admin")
     result = models.JSONField(default=dict, blank=True, help_text="What applying it did, or why not.")

@@ -68,3 +68,12 @@ def events_relay() -> int:
     from chat.services.events import events_relay as relay
 
     return relay()
+
+
+@shared_task(acks_late=True)
+def telegram_event_notify(*, event_id: int) -> int:
+    """Tell the linked Telegram chats of this schema's tenant about a relayed event (per their
+    preferences). Returns how many chats were messaged."""
+    from chat.telegram.notify import event_notify
+
+    return event_notify(event_id=event_id)

@@ -1,7 +1,7 @@
 """URLs of the public host (INKWELL_PUBLIC_URL): marketing site, sign-up, staff admin, webhooks."""
 
 from django.contrib import admin
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from billing import views as billing_views
 from inkwell import views
@@ -27,6 +27,7 @@ urlpatterns = [
     # Twilio's delivery reports and inbound SMS.
     path("webhooks/twilio/status/", tenant_webhooks.twilio_status, name="twilio_status"),
     path("webhooks/twilio/inbound/", tenant_webhooks.twilio_inbound, name="twilio_inbound"),
+    path("telegram/", include("chat.urls_telegram_public")),
 ]
 
 handler404 = "inkwell.views.not_found"

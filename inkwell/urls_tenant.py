@@ -25,6 +25,11 @@ urlpatterns = [
     path("chat/inbox/", include("chat.urls_inbox")),
     path("chat/", include("chat.urls_widget")),
     path("questionnaire/", include("chat.urls_questionnaire")),
+    # agent access (area "agents": the plan and the owner's toggle): agent tokens and their calls,
+    # the approvals queue, linking Telegram; the MCP endpoint itself is /mcp (inkwell/asgi.py)
+    path("agents/approvals/", include("chat.urls_approvals")),
+    path("agents/telegram/", include("chat.urls_telegram")),
+    path("agents/", include("chat.urls_agents")),
     path("dashboard/", include("dashboard.urls")),
     path("campaigns/", include("dashboard.urls_campaigns")),
     # plan, subscription and Stripe's billing portal (owners)
@@ -49,6 +54,9 @@ urlpatterns = [
     path("api/v1/questionnaire/", include("chat.api_questionnaire_urls")),
     # the chat inbox's conversations (area "chat", like /chat/inbox/)
     path("api/v1/chat/", include("chat.api_inbox_urls")),
+    # agent access: the approvals queue, and the tenant's domain-event stream (cursor reads)
+    path("api/v1/agents/approvals/", include("chat.api_approvals_urls")),
+    path("api/v1/events/", include("chat.api_events_urls")),
     # the public quote form on the home page posts here
     path("quote/", marketing_views.quote_submit_view, name="quote_submit"),
     path("api/v1/", include("dashboard.api_urls")),

@@ -251,6 +251,7 @@ class TenantConfig(models.Model):
     feature_chat = models.BooleanField("Chat", default=True)
     feature_questionnaire = models.BooleanField("Daily questionnaire", default=True)
     feature_campaigns = models.BooleanField("Campaigns", default=False)
+    feature_agents = models.BooleanField("Agent access", default=True)
 
     # Non-secret connector settings, e.g. {"gsc": {"site_url": ...}, "ga4": {"property_id": ...}}.
     connectors = models.JSONField(default=dict, blank=True)

@@ -6,6 +6,7 @@ rejecting, applying, expiry and the owner's pages.
 
 from __future__ import annotations
 
+import difflib
 from datetime import timedelta
 
 from django.conf import settings
@@ -38,3 +39,48 @@ def approval_request(
         actor_label=agent.label,
     )
     return approval
+
+
+def _diff(before: str, after: str) -> str:
+    return "\n".join(
+        difflib.unified_diff(
+            before.splitlines(), after.splitlines(), "published", "proposed", lineterm="", n=2
+        )
+    )
+
+
+def page_publish_propose(*, page, agent: AgentIdentity) -> Approval:
+    """Ask the owner to publish `page`'s working copy as it is now (its latest revision number is
+    kept: approving after the page changed again is refused, so the owner publishes what they read)."""
+    live = page.published_revision
+    latest = page.revisions.order_by("-number").values_list("number", flat=True).first()
+    return approval_request(
+        kind=Approval.Kind.PAGE_PUBLISH,
+        agent=agent,
+        summary=f"Publish “{page.title}” at /{page.slug}/",
+        target_ref=f"page:{page.pk}",
+        payload={"page": page.pk, "revision": latest},
+        preview={
+            "title": page.title,
+            "slug": page.slug,
+            "before": live.body if live else "",
+            "after": page.body,
+            "diff": _diff(live.body if live else "", page.body),
+        },
+    )
+
+
+def memory_change_propose(*, entry, title: str, text: str, agent: AgentIdentity) -> Approval:
+    """Ask the owner to change a memory entry (an FAQ answer, a note) to `title` / `text`."""
+    return approval_request(
+        kind=Approval.Kind.MEMORY_CHANGE,
+        agent=agent,
+        summary=f"Change “{(entry.title or entry.text)[:120]}”",
+        target_ref=f"memory:{entry.pk}",
+        payload={"entry": entry.pk, "title": title, "text": text, "digest": entry.digest},
+        preview={
+            "before": f"{entry.title}\n{entry.text}".strip(),
+            "after": f"{title}\n{text}".strip(),
+            "diff": _diff(f"{entry.title}\n{entry.text}".strip(), f"{title}\n{text}".strip()),
+        },
+    )

@@ -31,6 +31,8 @@ EVENT_TYPES = frozenset(
         "ingestion.finished",
     }
 )
+# Events a linked Telegram chat is told about (per the owner's preferences), once relayed.
+NOTIFY_TYPES = frozenset({"lead.created", "contract.signed", "chat.handover"})
 MARKER_TTL = 7 * 24 * 3600  # longer than any outage the periodic relay would still be catching up on
 
 _APPEND = """
@@ -89,6 +91,9 @@ def events_relay(*, limit: int = 500) -> int:
     Stops at the first Redis error, leaving the rest for the next run; concurrent relays skip each
     other's rows (SKIP LOCKED) instead of waiting.
     """
+    from chat.tasks import telegram_event_notify
+    from inkwell.queue import enqueue_on_commit
+
     client = events_redis()
     append = client.register_script(_APPEND)
     key = stream_key()
@@ -110,4 +115,6 @@ def events_relay(*, limit: int = 500) -> int:
                 break
             DomainEvent.objects.filter(pk=event.pk).update(relayed_at=timezone.now(), stream_id=stream_id)
             relayed += 1
+            if event.type in NOTIFY_TYPES:
+                enqueue_on_commit(telegram_event_notify, event_id=event.pk)
     return relayed

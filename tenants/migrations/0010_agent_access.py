@@ -73,4 +73,10 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(django.db.models.functions.text.Lower('name'), models.F('tenant'), condition=models.Q(('revoked_at__isnull', True)), name='agenttoken_live_name_unique')],
             },
         ),
+    
+        migrations.AddField(
+            model_name='tenantconfig',
+            name='feature_agents',
+            field=models.BooleanField(default=True, verbose_name='Agent access'),
+        ),
     ]

@@ -17,7 +17,7 @@ from tenants.services.audit import audit_record
 EDITABLE_FIELDS: tuple[str, ...] = (
     "brand_name", "logo", "primary_color", "accent_color", "timezone", "locale", "currency",
     "business_phone", "business_email", "feature_contracts", "feature_dashboard", "feature_chat",
-    "feature_questionnaire", "feature_campaigns", "about", "services", "service_area", "hours",
+    "feature_questionnaire", "feature_campaigns", "feature_agents", "about", "services", "service_area", "hours",
 )  # fmt: skip
 NOT_EDITABLE = "This setting cannot be changed here."
 

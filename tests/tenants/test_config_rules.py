@@ -67,7 +67,7 @@ def test_every_allowed_field_can_be_set_by_the_service(alpha):
         "timezone": "America/Vancouver", "locale": "fr-ca", "currency": "USD",
         "business_phone": "+16045550123", "business_email": "hi@alpha.example", "feature_contracts": False,
         "feature_dashboard": False, "feature_chat": False, "feature_questionnaire": False,
-        "feature_campaigns": True, "about": "Movers.\nSince 1998.", "services": "Cars", "service_area": "Ontario",
+        "feature_campaigns": True, "feature_agents": False, "about": "Movers.\nSince 1998.", "services": "Cars", "service_area": "Ontario",
         "hours": "Mon–Fri 8–18",
     }  # fmt: skip
     assert set(data) == set(EDITABLE_FIELDS)

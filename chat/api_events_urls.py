@@ -1,0 +1,3 @@
+"""api_events_urls — filled by the agent-access work."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""urls_agents — filled by the agent-access work."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""urls_approvals — filled by the agent-access work."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""urls_telegram — filled by the agent-access work."""
+
+urlpatterns: list = []
