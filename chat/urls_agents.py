@@ -1,3 +1,9 @@
-"""urls_agents — filled by the agent-access work."""
+from django.urls import path
 
-urlpatterns: list = []
+from chat import views_agents as views
+
+urlpatterns = [
+    path("", views.agents_view, name="agents"),
+    path("tokens/", views.agent_token_create_view, name="agent_token_create"),
+    path("tokens/<int:pk>/revoke/", views.agent_token_revoke_view, name="agent_token_revoke"),
+]

@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -21,6 +22,9 @@ from tenants.services.audit import audit_record
 
 TOKEN_PREFIX = "iwa_"  # an Inkwell agent token, told apart from API keys (iw_) in logs and scanners
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# Tool calls a minute an owner may allow one agent: beyond ten a second an agent is a runaway loop
+# (or a load test), and the limit is what keeps one agent from starving the others.
+RATE_PER_MINUTE_MAX = 600
 
 # What each scope lets an agent do; MCP tools name the scope they need.
 SCOPES: dict[str, str] = {
@@ -87,6 +91,12 @@ def agent_token_create(
         raise DomainError("Give the agent a name.", code="name_required")
     if expires_at is not None and expires_at <= timezone.now():
         raise DomainError("The expiry must be in the future.", code="expiry_past")
+    if rate_per_minute is None:
+        rate_per_minute = settings.AGENT_TOKEN_RATE_PER_MINUTE
+    if not 1 <= rate_per_minute <= RATE_PER_MINUTE_MAX:
+        raise DomainError(
+            f"The rate must be between 1 and {RATE_PER_MINUTE_MAX} calls a minute.", code="rate_out_of_range"
+        )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = AgentToken(
         tenant=tenant,
@@ -96,9 +106,8 @@ def agent_token_create(
         prefix=secret[:10],
         created_by=actor,
         expires_at=expires_at,
+        rate_per_minute=rate_per_minute,
     )
-    if rate_per_minute is not None:
-        token.rate_per_minute = rate_per_minute
     token.full_clean(validate_constraints=False)
     try:
         with transaction.atomic():
