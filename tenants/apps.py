@@ -8,7 +8,7 @@ class TenantsConfig(AppConfig):
 
     def ready(self):
         # Its own module beside tenants/admin.py; registered here so admin autodiscovery needs no edit.
-        from tenants import admin_audit  # noqa: F401
+        from tenants import admin_agents, admin_audit  # noqa: F401
 
 
 class StaffAdminConfig(admin_apps.AdminConfig):

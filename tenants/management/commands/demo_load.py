@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_tenants.utils import tenant_context
 
+from chat.agents_demo import AGENT, agents_demo_load
 from chat.demo import chat_demo_load
 from chat.faq_demo import faq_demo_load
 from chat.llm.demo import profile_demo_load
@@ -69,6 +70,8 @@ class Command(BaseCommand):
             faq_made = faq_demo_load()
         with tenant_context(result.tenant):  # chat conversations (after the leads: two make leads)
             chats_made = chat_demo_load(owner=result.owner)
+        with tenant_context(result.tenant):  # an SEO agent: its calls, a draft waiting for approval, events
+            agent_calls_made = agents_demo_load(tenant=result.tenant, owner=result.owner)
         password = self._staff_password()
         link = signin_link_issue(tenant=result.tenant, user=result.owner)
         self.stdout.write(f"Demo tenant: {result.tenant.name} at {tenant_url(result.tenant)}")
@@ -97,6 +100,11 @@ class Command(BaseCommand):
         if asks_made:
             self.stdout.write(
                 f"  {asks_made} answered daily questions at {tenant_url(result.tenant, '/questionnaire/')}"
+            )
+        if agent_calls_made:
+            self.stdout.write(
+                f"  an agent ({AGENT}) with {agent_calls_made} tool calls and a page waiting for approval "
+                f"at {tenant_url(result.tenant, '/agents/')}"
             )
         self.stdout.write(f"Staff admin: {STAFF_EMAIL} / {password}")
         if settings.STAFF_2FA == "required":

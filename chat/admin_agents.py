@@ -1,0 +1,50 @@
+"""A tenant's agents in the staff back office, read-only: /admin/tenants/tenant/<pk>/agents/ shows
+the latest tool calls its agents made (chat.AgentCall) and the latest domain events of its outbox
+(chat.DomainEvent), with whether each reached the stream. Both live in the tenant's schema, so they
+are reached through their tenant like its contracts and pages. Tokens themselves are public rows
+with their own admin (tenants/admin_agents.py)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path
+from django_tenants.utils import tenant_context
+
+from chat.models import AgentCall, DomainEvent
+from tenants.admin_tenant import admin_tenant_or_404
+from tenants.models import AgentToken
+
+LATEST = 100
+
+
+def tenant_agent_urls(model_admin) -> list:
+    """URLs the TenantAdmin mounts under /admin/tenants/tenant/."""
+    return [
+        path(
+            "<int:pk>/agents/",
+            model_admin.admin_site.admin_view(
+                lambda request, pk: tenant_agents_view(model_admin, request, pk)
+            ),
+            name="tenants_tenant_agents",
+        ),
+    ]
+
+
+def tenant_agents_view(model_admin, request, pk):
+    if request.method != "GET":
+        raise PermissionDenied  # nothing here is changed by hand: calls and events are records
+    tenant = admin_tenant_or_404(model_admin, request, pk)
+    with tenant_context(tenant):
+        calls = list(AgentCall.objects.order_by("-created", "-pk")[:LATEST])
+        events = list(DomainEvent.objects.order_by("-pk")[:LATEST])
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "tenant": tenant,
+        "tokens": list(AgentToken.objects.filter(tenant=tenant).order_by("-created", "-pk")),
+        "calls": calls,
+        "events": events,
+        "title": f"Agents of {tenant.name}",
+        "opts": model_admin.model._meta,
+    }
+    return TemplateResponse(request, "admin/tenants/tenant/agents.html", context)
