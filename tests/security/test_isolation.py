@@ -22,6 +22,7 @@ MEMBER_PAGES += ["/dashboard/memory/"]  # the business memory
 MEMBER_PAGES += ["/questionnaire/"]  # the daily questionnaire
 MEMBER_PAGES += ["/chat/inbox/"]  # the chat inbox
 OWNER_PAGES = ["/dashboard/settings/", "/contracts/settings/", "/dashboard/settings/google/", "/billing/"]
+OWNER_PAGES += ["/agents/"]  # agent tokens and the agents' tool calls
 API = ["/api/v1/me/", "/api/v1/config/", "/api/v1/dashboard/", "/api/v1/contracts/", "/api/v1/leads/"]
 API += [
     "/api/v1/metrics/summary/",
@@ -137,6 +138,9 @@ PRIVATE_URL_NAMES |= {
 # members in tests/chat/test_inbox.py
 PRIVATE_URL_NAMES |= {"chat_inbox", "chat_inbox_conversation", "chat_inbox_reply"}
 PRIVATE_URL_NAMES |= {"api_chat_conversations", "api_chat_conversation"}
+# agent access (owners): the page, making a token and revoking one (POST-only; members, an owner of
+# both tenants and another tenant's token id in tests/chat/test_agent_tokens.py)
+PRIVATE_URL_NAMES |= {"agents", "agent_token_create", "agent_token_revoke"}
 # billing (owners): the portal (POST-only) and the offline test portal are tried in tests/billing.
 PRIVATE_URL_NAMES |= {"billing_home", "billing_portal", "billing_test_portal"}
 # Contract portal, customer side: open to whoever holds the link's token. Wrong, rotated, revoked,
