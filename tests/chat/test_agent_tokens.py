@@ -314,3 +314,33 @@ def test_switched_off_agent_access_hides_the_page_and_its_link(alpha):
     owner = client_for(alpha, user=alpha.owner)
     assert owner.get("/agents/").status_code == 404
     assert 'href="/agents/"' not in owner.get("/dashboard/").content.decode()
+
+
+def test_the_page_costs_the_same_queries_whatever_the_number_of_tokens_and_calls(alpha):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    owner = client_for(alpha, user=alpha.owner)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert owner.get("/agents/").status_code == 200
+        return len(captured)
+
+    first = make(alpha, name="Agent 0").token
+    with tenant_context(alpha.tenant):
+        call(first)
+    few = queries()
+    for n in range(1, 6):
+        token = make(alpha, name=f"Agent {n}").token
+        with tenant_context(alpha.tenant):
+            for _ in range(8):
+                call(token)
+    assert queries() == few
+
+
+def test_settings_point_owners_to_the_agents_page(alpha):
+    owner = client_for(alpha, user=alpha.owner)
+    assert '<a href="/agents/">Agents page</a>' in owner.get("/dashboard/settings/").content.decode()
+    TenantConfig.objects.filter(pk=alpha.tenant.pk).update(feature_agents=False)
+    assert "AI agents" not in owner.get("/dashboard/settings/").content.decode()
