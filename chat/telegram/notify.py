@@ -48,7 +48,8 @@ def _lead_text(tenant: Tenant, data: dict) -> str:
 def _contract_text(tenant: Tenant, data: dict) -> str:
     contract = Contract.objects.filter(pk=_id(data, "contract", "contract_id", "id")).first()
     if contract is None:
-        return f"✍️ A contract was signed: {esc(data.get('reference') or '')}".strip()
+        reference = data.get("reference")
+        return f"✍️ Contract <b>{esc(reference)}</b> was signed." if reference else "✍️ A contract was signed."
     return (
         f"✍️ Contract <b>{esc(contract.reference)}</b> signed by <b>{esc(contract.customer_name)}</b>\n"
         f"{esc(contract.origin)} → {esc(contract.destination)}\n"

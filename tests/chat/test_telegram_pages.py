@@ -1,0 +1,82 @@
+"""The owner's Telegram page (/agents/telegram/): a one-time deep link shown once, the business's
+linked chats, each chat's notifications (changed by whoever linked it), unlinking; members and
+other businesses' owners kept out."""
+
+import hashlib
+import re
+
+import pytest
+
+from tenants.models import Membership, TelegramLink, TelegramLinkCode, User
+from tests.chat.telegram_helpers import CHAT, link_chat
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+PAGE = "/agents/telegram/"
+
+
+def test_the_owner_makes_a_link_shown_once(alpha):
+    client = client_for(alpha, user=alpha.owner)
+    assert "No chat is linked yet" in client.get(PAGE).content.decode()
+    page = client.post(f"{PAGE}link/").content.decode()
+    code = re.search(r"https://t\.me/InkwellDemoBot\?start=([\w-]+)", page).group(1)
+    assert len(code) >= 40
+    stored = TelegramLinkCode.objects.get()
+    assert stored.digest == hashlib.sha256(code.encode()).hexdigest()
+    assert (stored.tenant, stored.user) == (alpha.tenant, alpha.owner)
+    assert f'--text "/start {code}"' in page  # how to try it with the outbox backend
+    assert code not in client.get(PAGE).content.decode()
+
+
+def test_the_page_lists_the_businesss_chats_and_saves_preferences(alpha):
+    link = link_chat(alpha)
+    client = client_for(alpha, user=alpha.owner)
+    page = client.get(PAGE).content.decode()
+    assert "Ada (@ada)" in page and alpha.owner.email in page
+    response = client.post(f"{PAGE}{link.pk}/preferences/", {"notify_contracts": "on"})
+    assert response.status_code == 302
+    link.refresh_from_db()
+    assert (link.notify_leads, link.notify_contracts, link.notify_handovers) == (False, True, False)
+
+
+def test_only_whoever_linked_a_chat_changes_what_it_is_told(alpha):
+    co_owner = User.objects.create_user(email="co-owner@alpha.example")
+    Membership.objects.create(user=co_owner, tenant=alpha.tenant, role=Membership.Role.OWNER)
+    link = link_chat(alpha)
+    response = client_for(alpha, user=co_owner).post(f"{PAGE}{link.pk}/preferences/", {})
+    assert response.status_code == 403
+    link.refresh_from_db()
+    assert link.notify_leads and link.notify_contracts
+
+
+def test_an_owner_unlinks_a_chat(alpha):
+    link = link_chat(alpha)
+    assert client_for(alpha, user=alpha.owner).post(f"{PAGE}{link.pk}/unlink/").status_code == 302
+    assert not TelegramLink.objects.filter(pk=link.pk).exists()
+
+
+@pytest.mark.parametrize("action", ["link/", "{pk}/preferences/", "{pk}/unlink/"])
+def test_members_cannot_link_or_change_chats(alpha, action):
+    link = link_chat(alpha)
+    response = client_for(alpha, user=alpha.member).post(PAGE + action.format(pk=link.pk), {})
+    assert response.status_code == 403
+    assert not TelegramLinkCode.objects.exists() and TelegramLink.objects.get(pk=link.pk).notify_leads
+
+
+@pytest.mark.parametrize("action", ["{pk}/preferences/", "{pk}/unlink/"])
+def test_another_businesss_chat_is_not_found_even_by_an_owner_of_both(alpha, beta, action):
+    person = User.objects.create_user(email="both-telegram-page@example.com")
+    for world in (alpha, beta):
+        Membership.objects.create(user=person, tenant=world.tenant, role=Membership.Role.OWNER)
+    beta_link = link_chat(beta, chat_id=CHAT, user=person)
+    response = client_for(alpha, user=person).post(PAGE + action.format(pk=beta_link.pk), {})
+    assert response.status_code == 404
+    beta_link.refresh_from_db()
+    assert beta_link.notify_leads
+    assert "Ada (@ada)" not in client_for(alpha, user=person).get(PAGE).content.decode()
+
+
+def test_the_page_takes_only_post_for_changes(alpha):
+    client = client_for(alpha, user=alpha.owner)
+    assert client.get(f"{PAGE}link/").status_code == 405
+    assert not TelegramLinkCode.objects.exists()
