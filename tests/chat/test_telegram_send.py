@@ -238,3 +238,44 @@ def test_the_task_runs_event_notify(alpha):
     with tenant_context(alpha.tenant):
         assert telegram_event_notify.run(event_id=event.pk) == 1
     assert "contract was signed" in sent(CHAT)[0].body
+
+
+# --- registering the webhook ------------------------------------------------------------------------
+
+
+def test_the_webhook_is_registered_with_its_secret(api):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    hook = api.post(f"https://api.telegram.org/bot{TOKEN}/setWebhook").mock(
+        return_value=httpx.Response(200, json={"ok": True, "result": True, "description": "Webhook was set"})
+    )
+    menu = api.post(f"https://api.telegram.org/bot{TOKEN}/setMyCommands").mock(
+        return_value=httpx.Response(200, json={"ok": True, "result": True})
+    )
+    out = StringIO()
+    call_command("telegram_webhook_set", url="https://inkwell.example.com/telegram/webhook/", stdout=out)
+    body = json.loads(hook.calls.last.request.content)
+    assert body["url"] == "https://inkwell.example.com/telegram/webhook/"
+    assert body["secret_token"] == "test-telegram-secret"
+    assert [c["command"] for c in json.loads(menu.calls.last.request.content)["commands"]] == [
+        "status", "report", "leads", "approve", "help",
+    ]  # fmt: skip
+    assert "https://inkwell.example.com/telegram/webhook/" in out.getvalue()
+
+
+def test_registering_needs_a_token_and_an_https_url(api):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="https"):
+        call_command("telegram_webhook_set", url="http://localhost:8000/telegram/webhook/")
+    with override_settings(TELEGRAM_BOT_TOKEN=""), pytest.raises(CommandError, match="TELEGRAM_BOT_TOKEN"):
+        call_command("telegram_webhook_set", url="https://inkwell.example.com/telegram/webhook/")
+    api.post(f"https://api.telegram.org/bot{TOKEN}/setWebhook").mock(
+        return_value=httpx.Response(
+            400, json={"ok": False, "error_code": 400, "description": "Bad Request: bad webhook"}
+        )
+    )
+    with pytest.raises(CommandError, match="bad webhook"):
+        call_command("telegram_webhook_set", url="https://inkwell.example.com/telegram/webhook/")
