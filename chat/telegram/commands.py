@@ -129,9 +129,8 @@ def status_reply(*, tenant: Tenant) -> Reply:
 
 def _mover_line(row: dict, arrow: str) -> str:
     delta = row["click_change"]
-    return (
-        f"{arrow} {esc(row['query'])}: {row['clicks']:,} clicks ({'+' if delta > 0 else '−'}{abs(delta):,})"
-    )
+    clicks = f"{row['clicks']:,} click{'' if row['clicks'] == 1 else 's'}"
+    return f"{arrow} {esc(row['query'])}: {clicks} ({'+' if delta > 0 else '−'}{abs(delta):,})"
 
 
 def report_reply(*, tenant: Tenant) -> Reply:
