@@ -511,6 +511,8 @@ CELERY_BEAT_SCHEDULE = {
     "billing-signups-purge": {"task": "billing.tasks.signups_purge_abandoned", "schedule": 86400.0},
     # hourly, texts each tenant's daily question once its local send hour has come.
     "questionnaire-send": {"task": "chat.tasks.questionnaire_send_all", "schedule": crontab(minute=3)},
+    # old Telegram update ids (redelivery lasts a day at most) and expired link codes.
+    "telegram-purge": {"task": "chat.tasks.telegram_purge", "schedule": 86400.0},
 }
 CELERY_TIMEZONE = "UTC"
 

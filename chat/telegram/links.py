@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from inkwell.errors import DomainError, NotAllowed
-from tenants.models import Membership, TelegramLink, TelegramLinkCode, Tenant, User
+from tenants.models import Membership, TelegramLink, TelegramLinkCode, TelegramUpdate, Tenant, User
 
 LINK_CODE_TTL = timedelta(minutes=10)
 
@@ -109,3 +109,15 @@ def telegram_link_preferences_update(*, link: TelegramLink, user: User, **prefer
         setattr(link, name, bool(value))
     link.save(update_fields=list(preferences))
     return link
+
+
+UPDATES_KEPT = timedelta(days=7)  # Telegram redelivers an update for at most 24 hours
+CODES_KEPT = timedelta(days=1)  # an expired or used code, kept a day for whoever asks what happened
+
+
+def telegram_purge(*, now: datetime | None = None) -> int:
+    """Forget update ids too old to be redelivered and link codes long expired. Returns rows deleted."""
+    now = now or timezone.now()
+    updates, _ = TelegramUpdate.objects.filter(received__lt=now - UPDATES_KEPT).delete()
+    codes, _ = TelegramLinkCode.objects.filter(expires_at__lt=now - CODES_KEPT).delete()
+    return updates + codes

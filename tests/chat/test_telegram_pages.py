@@ -80,3 +80,28 @@ def test_the_page_takes_only_post_for_changes(alpha):
     client = client_for(alpha, user=alpha.owner)
     assert client.get(f"{PAGE}link/").status_code == 405
     assert not TelegramLinkCode.objects.exists()
+
+
+def test_old_update_ids_and_expired_codes_are_purged_daily(alpha, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from chat import tasks
+    from chat.telegram.links import telegram_link_code_create
+    from tenants.models import TelegramUpdate
+
+    assert settings.CELERY_BEAT_SCHEDULE["telegram-purge"]["task"] == tasks.telegram_purge.name
+    now = timezone.now()
+    TelegramUpdate.objects.create(update_id=1)
+    TelegramUpdate.objects.create(update_id=2)
+    TelegramUpdate.objects.filter(update_id=1).update(received=now - timedelta(days=7, seconds=1))
+    TelegramUpdate.objects.filter(update_id=2).update(received=now - timedelta(days=6, hours=23))
+    telegram_link_code_create(tenant=alpha.tenant, user=alpha.owner)
+    telegram_link_code_create(tenant=alpha.tenant, user=alpha.owner)
+    old, recent = TelegramLinkCode.objects.order_by("pk")
+    TelegramLinkCode.objects.filter(pk=old.pk).update(expires_at=now - timedelta(days=1, seconds=1))
+    TelegramLinkCode.objects.filter(pk=recent.pk).update(expires_at=now - timedelta(hours=23))
+    assert tasks.telegram_purge.run() == 2
+    assert list(TelegramUpdate.objects.values_list("update_id", flat=True)) == [2]
+    assert list(TelegramLinkCode.objects.values_list("pk", flat=True)) == [recent.pk]
