@@ -19,7 +19,8 @@ import re
 LIMIT = 4096
 MAX_PARTS = 4  # a reply longer than this many messages is trimmed, with a note
 TRIMMED = "\n… (trimmed: the rest is on the dashboard)"
-_TOKEN = re.compile(r"<[^>]*>|&#?\w+;|\n|[^<&\n]")
+# A tag, an entity, a line end, or one character (a stray "<" or "&" included: nothing is dropped).
+_TOKEN = re.compile(r"<[^<>]*>|&#?\w+;|\n|.", re.DOTALL)
 _OPENING = re.compile(r"<([a-zA-Z][\w-]*)")
 
 
