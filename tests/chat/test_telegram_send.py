@@ -234,10 +234,29 @@ def test_the_task_runs_event_notify(alpha):
     from chat.tasks import telegram_event_notify
 
     link_chat(alpha)
-    event = _event(alpha, "contract.signed", {"contract": 999_999})
+    event = _event(alpha, "contract.signed", {"contract": 999_999, "reference": "AM-2026-<1>"})
     with tenant_context(alpha.tenant):
         assert telegram_event_notify.run(event_id=event.pk) == 1
-    assert "contract was signed" in sent(CHAT)[0].body
+    assert sent(CHAT)[0].body == "✍️ Contract <b>AM-2026-&lt;1&gt;</b> was signed."
+
+
+def test_a_handover_says_why_and_links_the_conversation(alpha):
+    import uuid
+
+    from django.utils import timezone
+
+    from chat.models import Conversation
+    from tenants.selectors import tenant_url
+
+    link_chat(alpha)
+    with tenant_context(alpha.tenant):
+        conversation = Conversation.objects.create(
+            visitor=uuid.uuid4(), last_message_at=timezone.now(), handover_reason="Wants a <discount>"
+        )
+    _notify(alpha, _event(alpha, "chat.handover", {"conversation": conversation.pk, "lead": None}))
+    body = sent(CHAT)[0].body
+    assert "waiting for you: Wants a &lt;discount&gt;" in body
+    assert body.endswith(tenant_url(alpha.tenant, f"/chat/inbox/{conversation.pk}/"))
 
 
 # --- registering the webhook ------------------------------------------------------------------------
