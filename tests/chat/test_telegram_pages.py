@@ -105,3 +105,20 @@ def test_old_update_ids_and_expired_codes_are_purged_daily(alpha, settings):
     assert tasks.telegram_purge.run() == 2
     assert list(TelegramUpdate.objects.values_list("update_id", flat=True)) == [2]
     assert list(TelegramLinkCode.objects.values_list("pk", flat=True)) == [recent.pk]
+
+
+def test_the_page_reads_the_same_queries_whatever_the_number_of_chats(alpha):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(alpha, user=alpha.owner)
+    link_chat(alpha)
+    client.get(PAGE)  # warm: the session, the tenant's config
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(PAGE).status_code == 200
+    for chat_id in (CHAT + 1, CHAT + 2, CHAT + 3):
+        link_chat(alpha, chat_id=chat_id)
+    with CaptureQueriesContext(connection) as four:
+        page = client.get(PAGE).content.decode()
+    assert page.count("/unlink/") == 4
+    assert len(four) == len(one)
