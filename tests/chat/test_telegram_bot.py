@@ -87,7 +87,16 @@ def test_the_body_is_bounded_at_the_limit_and_one_past(public_client, db):
 
 
 @pytest.mark.parametrize(
-    "body", [b"not json", b"[1, 2]", b'{"message": {}}', b'{"update_id": "7"}', b'{"update_id": true}']
+    "body",
+    [
+        b"not json",
+        b"[1, 2]",
+        b'{"message": {}}',
+        b'{"update_id": "7"}',
+        b'{"update_id": true}',
+        b'{"update_id": -1}',
+        b'{"update_id": 9223372036854775808}',
+    ],
 )
 def test_what_is_not_an_update_is_refused(public_client, db, body):
     assert post(public_client, body).status_code == 400

@@ -66,6 +66,11 @@ def test_past_a_few_messages_the_reply_is_trimmed_with_a_note():
     assert len(parts) == 4 and parts[-1].endswith(TRIMMED) and size(parts[-1]) <= LIMIT
 
 
+def test_a_stray_character_is_never_dropped():
+    text = "a & b < c > d " * 600
+    assert "".join(split(text)) == text.rstrip("\n")
+
+
 def test_escaping_leaves_markdown_alone_and_neutralises_html():
     assert esc("<b>Bob_*[x]</b> & `co`") == "&lt;b&gt;Bob_*[x]&lt;/b&gt; &amp; `co`"
 
@@ -192,6 +197,16 @@ def test_a_new_lead_is_told_once_to_each_chat_that_wants_it(alpha, beta):
     assert sent(CHAT + 1) == [] and sent(CHAT + 2) == []
     assert _notify(alpha, event) == 0  # a redelivered task
     assert len(sent(CHAT)) == 1
+
+
+def test_what_was_told_for_another_business_does_not_count(alpha, beta):
+    link_chat(alpha)
+    event = _event(alpha, "lead.created", {})
+    OutboundMessage.objects.create(  # beta's event of the same id, told while the chat was beta's
+        channel="telegram", tenant=beta.tenant, to=str(CHAT), body="…", backend="outbox", status="stored",
+        ref=f"event:{event.pk}",
+    )  # fmt: skip
+    assert _notify(alpha, event) == 1
 
 
 def test_a_failed_notification_is_tried_again(alpha):
