@@ -77,3 +77,11 @@ def telegram_event_notify(*, event_id: int) -> int:
     from chat.telegram.notify import event_notify
 
     return event_notify(event_id=event_id)
+
+
+@shared_task(acks_late=True)
+def telegram_purge() -> int:
+    """Daily (public schema): forget old Telegram update ids and expired link codes."""
+    from chat.telegram.links import telegram_purge as purge
+
+    return purge()

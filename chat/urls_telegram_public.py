@@ -1,3 +1,9 @@
-"""urls_telegram_public — filled by the agent-access work."""
+"""Telegram's webhook, on the public host (/telegram/…)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from chat.telegram.webhook import telegram_webhook
+
+urlpatterns = [
+    path("webhook/", telegram_webhook, name="telegram_webhook"),
+]

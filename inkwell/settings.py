@@ -405,7 +405,11 @@ TELEGRAM_BOT_USERNAME = os.environ.get("TELEGRAM_BOT_USERNAME", "InkwellDemoBot"
 TELEGRAM_BACKEND = os.environ.get("TELEGRAM_BACKEND") or ("api" if TELEGRAM_BOT_TOKEN else "outbox")
 # The secret Telegram sends in X-Telegram-Bot-Api-Secret-Token (set with setWebhook); derived from
 # SECRET_KEY when unset, so the outbox backend and simulated updates work without configuration.
-TELEGRAM_WEBHOOK_SECRET = os.environ.get("TELEGRAM_WEBHOOK_SECRET", "")
+TELEGRAM_WEBHOOK_SECRET = os.environ.get("TELEGRAM_WEBHOOK_SECRET", "") or (
+    "local-" + hashlib.sha256(f"telegram-webhook:{SECRET_KEY}".encode()).hexdigest()[:32]
+)
+# Seconds one Bot API request may take (a webhook's reply is sent while Telegram waits for the 200).
+TELEGRAM_API_TIMEOUT = float(os.environ.get("TELEGRAM_API_TIMEOUT", "5"))
 # Messages an agent may send the owner through Telegram in an hour (MCP send_telegram).
 TELEGRAM_AGENT_MESSAGES_PER_HOUR = int(os.environ.get("TELEGRAM_AGENT_MESSAGES_PER_HOUR", "20"))
 
@@ -507,6 +511,8 @@ CELERY_BEAT_SCHEDULE = {
     "billing-signups-purge": {"task": "billing.tasks.signups_purge_abandoned", "schedule": 86400.0},
     # hourly, texts each tenant's daily question once its local send hour has come.
     "questionnaire-send": {"task": "chat.tasks.questionnaire_send_all", "schedule": crontab(minute=3)},
+    # old Telegram update ids (redelivery lasts a day at most) and expired link codes.
+    "telegram-purge": {"task": "chat.tasks.telegram_purge", "schedule": 86400.0},
 }
 CELERY_TIMEZONE = "UTC"
 

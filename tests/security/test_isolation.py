@@ -23,6 +23,7 @@ MEMBER_PAGES += ["/questionnaire/"]  # the daily questionnaire
 MEMBER_PAGES += ["/chat/inbox/"]  # the chat inbox
 OWNER_PAGES = ["/dashboard/settings/", "/contracts/settings/", "/dashboard/settings/google/", "/billing/"]
 OWNER_PAGES += ["/agents/"]  # agent tokens and the agents' tool calls
+OWNER_PAGES += ["/agents/telegram/"]  # linking Telegram chats
 API = ["/api/v1/me/", "/api/v1/config/", "/api/v1/dashboard/", "/api/v1/contracts/", "/api/v1/leads/"]
 API += [
     "/api/v1/metrics/summary/",
@@ -143,6 +144,9 @@ PRIVATE_URL_NAMES |= {"api_chat_conversations", "api_chat_conversation"}
 PRIVATE_URL_NAMES |= {"agents", "agent_token_create", "agent_token_revoke"}
 # billing (owners): the portal (POST-only) and the offline test portal are tried in tests/billing.
 PRIVATE_URL_NAMES |= {"billing_home", "billing_portal", "billing_test_portal"}
+# Telegram (owners): making a link code and a link's preferences and unlinking (POST-only, the ones
+# with an id tried by an owner of both tenants and by members in tests/chat/test_telegram_pages.py)
+PRIVATE_URL_NAMES |= {"telegram_settings", "telegram_link_code", "telegram_preferences", "telegram_unlink"}
 # Contract portal, customer side: open to whoever holds the link's token. Wrong, rotated, revoked,
 # expired and other tenants' links are tried in tests/contracts/test_portal.py.
 LINK_URL_NAMES = {
