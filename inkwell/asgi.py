@@ -62,7 +62,9 @@ class Router:
         if scope["type"] == "lifespan":
             self.mcp = self.mcp_factory()
             return await self.mcp(scope, receive, send)
-        if scope["type"] == "http" and (scope["path"] == MCP_PATH or scope["path"].startswith(MCP_PATH + "/")):
+        if scope["type"] == "http" and (
+            scope["path"] == MCP_PATH or scope["path"].startswith(MCP_PATH + "/")
+        ):
             return await self.serve_mcp(scope, receive, send)
         return await self.django(scope, receive, send)
 

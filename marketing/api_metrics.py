@@ -161,7 +161,9 @@ def summary_body(*, tenant, period: Period | None = None) -> dict:
     latest = Score.objects.order_by("-week").values_list("week", flat=True).first()
     body["scores"] = {
         "week": latest,
-        "areas": {s.area: {"score": s.score, "reasons": s.reasons} for s in Score.objects.filter(week=latest)},
+        "areas": {
+            s.area: {"score": s.score, "reasons": s.reasons} for s in Score.objects.filter(week=latest)
+        },
     }
     body["movers"] = biggest_movers(
         tenant=tenant, dimension="query", current=last_complete(tenant=tenant, days=7)

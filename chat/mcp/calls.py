@@ -60,7 +60,9 @@ def agent_tool(*, scopes: tuple[str, ...], title: str, read_only: bool = True):
     input schema; its docstring is the description the agent reads."""
 
     def register(fn):
-        TOOLS[fn.__name__] = ToolSpec(name=fn.__name__, fn=fn, scopes=scopes, title=title, read_only=read_only)
+        TOOLS[fn.__name__] = ToolSpec(
+            name=fn.__name__, fn=fn, scopes=scopes, title=title, read_only=read_only
+        )
         return fn
 
     return register
@@ -113,7 +115,9 @@ def error_result(refusal: Refused) -> CallToolResult:
         text += " " + "; ".join(
             f"{name}: {' '.join(e['message'] for e in errors)}" for name, errors in refusal.fields.items()
         )
-    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=body, is_error=True)
+    return CallToolResult(
+        content=[TextContent(type="text", text=text)], structured_content=body, is_error=True
+    )
 
 
 def _pydantic_fields(exc: pydantic.ValidationError) -> dict[str, list[dict]]:
@@ -126,7 +130,9 @@ def _pydantic_fields(exc: pydantic.ValidationError) -> dict[str, list[dict]]:
 
 def _django_fields(exc: DjangoValidationError) -> dict[str, list[dict]]:
     if not hasattr(exc, "error_dict"):
-        return {NON_FIELD_KEY: [{"code": e.code or "invalid", "message": m} for e in exc.error_list for m in e]}
+        return {
+            NON_FIELD_KEY: [{"code": e.code or "invalid", "message": m} for e in exc.error_list for m in e]
+        }
     return {
         (NON_FIELD_KEY if name == "__all__" else name): [
             {"code": e.code or "invalid", "message": m} for e in errors for m in e
@@ -171,7 +177,9 @@ def _invoke(call: AgentCallContext, spec: ToolSpec, tool, arguments: dict) -> Ca
     try:
         kwargs = tool.fn_metadata.validate_arguments(arguments)
     except pydantic.ValidationError as exc:
-        raise Refused(Outcome.INVALID, "invalid_arguments", FIELDS_INVALID, fields=_pydantic_fields(exc)) from None
+        raise Refused(
+            Outcome.INVALID, "invalid_arguments", FIELDS_INVALID, fields=_pydantic_fields(exc)
+        ) from None
     reset = _current.set(call)
     try:
         value = spec.fn(**kwargs)

@@ -111,7 +111,9 @@ LEAD_FIELDS = (
 def get_leads(
     status: Literal[tuple(Lead.Status.values)] | None = None,
     source: Literal[tuple(Lead.Source.values)] | None = None,
-    search: Annotated[str, Field(max_length=100, description="In name, email, phone, origin, destination.")] = "",
+    search: Annotated[
+        str, Field(max_length=100, description="In name, email, phone, origin, destination.")
+    ] = "",
     days: Annotated[int | None, Field(ge=1, le=731, description="Only leads of the last N days.")] = None,
     limit: Annotated[int, Field(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
@@ -122,7 +124,9 @@ def get_leads(
     if days is not None:
         today = tenant_local_today(tenant)
         between = local_bounds(tenant, Period(today - timedelta(days=days - 1), today))
-    leads = lead_list(search=search.strip(), status=status or "", source=source or "", created_between=between)
+    leads = lead_list(
+        search=search.strip(), status=status or "", source=source or "", created_between=between
+    )
     rows = list(leads.order_by("-created", "-pk").values(*LEAD_FIELDS)[:limit])
     return {"count": leads.count(), "leads": rows}
 
@@ -150,7 +154,8 @@ def subscription_status() -> dict[str, Any]:
 @agent_tool(scopes=("read",), title="Domain events")
 def get_events(
     cursor: Annotated[
-        str | None, Field(max_length=45, description="The next_cursor of the last call; none: from the oldest.")
+        str | None,
+        Field(max_length=45, description="The next_cursor of the last call; none: from the oldest."),
     ] = None,
     limit: Annotated[int, Field(ge=1, le=EVENTS_MAX_LIMIT)] = 100,
 ) -> dict[str, Any]:
@@ -166,7 +171,15 @@ def get_events(
 
 @agent_tool(scopes=("publish", "write_content"), title="Publish a landing page", read_only=False)
 def publish_content(
-    slug: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[-a-z0-9_]+$", description="The address: 'moving' is /moving/, 'home' is /.")],
+    slug: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=80,
+            pattern=r"^[-a-z0-9_]+$",
+            description="The address: 'moving' is /moving/, 'home' is /.",
+        ),
+    ],
     title: Annotated[str, Field(min_length=1, max_length=200)],
     markdown: Annotated[str, Field(max_length=100_000, description="The page's text in Markdown.")],
     seo_title: Annotated[str | None, Field(max_length=70)] = None,
@@ -177,7 +190,9 @@ def publish_content(
     scope the page is saved as a draft and the owner is asked to approve publishing it."""
     call = current()
     data = {"title": title, "body": markdown}
-    data |= {k: v for k, v in (("seo_title", seo_title), ("seo_description", seo_description)) if v is not None}
+    data |= {
+        k: v for k, v in (("seo_title", seo_title), ("seo_description", seo_description)) if v is not None
+    }
     with transaction.atomic():
         page = Page.objects.filter(slug=slug).first()
         created = page is None
@@ -280,5 +295,7 @@ def add_memory(
             raise DomainError("No memory entry has that id.", code="memory_entry_not_found")
         approval = memory_change_propose(entry=entry, title=title, text=text, agent=call.agent)
         return {"status": "pending_approval", "approval": approval.pk, "entry": entry.pk}
-    entry, created = memory_add(text=text, title=title, tags=tags, source="agent", actor_label=call.agent.label)
+    entry, created = memory_add(
+        text=text, title=title, tags=tags, source="agent", actor_label=call.agent.label
+    )
     return {"status": "saved", "entry": entry.pk, "created": created}

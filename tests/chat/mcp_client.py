@@ -24,7 +24,9 @@ async def running(app):
     inbox: asyncio.Queue = asyncio.Queue()
     outbox: asyncio.Queue = asyncio.Queue()
     await inbox.put({"type": "lifespan.startup"})
-    task = asyncio.create_task(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, inbox.get, outbox.put))
+    task = asyncio.create_task(
+        app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, inbox.get, outbox.put)
+    )
     started = await outbox.get()
     assert started["type"] == "lifespan.startup.complete", started
     try:
@@ -35,7 +37,9 @@ async def running(app):
         await task
 
 
-def http_client(app, host: str, *, secret: str | None = None, headers: dict | None = None) -> httpx2.AsyncClient:
+def http_client(
+    app, host: str, *, secret: str | None = None, headers: dict | None = None
+) -> httpx2.AsyncClient:
     all_headers = {"Authorization": f"Bearer {secret}"} if secret else {}
     all_headers |= headers or {}
     return httpx2.AsyncClient(
@@ -48,11 +52,14 @@ def http_client(app, host: str, *, secret: str | None = None, headers: dict | No
 @asynccontextmanager
 async def session(app, host: str, secret: str):
     """An initialised MCP ClientSession for `host` with the bearer `secret`."""
-    async with http_client(app, host, secret=secret) as http:
-        async with streamable_http_client(f"http://{host}/mcp", http_client=http) as (read, write):
-            async with ClientSession(read, write) as client:
-                await client.initialize()
-                yield client
+    url = f"http://{host}/mcp"
+    async with (
+        http_client(app, host, secret=secret) as http,
+        streamable_http_client(url, http_client=http) as (read, write),
+        ClientSession(read, write) as client,
+    ):
+        await client.initialize()
+        yield client
 
 
 def run(coroutine_function, *args, **kwargs):
