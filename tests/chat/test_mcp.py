@@ -10,6 +10,7 @@ import json
 import pytest
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection
+from django.test import Client
 from mcp.shared.exceptions import MCPError
 
 from billing.models import Subscription
@@ -381,3 +382,16 @@ def test_hosts_and_origins_outside_allowed_hosts_are_refused(app, alpha):
 def test_every_other_path_is_still_django(app, alpha):
     assert _raw(app, alpha.host, "/healthz")[0] == 200
     assert _raw(build_application(), alpha.host, "/mcpx/")[0] == 404  # a path that only starts alike
+
+
+def test_the_site_api_gives_what_site_info_gives_and_only_to_this_tenants_keys(app, alpha, beta):
+    from tenants.services.apikeys import apikey_create
+
+    secret = token_for(alpha).secret
+    (result,) = calls(app, alpha, secret, ("site_info", {}))
+    key = apikey_create(tenant=alpha.tenant, label="reports", actor=alpha.owner).key
+    betas = apikey_create(tenant=beta.tenant, label="reports", actor=beta.owner).key
+    answer = Client(HTTP_HOST=alpha.host).get("/api/v1/site/", HTTP_AUTHORIZATION=f"Api-Key {key}")
+    assert answer.status_code == 200 and answer.json() == result.structured_content
+    foreign = Client(HTTP_HOST=alpha.host).get("/api/v1/site/", HTTP_AUTHORIZATION=f"Api-Key {betas}")
+    assert foreign.status_code == 401
