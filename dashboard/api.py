@@ -6,11 +6,11 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from dashboard.selectors import site_info
 from inkwell.openapi import errors
 from tenants.error_codes import TenantErrorCode
 from tenants.features import TOGGLES
 from tenants.models import Membership, TenantConfig
-from dashboard.selectors import site_info
 from tenants.permissions import IsTenantMemberOrApiKey, IsTenantOwnerForWrites
 from tenants.services.config import EDITABLE_FIELDS, NOT_EDITABLE, tenant_config_update
 
