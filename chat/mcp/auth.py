@@ -70,7 +70,9 @@ def _verify(*, hostname: str, secret: str) -> AccessToken | None:
         client_id=f"agent-token-{token.pk}",
         scopes=list(token.scopes),
         expires_at=int(token.expires_at.timestamp()) if token.expires_at else None,
-        claims={"tenant": tenant.pk, "token": token.pk},
+        # Handed to the tool call this request carries (same process, same request): the host they
+        # were found for, so the call can check it is serving that host, without looking them up again.
+        claims={"hostname": hostname, "tenant": tenant, "token": token},
     )
 
 

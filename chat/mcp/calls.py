@@ -28,7 +28,6 @@ from mcp_types import CallToolResult, TextContent
 
 from billing.error_codes import BillingErrorCode
 from billing.plans import cheapest_plan_with, plan_allows
-from chat.mcp.auth import tenant_for_host
 from chat.models import AgentCall
 from contracts.models import ContractEvent
 from contracts.services.events import Actor
@@ -198,14 +197,11 @@ def _invoke(call: AgentCallContext, spec: ToolSpec, tool, arguments: dict) -> Ca
 def run_call(*, spec: ToolSpec, tool, arguments: dict, hostname: str, claims: dict | None) -> CallToolResult:
     """Serve one tool call (sync, on the call's own thread; see the module's docstring)."""
     started = time.monotonic()
-    connection.set_schema_to_public()
-    tenant = tenant_for_host(hostname)
-    token = None
-    if tenant is not None and claims and claims.get("tenant") == tenant.pk:
-        token = AgentToken.objects.filter(pk=claims.get("token"), tenant=tenant).first()
-    if token is None or not token.is_active():
-        # The bearer check passed for this very request: the token was revoked (or the host's tenant
-        # changed) since. There is no tenant to record it under.
+    # The bearer check of this very HTTP request found the tenant by this request's Host and the
+    # token in that tenant only (auth._verify); a call is never served for another host than that.
+    claims = claims or {}
+    tenant, token = claims.get("tenant"), claims.get("token")
+    if not hostname or claims.get("hostname") != hostname or tenant is None or token is None:
         return error_result(Refused(Outcome.DENIED, "invalid_token", "Unknown, revoked or expired token."))
     call = AgentCallContext(tenant=tenant, token=token, agent=AgentIdentity.of(token))
     connection.set_tenant(tenant)
