@@ -395,3 +395,21 @@ def test_the_site_api_gives_what_site_info_gives_and_only_to_this_tenants_keys(a
     assert answer.status_code == 200 and answer.json() == result.structured_content
     foreign = Client(HTTP_HOST=alpha.host).get("/api/v1/site/", HTTP_AUTHORIZATION=f"Api-Key {betas}")
     assert foreign.status_code == 401
+
+
+def test_a_call_is_never_served_for_another_host_than_its_bearer_check(alpha, beta):
+    """The tenant and token handed from the bearer check to the call belong to the request's Host;
+    a call whose Host differs (or that has no checked token) is refused before anything runs."""
+    from chat.mcp.calls import TOOLS, run_call
+    from chat.mcp.server import build_server
+
+    made = token_for(alpha)
+    tool = build_server()._tool_manager.get_tool("site_info")
+    claims = {"hostname": alpha.host, "tenant": alpha.tenant, "token": made.token}
+    for hostname, given in ((beta.host, claims), (alpha.host, None)):
+        result = run_call(spec=TOOLS["site_info"], tool=tool, arguments={}, hostname=hostname, claims=given)
+        assert error_code(result) == "invalid_token"
+    served = run_call(spec=TOOLS["site_info"], tool=tool, arguments={}, hostname=alpha.host, claims=claims)
+    assert served.structured_content["name"] == "Alpha Movers"
+    in_schema(alpha)
+    assert AgentCall.objects.count() == 1
