@@ -1,8 +1,8 @@
 """The ASGI application: Django for every path but /mcp, which is the MCP endpoint (chat/mcp).
 
 Django's ASGI handler refuses the lifespan protocol, and the MCP app needs it (its session manager
-runs inside it), so a small router in front sends `lifespan` and /mcp to the MCP app and everything
-else to Django, behind the same body-size limit as before.
+runs inside it), so a small router sends `lifespan` and /mcp to the MCP app and everything else to
+Django, all behind the same body-size limit as before.
 
 /mcp gets no Django middleware, so the router does what Django would have done for it: the Host must
 be one of ALLOWED_HOSTS (421 otherwise) and a browser's Origin too (403 otherwise). That is the
@@ -81,18 +81,23 @@ class Router:
             return await _refuse(
                 send, 503, "mcp_not_running", "The MCP endpoint starts with the server's lifespan."
             )
-        request_hostname.set(hostname)
-        return await self.mcp(scope, receive, send)
+        reset = request_hostname.set(hostname)
+        try:
+            return await self.mcp(scope, receive, send)
+        finally:
+            request_hostname.reset(reset)
 
 
 def build_application():
-    """The whole application (Django behind the body-size limit, and /mcp); tests make their own."""
+    """The whole application: the body-size limit in front of everything (Django and /mcp alike;
+    lifespan passes through it), then the router. Tests make their own (a lifespan runs once)."""
     from chat.mcp.server import mcp_app
 
-    django = BodySizeLimit(
-        django_app, max_bytes=settings.REQUEST_BODY_MAX_BYTES, larger=settings.REQUEST_BODY_LARGER
+    return BodySizeLimit(
+        Router(django=django_app, mcp_factory=mcp_app),
+        max_bytes=settings.REQUEST_BODY_MAX_BYTES,
+        larger=settings.REQUEST_BODY_LARGER,
     )
-    return Router(django=django, mcp_factory=mcp_app)
 
 
 application = build_application()

@@ -148,7 +148,7 @@ def test_an_agent_uses_every_tool(app, alpha):
     assert checkout["plan"] == "seo" and checkout["url"].endswith("/billing/test-portal/")
     assert telegram == {"sent_to": 1}
     message = OutboundMessage.objects.get(channel=OutboundMessage.Channel.TELEGRAM)
-    assert message.to == "4242" and message.body == "SEO agent: Three new leads today."
+    assert message.to == "4242" and "SEO agent" in message.body and "Three new leads today." in message.body
 
     assert found["results"][0]["title"] == "Do you ship motorcycles?"
     entry = MemoryEntry.objects.get(pk=added["entry"])
@@ -413,3 +413,19 @@ def test_a_call_is_never_served_for_another_host_than_its_bearer_check(alpha, be
     assert served.structured_content["name"] == "Alpha Movers"
     in_schema(alpha)
     assert AgentCall.objects.count() == 1
+
+
+def test_an_oversized_body_is_refused_before_the_mcp_app_reads_it(app, alpha, settings):
+    settings.REQUEST_BODY_MAX_BYTES = 1000  # read at build time: a new app takes it
+
+    async def scenario(application):
+        async with mcp_client.running(application), mcp_client.http_client(application, alpha.host) as http:
+            small = await http.post(
+                "/mcp", content=b"{}" + b" " * 998, headers={"Content-Type": "application/json"}
+            )
+            large = await http.post(
+                "/mcp", content=b"{}" + b" " * 999, headers={"Content-Type": "application/json"}
+            )
+            return small.status_code, large.status_code
+
+    assert mcp_client.run(scenario, build_application()) == (401, 413)  # at the limit, one past it
