@@ -1,10 +1,10 @@
 """What every MCP tool call goes through, in one place the tools cannot skip.
 
-A call runs on a thread of its own (auth.in_django_thread). In order: the tenant is found again from
-the request's Host and must be the one the bearer token was checked against; the token must still be
-live; the per-token rate limit counts the call; the plan must include agent access and the owner's
-toggle must be on; the token must hold one of the tool's scopes; the arguments must fit the tool's
-input schema. Only then does the tool run, with the tenant's schema set and the agent's identity at
+A call runs on a thread of its own (auth.in_django_thread). In order: the call's Host must be the one
+the bearer check of the same HTTP request found the tenant (by that Host) and the live token (in that
+tenant only) for; the per-token rate limit counts the call; the plan must include agent access and
+the owner's toggle must be on; the token must hold one of the tool's scopes; the arguments must fit
+the tool's input schema. Only then does the tool run, with the tenant's schema set and the agent's identity at
 hand (`current()`). Whatever happens, one AgentCall row records agent, tool, arguments digest,
 duration and outcome. Refusals and domain errors come back as tool errors (`is_error`) carrying a
 stable `code` in their text and structured content, never as a crash.

@@ -429,3 +429,16 @@ def test_an_oversized_body_is_refused_before_the_mcp_app_reads_it(app, alpha, se
             return small.status_code, large.status_code
 
     assert mcp_client.run(scenario, build_application()) == (401, 413)  # at the limit, one past it
+
+
+def test_a_crash_in_a_tool_is_a_tool_error_without_its_details(app, alpha, monkeypatch):
+    import chat.mcp.tools
+
+    def crash(**kwargs):
+        raise RuntimeError("password=hunter2")
+
+    monkeypatch.setattr(chat.mcp.tools, "site_info_selector", crash)
+    (result,) = calls(app, alpha, token_for(alpha).secret, ("site_info", {}))
+    assert error_code(result) == "internal_error" and "hunter2" not in result.content[0].text
+    in_schema(alpha)
+    assert AgentCall.objects.get().outcome == "error"
