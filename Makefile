@@ -51,6 +51,7 @@ bench: install
 	$(PY) bench/signup.py
 	$(PY) bench/dashboard.py
 	$(PY) bench/memory.py
+	$(PY) bench/mcp.py
 
 clean:
 	rm -rf $(VENV) node_modules .inkwell staticfiles

@@ -6,11 +6,12 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from dashboard.selectors import site_info
 from inkwell.openapi import errors
 from tenants.error_codes import TenantErrorCode
 from tenants.features import TOGGLES
 from tenants.models import Membership, TenantConfig
-from tenants.permissions import IsTenantOwnerForWrites
+from tenants.permissions import IsTenantMemberOrApiKey, IsTenantOwnerForWrites
 from tenants.services.config import EDITABLE_FIELDS, NOT_EDITABLE, tenant_config_update
 
 
@@ -64,6 +65,23 @@ class OverviewApi(APIView):
         return Response(
             {"areas": {name.removeprefix("feature_"): getattr(config, name) for name in sorted(TOGGLES)}}
         )
+
+
+class SiteInfoApi(APIView):
+    """The business at a glance, as the MCP tool site_info gives it: name, plan, domains, which
+    areas are on, and each data connector's health. Members or the tenant's API keys."""
+
+    permission_classes = [IsTenantMemberOrApiKey]
+
+    @extend_schema(
+        tags=["account"],
+        responses={
+            200: inline_serializer(name="SiteInfo", fields={"name": serializers.CharField()}),
+            **errors(),
+        },
+    )
+    def get(self, request):
+        return Response(site_info(tenant=request.tenant))
 
 
 class ConfigSerializer(serializers.ModelSerializer):

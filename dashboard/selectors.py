@@ -200,3 +200,48 @@ def seo_trend(*, dimension: str, value: str, period: Period) -> list[dict]:
         [dimension, value, period.as_dict()],
         lambda: dimension_series(dimension=dimension, value=value, period=period),
     )
+
+
+# --- the business at a glance (the MCP tool site_info and GET /api/v1/site/) -------------------------
+
+
+def site_info(*, tenant) -> dict:
+    """Name, plan, domains, which areas are on (plan and toggle both), and each connector's health,
+    ready to be sent as JSON: four queries (domains, the newest runs, the newest successes, the
+    config if not loaded)."""
+    from billing.plans import plan_allows, plan_get
+    from marketing.selectors_ingestion import connector_health
+    from tenants.features import TOGGLES
+    from tenants.selectors import tenant_url
+
+    plan = plan_get(tenant.plan or "")
+    features = {}
+    for toggle in sorted(TOGGLES):
+        name = toggle.removeprefix("feature_")
+        features[name] = bool(getattr(tenant.config, toggle)) and plan_allows(tenant=tenant, feature=name)
+
+    def when(run):
+        return (run.finished or run.created).isoformat() if run else None
+
+    return {
+        "name": tenant.name,
+        "subdomain": tenant.subdomain,
+        "url": tenant_url(tenant),
+        "plan": {"code": plan.code, "name": plan.name} if plan else None,
+        "status": tenant.status,
+        "domains": sorted(tenant.domains.values_list("domain", flat=True)),
+        "timezone": tenant.config.timezone,
+        "features": features,
+        "connectors": [
+            {
+                "connector": h["connector"],
+                "label": h["label"],
+                "state": h["state"],
+                "last_run_status": h["last_run"].status if h["last_run"] else None,
+                "last_success": when(h["last_success"]),
+                "stale": h["stale"],
+                "failed": h["failed"],
+            }
+            for h in connector_health(tenant=tenant)
+        ],
+    }

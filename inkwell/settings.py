@@ -627,5 +627,6 @@ LOGGING = {
         "pgserver": {"level": "WARNING"},
         "axes": {"level": "WARNING"},  # failures and lockouts, not a line for every sign-in
         "weasyprint": {"level": "WARNING"},  # not a line per rendering step of every sealed contract
+        "mcp": {"level": "WARNING"},  # the MCP SDK: not a line per stateless /mcp request
     },
 }

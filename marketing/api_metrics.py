@@ -145,23 +145,30 @@ class SummaryApi(APIView):
         responses={200: SummarySerializer, **errors(400)},
     )
     def get(self, request):
-        tenant = request.tenant
-        if "start" in request.query_params or "end" in request.query_params:
-            period = _period(request)["period"]
-            body = {"range": period_over_period(tenant=tenant, periods=[period])[0]}
-        else:
-            body = metrics_summary(tenant=tenant)
-        latest = Score.objects.order_by("-week").values_list("week", flat=True).first()
-        body["scores"] = {
-            "week": latest,
-            "areas": {
-                s.area: {"score": s.score, "reasons": s.reasons} for s in Score.objects.filter(week=latest)
-            },
-        }
-        body["movers"] = biggest_movers(
-            tenant=tenant, dimension="query", current=last_complete(tenant=tenant, days=7)
-        )
-        return Response(body if _ads_allowed(tenant) else _without_ads(body))
+        ranged = "start" in request.query_params or "end" in request.query_params
+        period = _period(request)["period"] if ranged else None
+        return Response(summary_body(tenant=request.tenant, period=period))
+
+
+def summary_body(*, tenant, period: Period | None = None) -> dict:
+    """The summary (this API and the MCP tool get_dashboard): week over week and 28 days over 28
+    days, or `period` against the same number of days before it; the latest scores; the biggest
+    movers among queries. Ads numbers only on plans with campaigns."""
+    if period is not None:
+        body = {"range": period_over_period(tenant=tenant, periods=[period])[0]}
+    else:
+        body = metrics_summary(tenant=tenant)
+    latest = Score.objects.order_by("-week").values_list("week", flat=True).first()
+    body["scores"] = {
+        "week": latest,
+        "areas": {
+            s.area: {"score": s.score, "reasons": s.reasons} for s in Score.objects.filter(week=latest)
+        },
+    }
+    body["movers"] = biggest_movers(
+        tenant=tenant, dimension="query", current=last_complete(tenant=tenant, days=7)
+    )
+    return body if _ads_allowed(tenant) else _without_ads(body)
 
 
 class SeriesSerializer(RangeSerializer):

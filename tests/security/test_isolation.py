@@ -36,6 +36,7 @@ API += ["/api/v1/calendar/", "/api/v1/calendar/events/", "/api/v1/pages/", "/api
 API += ["/api/v1/memory/"]  # the business memory
 API += ["/api/v1/questionnaire/"]  # the daily questionnaire's asks and answers
 API += ["/api/v1/chat/conversations/"]  # the chat inbox
+API += ["/api/v1/site/"]  # the business at a glance (MCP site_info's twin)
 ALL = MEMBER_PAGES + OWNER_PAGES + API
 # Tenant URLs anyone may open: the public site, its theme, icon and logo, and signing in and out.
 PUBLIC_URL_NAMES = {
@@ -102,6 +103,8 @@ PRIVATE_URL_NAMES |= {"google_settings", "google_connect", "google_callback", "g
 # marketing data read API (members of both tenants and other tenants' keys: tests/marketing/test_metrics_api.py)
 PRIVATE_URL_NAMES |= {"api_metrics_summary", "api_metrics_series", "api_seo_queries", "api_seo_pages"}
 PRIVATE_URL_NAMES |= {"api_ingestion_runs"}
+# the business at a glance (the MCP site_info's twin; another tenant's key: tests/chat/test_mcp.py)
+PRIVATE_URL_NAMES |= {"api_site"}
 # the SEO trend page (a member of both tenants: tests/dashboard/test_seo.py)
 PRIVATE_URL_NAMES |= {"dashboard_seo_trend"}
 # the team (owners only, POST-only): tried by a member and by an owner of both tenants in tests/tenants/test_team.py
