@@ -77,3 +77,22 @@ def telegram_event_notify(*, event_id: int) -> int:
     from chat.telegram.notify import event_notify
 
     return event_notify(event_id=event_id)
+
+
+# --- agent access: the approvals queue ----------------------------------------------------------
+
+
+@shared_task(acks_late=True)
+def approvals_expire_all() -> int:
+    """Hourly: every active tenant marks its proposals past their time as expired."""
+    from inkwell.fanout import for_each_tenant
+
+    return for_each_tenant(approvals_expire)
+
+
+@shared_task(acks_late=True)
+def approvals_expire() -> int:
+    """Expire this schema's pending proposals whose time is up (idempotent). Returns how many."""
+    from chat.services.approvals import approvals_expire as expire
+
+    return expire()

@@ -507,6 +507,8 @@ CELERY_BEAT_SCHEDULE = {
     "billing-signups-purge": {"task": "billing.tasks.signups_purge_abandoned", "schedule": 86400.0},
     # hourly, texts each tenant's daily question once its local send hour has come.
     "questionnaire-send": {"task": "chat.tasks.questionnaire_send_all", "schedule": crontab(minute=3)},
+    # hourly, agents' proposals nobody decided within APPROVAL_TTL_DAYS become expired.
+    "approvals-expire": {"task": "chat.tasks.approvals_expire_all", "schedule": crontab(minute=23)},
 }
 CELERY_TIMEZONE = "UTC"
 
