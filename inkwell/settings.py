@@ -568,6 +568,8 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "tenants.models.Membership.Role",  # the team's, named as before the chat messages' own
         "ChatMessageRoleEnum": "chat.models.Message.Role",
         "ChatMessageOriginEnum": "chat.models.Message.Origin",
+        "ApprovalKindEnum": "chat.models.Approval.Kind",
+        "ApprovalStatusEnum": "chat.models.Approval.Status",
     },
 }
 

@@ -21,6 +21,7 @@ MEMBER_PAGES += ["/dashboard/seo/trend/"]  # SEO trend
 MEMBER_PAGES += ["/dashboard/memory/"]  # the business memory
 MEMBER_PAGES += ["/questionnaire/"]  # the daily questionnaire
 MEMBER_PAGES += ["/chat/inbox/"]  # the chat inbox
+MEMBER_PAGES += ["/agents/approvals/"]  # agents' proposals (owners decide)
 OWNER_PAGES = ["/dashboard/settings/", "/contracts/settings/", "/dashboard/settings/google/", "/billing/"]
 API = ["/api/v1/me/", "/api/v1/config/", "/api/v1/dashboard/", "/api/v1/contracts/", "/api/v1/leads/"]
 API += [
@@ -34,6 +35,7 @@ API += ["/api/v1/calendar/", "/api/v1/calendar/events/", "/api/v1/pages/", "/api
 API += ["/api/v1/memory/"]  # the business memory
 API += ["/api/v1/questionnaire/"]  # the daily questionnaire's asks and answers
 API += ["/api/v1/chat/conversations/"]  # the chat inbox
+# (/api/v1/agents/approvals/ is for owners only, so a member gets 403: tests/chat/test_approvals_api.py)
 ALL = MEMBER_PAGES + OWNER_PAGES + API
 # Tenant URLs anyone may open: the public site, its theme, icon and logo, and signing in and out.
 PUBLIC_URL_NAMES = {
@@ -137,6 +139,10 @@ PRIVATE_URL_NAMES |= {
 # members in tests/chat/test_inbox.py
 PRIVATE_URL_NAMES |= {"chat_inbox", "chat_inbox_conversation", "chat_inbox_reply"}
 PRIVATE_URL_NAMES |= {"api_chat_conversations", "api_chat_conversation"}
+# agents' proposals: the page (members read, owners decide) and the API (owners); the ones with an id
+# tried by an owner of both tenants, members, API keys and anonymous callers in tests/chat/test_approvals*.py
+PRIVATE_URL_NAMES |= {"approval_list", "approval_detail", "approval_approve", "approval_reject"}
+PRIVATE_URL_NAMES |= {"api_approvals", "api_approval", "api_approval_approve", "api_approval_reject"}
 # billing (owners): the portal (POST-only) and the offline test portal are tried in tests/billing.
 PRIVATE_URL_NAMES |= {"billing_home", "billing_portal", "billing_test_portal"}
 # Contract portal, customer side: open to whoever holds the link's token. Wrong, rotated, revoked,
