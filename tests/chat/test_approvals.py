@@ -195,6 +195,14 @@ def test_refused_on_the_page_without_javascript_shows_why_with_409(alpha, agent)
     response = client_for(alpha, user=alpha.owner).post(f"/agents/approvals/{approval.pk}/approve/")
     assert response.status_code == 409
     assert "changed after the agent proposed this" in response.content.decode()
+    # with htmx: the proposal's card comes back (2xx, or htmx would not swap it) saying why
+    page, second = propose_page(alpha, agent, page=page, body="Again.")
+    with tenant_context(alpha.tenant):
+        page_update(page=page, data={"title": "Renamed again"}, actor=owner_actor(alpha))
+    card = client_for(alpha, user=alpha.owner).post(f"/agents/approvals/{second.pk}/approve/", **HTMX)
+    html = card.content.decode()
+    assert card.status_code == 200 and f'id="approval-{second.pk}"' in html and 'role="alert"' in html
+    assert "changed after the agent proposed this" in html and "could not be applied" in html
 
 
 # --- expiry ---------------------------------------------------------------------------------------
@@ -428,3 +436,24 @@ def test_staff_see_proposals_read_only_and_decide_through_the_services(alpha, ag
     assert visitor(alpha, "/winter-moves/").status_code == 200
     again = staff.post(url, {"action": "reject", "approval": approval.pk}, follow=True).content.decode()
     assert "already approved" in again
+
+
+def test_the_page_costs_the_same_queries_however_many_proposals(alpha, agent):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client_for(alpha, user=alpha.owner).get("/agents/approvals/").status_code == 200
+        return len(queries)
+
+    def add(n):
+        for i in range(n):
+            _, waiting = propose_page(alpha, agent, slug=f"p{n}-{i}")
+            _, done = propose_page(alpha, agent, slug=f"d{n}-{i}")
+            decide(alpha, done, alpha.owner, how=approval_reject)
+
+    add(1)
+    few = count()
+    add(4)
+    assert count() == few
