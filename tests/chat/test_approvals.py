@@ -457,3 +457,69 @@ def test_the_page_costs_the_same_queries_however_many_proposals(alpha, agent):
     few = count()
     add(4)
     assert count() == few
+
+
+def test_deciding_waits_for_the_row_lock_so_two_decisions_cannot_both_win(alpha):
+    """While one decision holds the proposal's row (select_for_update), another can't read it as
+    pending: with a short lock_timeout it is refused instead of deciding too."""
+    import threading
+
+    from django.db import OperationalError, close_old_connections, connection, transaction
+
+    from chat.services.approvals import approval_lock
+    from tests.conftest import on_own_connection
+
+    agent = AgentIdentity(token_id=None, name="Racing agent")
+
+    def setup():
+        with tenant_context(alpha.tenant):
+            entry, _ = memory_add(text="Racing: we ship cars.", source="note")
+            return memory_change_propose(entry=entry, title="", text="Racing: we ship boats.", agent=agent).pk
+
+    def second_decision():
+        with tenant_context(alpha.tenant):
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '200ms'")
+            try:
+                approval_approve(approval_id=pk, user=alpha.owner, via="dashboard")
+            except OperationalError:
+                return "waited for the lock"
+            return "decided"
+
+    def status():
+        with tenant_context(alpha.tenant):
+            return Approval.objects.get(pk=pk).status
+
+    def teardown():
+        with tenant_context(alpha.tenant):
+            Approval.objects.filter(agent_name="Racing agent").delete()
+            MemoryEntry.objects.filter(text__startswith="Racing").delete()
+            DomainEvent.objects.filter(actor_label="agent Racing agent").delete()
+        AuditEvent.objects.filter(tenant=alpha.tenant, data__agent="Racing agent").delete()
+
+    pk = on_own_connection(setup)
+    locked, release = threading.Event(), threading.Event()
+
+    def first_decision():
+        try:
+            with tenant_context(alpha.tenant), transaction.atomic():
+                approval_lock(pk)
+                locked.set()
+                release.wait()
+        finally:
+            locked.set()
+            close_old_connections()
+            connection.close()
+
+    holder = threading.Thread(target=first_decision)
+    try:
+        holder.start()
+        locked.wait()
+        assert on_own_connection(second_decision) == "waited for the lock"
+        release.set()
+        holder.join()
+        assert on_own_connection(status) == "pending"
+    finally:
+        release.set()
+        holder.join()
+        on_own_connection(teardown)
