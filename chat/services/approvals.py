@@ -36,7 +36,7 @@ from django.utils import timezone
 from chat.models import Approval, MemoryEntry
 from chat.services.events import event_emit
 from inkwell.errors import Conflict, DomainError, NotAllowed
-from tenants.models import Membership, User
+from tenants.models import Membership, Tenant, User
 from tenants.services.agent_tokens import AgentIdentity
 from tenants.services.audit import audit_record
 
@@ -68,6 +68,14 @@ class ApprovalNotFound(DomainError):
     default_code = ApprovalErrorCode.NOT_FOUND
 
 
+def _tenant() -> Tenant:
+    """The tenant whose schema is current (a real row even when only the schema was set by name)."""
+    tenant = connection.tenant
+    if isinstance(tenant, Tenant):
+        return tenant
+    return Tenant.objects.get(schema_name=connection.schema_name)
+
+
 # --- proposing -----------------------------------------------------------------------------------
 
 
@@ -94,7 +102,7 @@ def approval_request(
     audit_record(
         actor=agent.label,
         action="approval.requested",
-        tenant=connection.tenant,
+        tenant=_tenant(),
         data={**_about(approval), "summary": approval.summary},
     )
     return approval
@@ -216,7 +224,7 @@ def approval_transition(
     audit_record(
         actor=user,
         action=f"approval.{to}",
-        tenant=connection.tenant,
+        tenant=_tenant(),
         data={**_about(approval), "from": previous, "via": approval.decided_via, "result": approval.result},
     )
     return approval
@@ -228,9 +236,7 @@ def _decider_check(user: User, via: str) -> None:
         raise ValueError(f"Unknown way of deciding {via!r}; one of {', '.join(VIAS)}.")
     if via == "admin" and user.is_staff:
         return
-    is_owner = Membership.objects.filter(
-        user=user, tenant_id=connection.tenant.pk, role=Membership.Role.OWNER
-    ).exists()
+    is_owner = Membership.objects.filter(user=user, tenant=_tenant(), role=Membership.Role.OWNER).exists()
     if not is_owner:
         raise NotAllowed(
             "Only an owner of this business can approve or reject an agent's proposal.",

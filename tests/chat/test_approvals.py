@@ -523,3 +523,16 @@ def test_deciding_waits_for_the_row_lock_so_two_decisions_cannot_both_win(alpha)
         release.set()
         holder.join()
         on_own_connection(teardown)
+
+
+def test_a_proposal_made_with_only_the_schema_set_is_audited_to_its_tenant(alpha):
+    # An adapter outside Django's middleware (the MCP endpoint, a task) may set the schema by name only.
+    from django.db import connection
+
+    connection.set_schema(alpha.tenant.schema_name)
+    entry, _ = memory_add(text="We move pianos.", source="faq")
+    memory_change_propose(
+        entry=entry, title="", text="We move pianos and organs.", agent=AgentIdentity(None, "Bot")
+    )
+    [audit] = audits(alpha, "approval.requested")
+    assert audit.data["agent"] == "Bot"
