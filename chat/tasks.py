@@ -85,3 +85,22 @@ def telegram_purge() -> int:
     from chat.telegram.links import telegram_purge as purge
 
     return purge()
+
+
+# --- agent access: the approvals queue ----------------------------------------------------------
+
+
+@shared_task(acks_late=True)
+def approvals_expire_all() -> int:
+    """Hourly: every active tenant marks its proposals past their time as expired."""
+    from inkwell.fanout import for_each_tenant
+
+    return for_each_tenant(approvals_expire)
+
+
+@shared_task(acks_late=True)
+def approvals_expire() -> int:
+    """Expire this schema's pending proposals whose time is up (idempotent). Returns how many."""
+    from chat.services.approvals import approvals_expire as expire
+
+    return expire()

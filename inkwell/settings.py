@@ -513,6 +513,8 @@ CELERY_BEAT_SCHEDULE = {
     "questionnaire-send": {"task": "chat.tasks.questionnaire_send_all", "schedule": crontab(minute=3)},
     # old Telegram update ids (redelivery lasts a day at most) and expired link codes.
     "telegram-purge": {"task": "chat.tasks.telegram_purge", "schedule": 86400.0},
+    # hourly, agents' proposals nobody decided within APPROVAL_TTL_DAYS become expired.
+    "approvals-expire": {"task": "chat.tasks.approvals_expire_all", "schedule": crontab(minute=23)},
 }
 CELERY_TIMEZONE = "UTC"
 
@@ -572,6 +574,8 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "tenants.models.Membership.Role",  # the team's, named as before the chat messages' own
         "ChatMessageRoleEnum": "chat.models.Message.Role",
         "ChatMessageOriginEnum": "chat.models.Message.Origin",
+        "ApprovalKindEnum": "chat.models.Approval.Kind",
+        "ApprovalStatusEnum": "chat.models.Approval.Status",
     },
 }
 

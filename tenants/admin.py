@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from chat.admin import tenant_approval_urls
 from chat.admin_agents import tenant_agent_urls
 from contracts.admin import tenant_contract_urls
 from inkwell.errors import DomainError
@@ -165,12 +166,14 @@ class TenantAdmin(admin.ModelAdmin):
             return "—"
         return format_html(
             '<a href="{}">Inspect this tenant’s own data</a> · <a href="{}">Contracts</a> · '
-            '<a href="{}">Website</a> · <a href="{}">Analytics ingestion</a> · <a href="{}">Agents</a>',
+            '<a href="{}">Website</a> · <a href="{}">Analytics ingestion</a> · <a href="{}">Agents</a> · '
+            '<a href="{}">Agents’ proposals</a>',
             reverse("admin:tenants_tenant_data", args=[obj.pk]),
             reverse("admin:tenants_tenant_contracts", args=[obj.pk]),
             reverse("admin:tenants_tenant_pages", args=[obj.pk]),
             reverse("admin:tenants_tenant_ingestion", args=[obj.pk]),
             reverse("admin:tenants_tenant_agents", args=[obj.pk]),
+            reverse("admin:tenants_tenant_approvals", args=[obj.pk]),
         )
 
     def save_formset(self, request, form, formset, change):
@@ -200,6 +203,7 @@ class TenantAdmin(admin.ModelAdmin):
             *google_key_urls(self),  # a service-account key for the Google connectors
             *tenant_ingestion_urls(self),  # analytics ingestion runs, inside the tenant's schema
             *tenant_agent_urls(self),  # agents' tool calls and domain events, read-only
+            *tenant_approval_urls(self),  # agents' proposals, read-only but for approve / reject
         ] + super().get_urls()
 
     def add_view(self, request, form_url="", extra_context=None):

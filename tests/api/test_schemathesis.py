@@ -34,6 +34,14 @@ def _conversation():
     return conversation
 
 
+def _approval():
+    from chat.services.approvals import page_publish_propose
+    from tenants.services.agent_tokens import AgentIdentity
+
+    page = Page.objects.create(slug="proposed", title="Proposed", body="An agent's words.")
+    return page_publish_propose(page=page, agent=AgentIdentity(token_id=None, name="SEO agent"))
+
+
 @pytest.fixture
 def alpha_ids(alpha, campaigns_on):
     """One object of each kind on alpha: the second pass sends its id where a path takes one, so
@@ -51,6 +59,7 @@ def alpha_ids(alpha, campaigns_on):
         "/api/v1/contracts/": contract.pk,
         "/api/v1/team/": Membership.objects.get(tenant=alpha.tenant, user=alpha.member).pk,
         "/api/v1/chat/conversations/": _conversation().pk,
+        "/api/v1/agents/approvals/": _approval().pk,
     }
 
 
@@ -118,6 +127,7 @@ def _id_for(operation, ids):
 
 # What only a person signed in can do (an API key acts for no one): the owner's pass covers these.
 SESSION_ONLY = ("/api/v1/me/", "/api/v1/config/", "/api/v1/dashboard/", "/publish/", "/unpublish/")
+SESSION_ONLY += ("/api/v1/agents/approvals/",)  # owners decide; an API key gets 403
 
 
 def _session_only(operation) -> bool:

@@ -21,6 +21,7 @@ MEMBER_PAGES += ["/dashboard/seo/trend/"]  # SEO trend
 MEMBER_PAGES += ["/dashboard/memory/"]  # the business memory
 MEMBER_PAGES += ["/questionnaire/"]  # the daily questionnaire
 MEMBER_PAGES += ["/chat/inbox/"]  # the chat inbox
+MEMBER_PAGES += ["/agents/approvals/"]  # agents' proposals (owners decide)
 OWNER_PAGES = ["/dashboard/settings/", "/contracts/settings/", "/dashboard/settings/google/", "/billing/"]
 OWNER_PAGES += ["/agents/"]  # agent tokens and the agents' tool calls
 OWNER_PAGES += ["/agents/telegram/"]  # linking Telegram chats
@@ -37,6 +38,7 @@ API += ["/api/v1/memory/"]  # the business memory
 API += ["/api/v1/questionnaire/"]  # the daily questionnaire's asks and answers
 API += ["/api/v1/chat/conversations/"]  # the chat inbox
 API += ["/api/v1/site/"]  # the business at a glance (MCP site_info's twin)
+# (/api/v1/agents/approvals/ is for owners only, so a member gets 403: tests/chat/test_approvals_api.py)
 ALL = MEMBER_PAGES + OWNER_PAGES + API
 # Tenant URLs anyone may open: the public site, its theme, icon and logo, and signing in and out.
 PUBLIC_URL_NAMES = {
@@ -145,6 +147,10 @@ PRIVATE_URL_NAMES |= {"api_chat_conversations", "api_chat_conversation"}
 # agent access (owners): the page, making a token and revoking one (POST-only; members, an owner of
 # both tenants and another tenant's token id in tests/chat/test_agent_tokens.py)
 PRIVATE_URL_NAMES |= {"agents", "agent_token_create", "agent_token_revoke"}
+# agents' proposals: the page (members read, owners decide) and the API (owners); the ones with an id
+# tried by an owner of both tenants, members, API keys and anonymous callers in tests/chat/test_approvals*.py
+PRIVATE_URL_NAMES |= {"approval_list", "approval_detail", "approval_approve", "approval_reject"}
+PRIVATE_URL_NAMES |= {"api_approvals", "api_approval", "api_approval_approve", "api_approval_reject"}
 # billing (owners): the portal (POST-only) and the offline test portal are tried in tests/billing.
 PRIVATE_URL_NAMES |= {"billing_home", "billing_portal", "billing_test_portal"}
 # Telegram (owners): making a link code and a link's preferences and unlinking (POST-only, the ones
