@@ -34,6 +34,7 @@ API += ["/api/v1/calendar/", "/api/v1/calendar/events/", "/api/v1/pages/", "/api
 API += ["/api/v1/memory/"]  # the business memory
 API += ["/api/v1/questionnaire/"]  # the daily questionnaire's asks and answers
 API += ["/api/v1/chat/conversations/"]  # the chat inbox
+API += ["/api/v1/events/"]  # the domain-event stream (agent access)
 ALL = MEMBER_PAGES + OWNER_PAGES + API
 # Tenant URLs anyone may open: the public site, its theme, icon and logo, and signing in and out.
 PUBLIC_URL_NAMES = {
@@ -137,6 +138,8 @@ PRIVATE_URL_NAMES |= {
 # members in tests/chat/test_inbox.py
 PRIVATE_URL_NAMES |= {"chat_inbox", "chat_inbox_conversation", "chat_inbox_reply"}
 PRIVATE_URL_NAMES |= {"api_chat_conversations", "api_chat_conversation"}
+# the event stream: an owner of both tenants, API keys and plans in tests/chat/test_events_api.py
+PRIVATE_URL_NAMES |= {"api_events"}
 # billing (owners): the portal (POST-only) and the offline test portal are tried in tests/billing.
 PRIVATE_URL_NAMES |= {"billing_home", "billing_portal", "billing_test_portal"}
 # Contract portal, customer side: open to whoever holds the link's token. Wrong, rotated, revoked,
