@@ -25,6 +25,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from chat.models import DomainEvent
+from inkwell.errors import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +99,10 @@ def event_emit(*, type: str, data: dict, actor_label: str = "") -> DomainEvent:
         raise ValueError(f"Unknown event type {type!r}")
     event = DomainEvent.objects.create(type=type, data=data, actor_label=actor_label[:200])
     if not _relay_queued(events_relay):
-        enqueue_on_commit(events_relay)
+        try:
+            enqueue_on_commit(events_relay)
+        except ServiceUnavailable:  # outside a transaction, with the broker down: the write stands
+            logger.warning("Event %s waits for the periodic relay (queue unavailable)", event.pk)
     return event
 
 

@@ -196,6 +196,18 @@ def test_an_ingestion_run_emits_ingestion_finished_when_it_ends_only(alpha, scri
         assert "Forbidden" not in str(events_of()[-1].data)  # the provider's words stay on the run
 
 
+def test_an_event_outside_a_transaction_is_kept_when_the_broker_is_down(alpha, monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to redis")
+
+    monkeypatch.setattr(tasks.events_relay, "apply_async", broker_down)
+    with tenant_context(alpha.tenant):
+        event = event_emit(type="lead.created", data={"lead": 1})  # no 503 for a change already made
+        assert DomainEvent.objects.get(pk=event.pk).relayed_at is None  # the beat's relay takes it
+
+
 def test_an_unknown_type_is_a_bug(alpha):
     with tenant_context(alpha.tenant), pytest.raises(ValueError):
         event_emit(type="lead.deleted", data={})
@@ -283,6 +295,18 @@ def test_the_beat_relays_every_tenants_waiting_events(
         with tenant_context(world.tenant):
             [event] = read_all()[0]
             assert event["data"] == {"conversation": world.tenant.pk}
+
+
+def test_a_signed_contract_appears_on_the_stream_once(alpha, streams, django_capture_on_commit_callbacks):
+    contract = sent_contract(alpha)
+    with django_capture_on_commit_callbacks() as callbacks:
+        sign(alpha, contract, image=b"")
+    for relay in [cb for cb in callbacks if cb.args[:1] == (tasks.events_relay,)]:
+        relay()  # what the signing's commit queued
+    tasks.events_relay_all.apply()  # and the beat a minute later
+    with tenant_context(alpha.tenant):
+        events, _ = read_all()
+        assert [(e["type"], e["data"]["contract"]) for e in events] == [("contract.signed", contract.pk)]
 
 
 # --- reading with a cursor --------------------------------------------------------------------------
