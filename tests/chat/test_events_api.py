@@ -118,3 +118,17 @@ def test_the_schema_documents_the_stream(alpha):
     operation = schema["paths"][URL]["get"]
     assert {p["name"] for p in operation["parameters"]} == {"cursor", "limit"}
     assert {"200", "400", "503"} <= set(operation["responses"])
+
+
+def test_reading_costs_the_same_queries_however_many_events(alpha, streams):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(alpha, user=alpha.member)
+    relayed(alpha, 1)
+    with CaptureQueriesContext(connection) as one:
+        assert len(client.get(URL).json()["events"]) == 1
+    relayed(alpha, *range(2, 40))
+    with CaptureQueriesContext(connection) as many:
+        assert len(client.get(URL).json()["events"]) == 39
+    assert len(many) == len(one)  # the events come from Redis, not one query each
