@@ -508,8 +508,13 @@ CELERY_BEAT_SCHEDULE = {
     # hourly, texts each tenant's daily question once its local send hour has come.
     "questionnaire-send": {"task": "chat.tasks.questionnaire_send_all", "schedule": crontab(minute=3)},
     # every minute, each tenant's domain events still waiting for the stream (Redis or broker was
-    # down); a fan-out not run within the minute is dropped rather than piling up behind a dead worker.
-    "events-relay": {"task": "chat.tasks.events_relay_all", "schedule": 60.0, "options": {"expires": 55}},
+    # down); a fan-out not run within the minute is dropped rather than piling up behind a dead worker
+    # (django-celery-beat's spelling of `expires`).
+    "events-relay": {
+        "task": "chat.tasks.events_relay_all",
+        "schedule": 60.0,
+        "options": {"expire_seconds": 55},
+    },
 }
 CELERY_TIMEZONE = "UTC"
 
