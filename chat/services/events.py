@@ -137,7 +137,7 @@ def _marker_key(key: str, event: DomainEvent) -> str:
 
 def _relay_batch(client: redis.Redis, key: str, limit: int) -> tuple[int, bool]:
     """Relay up to `limit` of the oldest unrelayed events in one transaction. Returns how many, and
-    whether Redis failed (the rest wait for the next run)."""
+    whether to stop: Redis failed (the rest wait for the next run), or no full batch is left."""
     from chat.tasks import telegram_event_notify
     from inkwell.queue import enqueue_on_commit
 
