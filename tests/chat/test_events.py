@@ -95,6 +95,19 @@ def test_a_rolled_back_write_leaves_no_event_and_queues_no_relay(alpha, django_c
         assert callbacks == []  # nothing is relayed (nor is the owner told) for a write that never was
 
 
+def test_a_signing_or_handover_rolled_back_leaves_no_event(alpha):
+    contract = sent_contract(alpha)
+    with tenant_context(alpha.tenant):
+        conversation = Conversation.objects.create(visitor=uuid.uuid4(), last_message_at=timezone.now())
+        with pytest.raises(RuntimeError), transaction.atomic():
+            sign(alpha, contract, image=b"")
+            conversation_handover(conversation=conversation, reason="Asked about a discount")
+            assert {e.type for e in events_of()} == {"contract.signed", "chat.handover"}
+            raise RuntimeError("the request failed after both")
+        assert events_of() == []
+        assert Contract.objects.get(pk=contract.pk).status == Contract.Status.SENT
+
+
 def test_an_import_of_many_leads_queues_one_relay(alpha, django_capture_on_commit_callbacks):
     rows = "name,phone\n" + "".join(f"Lead {i},+1416555{i:04d}\n" for i in range(3))
     with tenant_context(alpha.tenant), django_capture_on_commit_callbacks() as callbacks:
