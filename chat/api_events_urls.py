@@ -1,3 +1,7 @@
-"""api_events_urls — filled by the agent-access work."""
+"""/api/v1/events/: the tenant's domain-event stream, read with a cursor (agent access)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from chat import api_events
+
+urlpatterns = [path("", api_events.EventsApi.as_view(), name="api_events")]

@@ -63,6 +63,15 @@ def questionnaire_send() -> int | None:
 
 
 @shared_task(acks_late=True)
+def events_relay_all() -> int:
+    """Every minute: relay each active tenant's waiting events, so those that waited out a Redis or
+    broker outage (their own relay task failed or was never queued) arrive once it is back."""
+    from inkwell.fanout import for_each_tenant
+
+    return for_each_tenant(events_relay)
+
+
+@shared_task(acks_late=True)
 def events_relay() -> int:
     """Relay this schema's outbox events to its Redis Stream (idempotent: each event goes once)."""
     from chat.services.events import events_relay as relay

@@ -515,6 +515,14 @@ CELERY_BEAT_SCHEDULE = {
     "telegram-purge": {"task": "chat.tasks.telegram_purge", "schedule": 86400.0},
     # hourly, agents' proposals nobody decided within APPROVAL_TTL_DAYS become expired.
     "approvals-expire": {"task": "chat.tasks.approvals_expire_all", "schedule": crontab(minute=23)},
+    # every minute, each tenant's domain events still waiting for the stream (Redis or broker was
+    # down); a fan-out not run within the minute is dropped rather than piling up behind a dead worker
+    # (django-celery-beat's spelling of `expires`).
+    "events-relay": {
+        "task": "chat.tasks.events_relay_all",
+        "schedule": 60.0,
+        "options": {"expire_seconds": 55},
+    },
 }
 CELERY_TIMEZONE = "UTC"
 

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from chat.models import Conversation
+from chat.services.events import event_emit
 from chat.services.widget import page_clean
 from contracts.services.events import Actor
 from inkwell.queue import enqueue_on_commit
@@ -64,4 +65,9 @@ def conversation_handover(*, conversation: Conversation, reason: str) -> bool:
     from chat import tasks
 
     enqueue_on_commit(tasks.conversation_handover_notify, conversation_id=locked.pk)
+    event_emit(
+        type="chat.handover",
+        data={"conversation": locked.pk, "lead": locked.lead_id},
+        actor_label=CHAT_ACTOR.label,
+    )
     return True

@@ -363,4 +363,11 @@ def _sign_locked(*, contract_id, signer_name, image_png, document_sha256, actor,
         document_sha256=document_sha256,
     )
     contract_signed.send(sender=Contract, contract=locked)
+    from chat.services.events import actor_label_of, event_emit
+
+    event_emit(
+        type="contract.signed",
+        data={"contract": locked.pk, "reference": locked.reference, "service_type": locked.service_type},
+        actor_label=actor_label_of(actor),
+    )
     return signature

@@ -65,6 +65,23 @@ def _step_data(step: Step) -> dict:
     return {"step": step.index, "key": step.key, "label": step.label}
 
 
+def _milestone_event(contract: Contract, step: Step, actor: Actor, *, corrected: bool) -> None:
+    """The `contract.milestone` domain event (agents, the event stream), beside the audit event.
+    Signing reaches the first step itself: `contract.signed` says so, no milestone event."""
+    from chat.services.events import actor_label_of, event_emit
+
+    event_emit(
+        type="contract.milestone",
+        data={
+            "contract": contract.pk,
+            "reference": contract.reference,
+            **_step_data(step),
+            "corrected": corrected,
+        },
+        actor_label=actor_label_of(actor),
+    )
+
+
 @transaction.atomic
 def contract_milestone_advance(
     *,
@@ -102,6 +119,7 @@ def contract_milestone_advance(
     locked.save(update_fields=["milestone", "updated"])
     data = {**_step_data(step), "note": milestone.note, "eta": eta.isoformat() if eta else None}
     event = contract_event_record(contract=locked, kind="milestone", actor=actor, data=data)
+    _milestone_event(locked, step, actor, corrected=False)
     from contracts.tasks import contract_event_notify
 
     enqueue_on_commit(contract_event_notify, contract_id=locked.pk, event_id=event.pk)
@@ -153,6 +171,7 @@ def contract_milestone_correct(
         actor=actor,
         data={**_step_data(target), "from": previous, "reason": reason},
     )
+    _milestone_event(locked, target, actor, corrected=True)
     contract.milestone = locked.milestone
     return milestone
 

@@ -254,10 +254,32 @@ def ingestion_run_create(*, connector: str, start: date, end: date, trigger: str
     )
 
 
+FINISHED = frozenset({IngestionRun.Status.SUCCEEDED, IngestionRun.Status.FAILED})
+
+
 def _finish(run: IngestionRun, **fields) -> None:
+    """Save `fields` on `run`; a run that ends (succeeded, or failed for good) announces it with an
+    `ingestion.finished` event in the same transaction."""
+    from chat.services.events import event_emit
+
     for name, value in fields.items():
         setattr(run, name, value)
-    run.save(update_fields=[*fields])
+    with transaction.atomic():
+        run.save(update_fields=[*fields])
+        if fields.get("status") in FINISHED:
+            event_emit(
+                type="ingestion.finished",
+                data={
+                    "run": run.pk,
+                    "connector": run.connector,
+                    "status": run.status,
+                    "trigger": run.trigger,
+                    "rows": run.rows,
+                    "window_start": run.window_start.isoformat(),
+                    "window_end": run.window_end.isoformat(),
+                },
+                actor_label="system",
+            )
 
 
 def ingestion_run_execute(

@@ -139,7 +139,14 @@ def lead_save(*, lead: Lead, actor: Actor) -> tuple[Lead, bool]:
         return existing, False
     lead.save()
     lead_event_record(lead=lead, kind=LeadEvent.Kind.CREATED, actor=actor, to_status=lead.status)
+    from chat.services.events import actor_label_of, event_emit
     from marketing import tasks
+
+    event_emit(
+        type="lead.created",
+        data={"lead": lead.pk, "source": lead.source, "service_type": lead.service_type},
+        actor_label=actor_label_of(actor),
+    )
 
     enqueue_on_commit(tasks.lead_owner_notify, lead_id=lead.pk)
     return lead, True

@@ -39,6 +39,7 @@ API += ["/api/v1/questionnaire/"]  # the daily questionnaire's asks and answers
 API += ["/api/v1/chat/conversations/"]  # the chat inbox
 API += ["/api/v1/site/"]  # the business at a glance (MCP site_info's twin)
 # (/api/v1/agents/approvals/ is for owners only, so a member gets 403: tests/chat/test_approvals_api.py)
+API += ["/api/v1/events/"]  # the domain-event stream (agent access)
 ALL = MEMBER_PAGES + OWNER_PAGES + API
 # Tenant URLs anyone may open: the public site, its theme, icon and logo, and signing in and out.
 PUBLIC_URL_NAMES = {
@@ -151,6 +152,8 @@ PRIVATE_URL_NAMES |= {"agents", "agent_token_create", "agent_token_revoke"}
 # tried by an owner of both tenants, members, API keys and anonymous callers in tests/chat/test_approvals*.py
 PRIVATE_URL_NAMES |= {"approval_list", "approval_detail", "approval_approve", "approval_reject"}
 PRIVATE_URL_NAMES |= {"api_approvals", "api_approval", "api_approval_approve", "api_approval_reject"}
+# the event stream: an owner of both tenants, API keys and plans in tests/chat/test_events_api.py
+PRIVATE_URL_NAMES |= {"api_events"}
 # billing (owners): the portal (POST-only) and the offline test portal are tried in tests/billing.
 PRIVATE_URL_NAMES |= {"billing_home", "billing_portal", "billing_test_portal"}
 # Telegram (owners): making a link code and a link's preferences and unlinking (POST-only, the ones
