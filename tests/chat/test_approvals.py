@@ -396,7 +396,7 @@ def test_the_page_lists_pending_first_with_a_classed_diff_and_decided_ones_below
     response = owner.get("/agents/approvals/")
     html = response.content.decode()
     assert html.index(f'id="approval-{waiting.pk}"') < html.index(f'id="approval-row-{done.pk}"')
-    assert "agent SEO agent" in html and "expires " in html
+    assert "the agent <strong>SEO agent</strong>" in html and "expires " in html
     assert '<span class="diff-del">-Old line.</span>' in html
     assert '<span class="diff-add">+New &lt;b&gt;line&lt;/b&gt;.</span>' in html  # the agent's text is text
     assert f'hx-post="/agents/approvals/{waiting.pk}/approve/"' in html
