@@ -145,7 +145,7 @@ def test_an_agent_uses_every_tool(app, alpha):
     live = Page.objects.get(slug="moving-ottawa")
     assert live.published_revision.author_label == "agent SEO agent" and "We move you." in live.body
 
-    assert checkout["plan"] == "seo" and checkout["url"].endswith("/billing/test-portal/")
+    assert checkout["plan"] == "seo" and checkout["url"] == "http://alpha.localhost:8000/billing/"
     assert telegram == {"sent_to": 1}
     message = OutboundMessage.objects.get(channel=OutboundMessage.Channel.TELEGRAM)
     assert message.to == "4242" and "SEO agent" in message.body and "Three new leads today." in message.body
@@ -323,6 +323,31 @@ def test_domain_errors_carry_their_code(app, alpha):
     assert error_code(telegram) == "telegram_not_linked"
     in_schema(alpha)
     assert set(AgentCall.objects.values_list("outcome", flat=True)) == {"error"}
+
+
+def test_an_upgrade_link_is_the_owners_billing_page_never_a_portal_session(app, alpha, monkeypatch):
+    """A billing-portal session is a bearer link: whoever opens it may cancel the subscription or
+    change the card. The dashboard makes one only for a signed-in owner; an agent with `billing`
+    gets the billing page, where the owner signs in and opens the portal themself."""
+    from billing import gateway
+
+    sessions = []
+
+    def portal_session_create(*, tenant, customer_id):
+        sessions.append(customer_id)
+        return "https://billing.stripe.com/p/session/live_secret"
+
+    monkeypatch.setattr(gateway, "portal_session_create", portal_session_create)
+    Subscription.objects.create(
+        stripe_id="sub_alpha", customer_id="cus_alpha", tenant=alpha.tenant, plan="full", status="active"
+    )
+    secret = token_for(alpha, scopes=["billing"]).secret
+    (result,) = calls(app, alpha, secret, ("create_checkout", {"plan": "seo"}))
+    assert not result.is_error, result.content[0].text
+    assert result.structured_content["url"] == "http://alpha.localhost:8000/billing/"
+    assert sessions == []
+    page = Client().get("/billing/", HTTP_HOST=alpha.host)
+    assert page.status_code == 302 and "/billing/" not in page["Location"].split("?")[0]
 
 
 def test_rate_limit_at_the_limit_and_one_past_it(app, alpha):
