@@ -467,3 +467,14 @@ def test_a_crash_in_a_tool_is_a_tool_error_without_its_details(app, alpha, monke
     assert error_code(result) == "internal_error" and "hunter2" not in result.content[0].text
     in_schema(alpha)
     assert AgentCall.objects.get().outcome == "error"
+
+
+def test_a_tool_call_without_an_http_request_is_refused_not_run_ungated(alpha):
+    """The gate (token, host, plan, scope, the call log) needs the request; a call that has none
+    (the SDK's in-process path) must be refused, never handed to the SDK to run the tool bare."""
+    from chat.mcp.server import build_server
+
+    result = mcp_client.run(build_server().call_tool, "get_events", {}, None)
+    assert error_code(result) == "invalid_token"
+    in_schema(alpha)
+    assert not AgentCall.objects.exists()
