@@ -245,6 +245,15 @@ def test_other_events_and_former_owners_are_not_told(alpha):
     assert sent(CHAT) == []
 
 
+def test_a_deactivated_owner_is_not_told(alpha):
+    from tenants.models import User
+
+    link_chat(alpha)
+    User.objects.filter(pk=alpha.owner.pk).update(is_active=False)
+    assert _notify(alpha, _event(alpha, "lead.created", {})) == 0
+    assert sent(CHAT) == []
+
+
 def test_the_task_runs_event_notify(alpha):
     from chat.tasks import telegram_event_notify
 
