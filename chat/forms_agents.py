@@ -48,6 +48,10 @@ class AgentTokenForm(forms.Form):
 
     def clean_expires_on(self) -> date | None:
         day = self.cleaned_data["expires_on"]
+        if day is not None and day >= date.max:  # its end, the next day's start, is past datetime's range
+            raise forms.ValidationError(
+                "That day is too far ahead; leave it empty instead.", code="expiry_far"
+            )
         if day is not None and self.expires_at_of(day) <= datetime.now(tz=ZoneInfo("UTC")):
             raise forms.ValidationError("Choose today or a later day.", code="expiry_past")
         return day

@@ -5,6 +5,7 @@ changed by the person who linked it, and any owner may unlink a chat of this bus
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
 from chat.telegram.links import (
@@ -50,7 +51,9 @@ def telegram_settings_view(request):
 def telegram_link_code_view(request):
     # The code is shown on this answer only (it is stored hashed); reloading the page forgets it.
     new = telegram_link_code_create(tenant=request.tenant, user=request.user)
-    return _page(request, new=new)
+    response = _page(request, new=new)
+    add_never_cache_headers(response)
+    return response
 
 
 @require_POST

@@ -41,3 +41,19 @@ class SecretLinkFilter(logging.Filter):
         if isinstance(record.args, tuple):
             record.args = tuple(secret_links_redact(a) if isinstance(a, str) else a for a in record.args)
         return True
+
+
+# Telegram's Bot API takes the bot's token in the URL (/bot<id>:<secret>/<method>), and httpx logs
+# every request's URL at INFO: whoever reads such a line could act as the bot.
+BOT_TOKEN_RE = re.compile(r"/bot\d+:[\w-]+/")
+
+
+class BotTokenFilter(logging.Filter):
+    """Blanks a Telegram bot token out of httpx's request lines (their URL is an object, so the
+    whole message is redacted once formatted)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if BOT_TOKEN_RE.search(message):
+            record.msg, record.args = BOT_TOKEN_RE.sub(f"/bot{REDACTED}/", message), ()
+        return True

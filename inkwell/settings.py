@@ -628,6 +628,7 @@ LOGGING = {
     "filters": {
         "request_host": {"()": "inkwell.log.RequestHostFilter"},
         "secret_links": {"()": "inkwell.log.SecretLinkFilter"},
+        "bot_token": {"()": "inkwell.log.BotTokenFilter"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("INKWELL_LOG_LEVEL", "INFO")},
@@ -640,5 +641,6 @@ LOGGING = {
         "axes": {"level": "WARNING"},  # failures and lockouts, not a line for every sign-in
         "weasyprint": {"level": "WARNING"},  # not a line per rendering step of every sealed contract
         "mcp": {"level": "WARNING"},  # the MCP SDK: not a line per stateless /mcp request
+        "httpx": {"filters": ["bot_token"]},  # the Telegram Bot API's URLs carry the bot's token
     },
 }

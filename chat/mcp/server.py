@@ -19,7 +19,7 @@ from mcp_types import CallToolResult, ToolAnnotations
 
 from chat.mcp import tools  # noqa: F401  (registers the tools)
 from chat.mcp.auth import AgentTokenVerifier, in_django_thread
-from chat.mcp.calls import TOOLS, run_call
+from chat.mcp.calls import TOOLS, Outcome, Refused, error_result, run_call
 from tenants.selectors import public_url
 
 MCP_PATH = "/mcp"
@@ -37,8 +37,12 @@ class InkwellMCP(MCPServer):
     ) -> CallToolResult:
         spec, tool = TOOLS.get(name), self._tool_manager.get_tool(name)
         request = context.request_context.request if context is not None else None
-        if spec is None or tool is None or request is None:
-            return await super().call_tool(name, arguments, context)
+        if spec is None or tool is None:
+            return await super().call_tool(name, arguments, context)  # the SDK's "unknown tool" error
+        if request is None:  # no Host, no bearer check: never run a tool past the gate
+            return error_result(
+                Refused(Outcome.DENIED, "invalid_token", "Unknown, revoked or expired token.")
+            )
         user = request.scope.get("user")
         access = getattr(user, "access_token", None)
         hostname, _port = split_domain_port(request.headers.get("host", ""))

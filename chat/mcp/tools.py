@@ -15,7 +15,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from pydantic import Field
 
-from billing import gateway
 from billing.error_codes import BillingErrorCode
 from billing.plans import PLANS, plan_get
 from billing.selectors import subscription_of
@@ -28,7 +27,7 @@ from chat.services.approvals import memory_change_propose, page_publish_propose
 from chat.services.memory import memory_add
 from chat.telegram.send import telegram_owner_message
 from dashboard.selectors import site_info as site_info_selector
-from inkwell.errors import DomainError, ServiceUnavailable
+from inkwell.errors import DomainError
 from marketing.api_metrics import RangeSerializer, summary_body
 from marketing.metrics import ORDERINGS, Period, biggest_movers, local_bounds, search_dimension_table
 from marketing.models import HOME_SLUG, Lead, Page
@@ -217,8 +216,10 @@ def publish_content(
 
 @agent_tool(scopes=("billing",), title="Upgrade link", read_only=False)
 def create_checkout(plan: Literal[tuple(PLANS)]) -> dict[str, Any]:
-    """A link where the owner changes the business's plan to `plan` (the billing portal, where they
-    confirm and pay). The agent never buys anything itself."""
+    """A link where the owner changes the business's plan to `plan`: the business's billing page,
+    where the owner, signed in, opens the billing portal to confirm and pay. The agent never buys
+    anything itself, and never holds a billing-portal session (whoever opens one can cancel the
+    subscription or change the card, which is the owner's alone)."""
     tenant = current().tenant
     wanted = PLANS[plan]
     if tenant.plan == wanted.code:
@@ -229,13 +230,7 @@ def create_checkout(plan: Literal[tuple(PLANS)]) -> dict[str, Any]:
             "This business has no subscription to change; the owner can write to Inkwell support.",
             code=BillingErrorCode.NO_SUBSCRIPTION,
         )
-    try:
-        url = gateway.portal_session_create(tenant=tenant, customer_id=sub.customer_id)
-    except gateway.ProviderError as exc:
-        raise ServiceUnavailable(
-            "The payment provider could not be reached; try again in a minute.",
-            code=BillingErrorCode.PROVIDER_UNAVAILABLE,
-        ) from exc
+    url = tenant_url(tenant, "/billing/")
     return {"plan": wanted.code, "name": wanted.name, "monthly_usd": wanted.monthly_usd, "url": url}
 
 

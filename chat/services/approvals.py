@@ -237,7 +237,7 @@ def _decider_check(user: User, via: str) -> None:
     if via == "admin" and user.is_staff:
         return
     is_owner = Membership.objects.filter(user=user, tenant=_tenant(), role=Membership.Role.OWNER).exists()
-    if not is_owner:
+    if not (user.is_active and is_owner):
         raise NotAllowed(
             "Only an owner of this business can approve or reject an agent's proposal.",
             code=ApprovalErrorCode.OWNER_REQUIRED,

@@ -36,7 +36,8 @@ def _digest(code: str) -> str:
 
 
 def _require_owner(*, tenant: Tenant, user: User) -> None:
-    if not Membership.objects.filter(tenant=tenant, user=user, role=Membership.Role.OWNER).exists():
+    owner = Membership.objects.filter(tenant=tenant, user=user, role=Membership.Role.OWNER)
+    if not (user.is_active and owner.exists()):
         raise NotAllowed("Only an owner of this business can link Telegram.")
 
 

@@ -148,8 +148,10 @@ def telegram_callback_answer(
 
 
 def owner_links(*, tenant: Tenant):
-    """The tenant's linked chats whose person is still one of its owners."""
-    owners = Membership.objects.filter(tenant=tenant, role=Membership.Role.OWNER).values("user_id")
+    """The tenant's linked chats whose person is still one of its owners (and not deactivated)."""
+    owners = Membership.objects.filter(
+        tenant=tenant, role=Membership.Role.OWNER, user__is_active=True
+    ).values("user_id")
     return TelegramLink.objects.filter(tenant=tenant, user_id__in=owners).order_by("pk")
 
 

@@ -73,7 +73,8 @@ def link_refusal(link: TelegramLink) -> str | None:
     tenant, brand = link.tenant, esc(link.tenant.config.brand_name or link.tenant.name)
     if tenant.status != Tenant.Status.ACTIVE:
         return f"{brand} is not active at the moment, so I can't answer for it."
-    if not Membership.objects.filter(tenant=tenant, user=link.user, role=Membership.Role.OWNER).exists():
+    owner = Membership.objects.filter(tenant=tenant, user=link.user, role=Membership.Role.OWNER)
+    if not (link.user.is_active and owner.exists()):  # a deactivated account is no one's owner
         return (
             f"The person who linked this chat is no longer an owner of {brand}. "
             "An owner can link it again from the dashboard (Agents → Telegram)."

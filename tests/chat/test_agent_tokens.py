@@ -208,6 +208,7 @@ def test_a_second_live_token_of_the_same_name_is_a_form_error(alpha):
         (form(rate_per_minute=str(RATE_PER_MINUTE_MAX + 1)), f"less than or equal to {RATE_PER_MINUTE_MAX}"),
         (form(rate_per_minute="0"), "greater than or equal to 1"),
         (form(expires_on="2026-11-19"), "today or a later day"),
+        (form(expires_on="9999-12-31"), "too far ahead"),  # the day after it has no datetime: not a 500
     ],
 )
 def test_bad_forms_are_refused_with_the_reason(alpha, data, message):

@@ -354,6 +354,15 @@ def test_only_owners_decide_members_read(alpha, agent):
     assert visitor(alpha, "/winter-moves/").status_code == 404
 
 
+def test_a_deactivated_owner_cannot_decide(alpha, agent):
+    _, approval = propose_page(alpha, agent)
+    User.objects.filter(pk=alpha.owner.pk).update(is_active=False)
+    owner = User.objects.get(pk=alpha.owner.pk)  # not the session's shared object
+    with pytest.raises(NotAllowed):
+        decide(alpha, approval, owner, via="telegram")
+    assert reload(alpha, approval).status == "pending"
+
+
 def test_an_owner_of_both_tenants_cannot_decide_alphas_proposal_from_beta(alpha, beta, agent):
     _, approval = propose_page(alpha, agent)
     person = User.objects.create_user(email="both-approvals@example.com")

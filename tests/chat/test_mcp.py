@@ -145,7 +145,7 @@ def test_an_agent_uses_every_tool(app, alpha):
     live = Page.objects.get(slug="moving-ottawa")
     assert live.published_revision.author_label == "agent SEO agent" and "We move you." in live.body
 
-    assert checkout["plan"] == "seo" and checkout["url"].endswith("/billing/test-portal/")
+    assert checkout["plan"] == "seo" and checkout["url"] == "http://alpha.localhost:8000/billing/"
     assert telegram == {"sent_to": 1}
     message = OutboundMessage.objects.get(channel=OutboundMessage.Channel.TELEGRAM)
     assert message.to == "4242" and "SEO agent" in message.body and "Three new leads today." in message.body
@@ -325,6 +325,31 @@ def test_domain_errors_carry_their_code(app, alpha):
     assert set(AgentCall.objects.values_list("outcome", flat=True)) == {"error"}
 
 
+def test_an_upgrade_link_is_the_owners_billing_page_never_a_portal_session(app, alpha, monkeypatch):
+    """A billing-portal session is a bearer link: whoever opens it may cancel the subscription or
+    change the card. The dashboard makes one only for a signed-in owner; an agent with `billing`
+    gets the billing page, where the owner signs in and opens the portal themself."""
+    from billing import gateway
+
+    sessions = []
+
+    def portal_session_create(*, tenant, customer_id):
+        sessions.append(customer_id)
+        return "https://billing.stripe.com/p/session/live_secret"
+
+    monkeypatch.setattr(gateway, "portal_session_create", portal_session_create)
+    Subscription.objects.create(
+        stripe_id="sub_alpha", customer_id="cus_alpha", tenant=alpha.tenant, plan="full", status="active"
+    )
+    secret = token_for(alpha, scopes=["billing"]).secret
+    (result,) = calls(app, alpha, secret, ("create_checkout", {"plan": "seo"}))
+    assert not result.is_error, result.content[0].text
+    assert result.structured_content["url"] == "http://alpha.localhost:8000/billing/"
+    assert sessions == []
+    page = Client().get("/billing/", HTTP_HOST=alpha.host)
+    assert page.status_code == 302 and "/billing/" not in page["Location"].split("?")[0]
+
+
 def test_rate_limit_at_the_limit_and_one_past_it(app, alpha):
     secret = token_for(alpha, rate_per_minute=3).secret
     results = calls(app, alpha, secret, *[("site_info", {})] * 4)
@@ -442,3 +467,14 @@ def test_a_crash_in_a_tool_is_a_tool_error_without_its_details(app, alpha, monke
     assert error_code(result) == "internal_error" and "hunter2" not in result.content[0].text
     in_schema(alpha)
     assert AgentCall.objects.get().outcome == "error"
+
+
+def test_a_tool_call_without_an_http_request_is_refused_not_run_ungated(alpha):
+    """The gate (token, host, plan, scope, the call log) needs the request; a call that has none
+    (the SDK's in-process path) must be refused, never handed to the SDK to run the tool bare."""
+    from chat.mcp.server import build_server
+
+    result = mcp_client.run(build_server().call_tool, "get_events", {}, None)
+    assert error_code(result) == "invalid_token"
+    in_schema(alpha)
+    assert not AgentCall.objects.exists()

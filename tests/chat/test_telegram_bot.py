@@ -215,6 +215,27 @@ def test_a_link_whose_owner_became_a_member_is_refused(public_client, alpha):
     assert "no longer an owner" in said(public_client, CHAT, "/leads")
 
 
+def test_a_link_whose_person_was_deactivated_is_refused(public_client, alpha):
+    """A deactivated account (staff switched it off) can't sign in to the dashboard; its Telegram
+    chat must not keep reading the business's leads nor approving for it either."""
+    link_chat(alpha)
+    make_lead(alpha, "Secret Customer")
+    approval = propose_page(alpha, "deactivated-owner")
+    User.objects.filter(pk=alpha.owner.pk).update(is_active=False)
+    reply = said(public_client, CHAT, "/leads")
+    assert "Secret Customer" not in reply and "no longer an owner" in reply
+    post(public_client, callback(CHAT, f"approve:{approval.pk}"))
+    with tenant_context(alpha.tenant):
+        assert Approval.objects.get(pk=approval.pk).status == Approval.Status.PENDING
+
+
+def test_a_code_of_a_deactivated_person_links_nothing(public_client, alpha):
+    new = telegram_link_code_create(tenant=alpha.tenant, user=alpha.owner)
+    User.objects.filter(pk=alpha.owner.pk).update(is_active=False)
+    said(public_client, CHAT, f"/start {new.code}")
+    assert not TelegramLink.objects.exists()
+
+
 def test_a_link_is_refused_while_agent_access_is_off(public_client, alpha):
     link_chat(alpha)
     TenantConfig.objects.filter(pk=alpha.tenant.pk).update(feature_agents=False)

@@ -18,7 +18,10 @@ PAGE = "/agents/telegram/"
 def test_the_owner_makes_a_link_shown_once(alpha):
     client = client_for(alpha, user=alpha.owner)
     assert "No chat is linked yet" in client.get(PAGE).content.decode()
-    page = client.post(f"{PAGE}link/").content.decode()
+    response = client.post(f"{PAGE}link/")
+    # The code links a chat to the business (leads, approvals): never kept by a cache or the history.
+    assert "no-store" in response["Cache-Control"]
+    page = response.content.decode()
     code = re.search(r"https://t\.me/InkwellDemoBot\?start=([\w-]+)", page).group(1)
     assert len(code) >= 40
     stored = TelegramLinkCode.objects.get()

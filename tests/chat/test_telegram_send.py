@@ -128,6 +128,16 @@ def test_an_unreachable_api_is_recorded_without_the_token(api, db):
     assert TOKEN not in record.error and "[redacted]" in record.error
 
 
+def test_the_bot_token_never_reaches_the_logs(api, db, caplog):
+    """The Bot API puts the token in the URL, and httpx logs every request's URL at INFO: with
+    the project's logging, the line must not carry the token (whoever holds it is the bot)."""
+    api.post(SEND_URL).mock(return_value=httpx.Response(200, json={"ok": True, "result": {}}))
+    caplog.set_level("INFO")
+    telegram_send(tenant=None, chat_id=CHAT, text="Hi")
+    assert any("api.telegram.org" in line for line in caplog.messages)
+    assert TOKEN not in caplog.text
+
+
 # --- an agent's message to the owners ----------------------------------------------------------------
 
 
@@ -241,6 +251,15 @@ def test_other_events_and_former_owners_are_not_told(alpha):
     link_chat(alpha)
     assert _notify(alpha, _event(alpha, "ingestion.finished", {})) == 0
     Membership.objects.filter(user=alpha.owner, tenant=alpha.tenant).update(role=Membership.Role.MEMBER)
+    assert _notify(alpha, _event(alpha, "lead.created", {})) == 0
+    assert sent(CHAT) == []
+
+
+def test_a_deactivated_owner_is_not_told(alpha):
+    from tenants.models import User
+
+    link_chat(alpha)
+    User.objects.filter(pk=alpha.owner.pk).update(is_active=False)
     assert _notify(alpha, _event(alpha, "lead.created", {})) == 0
     assert sent(CHAT) == []
 
