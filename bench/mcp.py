@@ -153,7 +153,7 @@ def main() -> None:
     with stack(name="mcp", database=DB, env={"PORT": str(args.port)}) as s:
         provisioned = prepare(s, subdomain="mcpbench", business="MCP Bench Movers", pool=False)
         from bench.dashboard import load
-        from tenants.services.agent_tokens import agent_token_create
+        from tenants.services.agent_tokens import RATE_PER_MINUTE_MAX, agent_token_create
         from tenants.services.apikeys import apikey_create
 
         tenant = provisioned.tenant
@@ -162,7 +162,11 @@ def main() -> None:
         print(f"{args.days} days of data loaded in {time.perf_counter() - started:.1f} s")
         secrets = [
             agent_token_create(
-                tenant=tenant, name=f"Agent {i + 1}", scopes=["read"], actor=None, rate_per_minute=1_000_000
+                tenant=tenant,
+                name=f"Agent {i + 1}",
+                scopes=["read"],
+                actor=None,
+                rate_per_minute=RATE_PER_MINUTE_MAX,
             ).secret
             for i in range(args.agents)
         ]

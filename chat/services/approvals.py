@@ -216,7 +216,7 @@ def approval_transition(
     approval.decided_at = timezone.now()
     approval.decided_by = user
     approval.decided_by_label = user.email if user else "system"
-    approval.decided_via = via if user else "expiry"
+    approval.decided_via = via or "expiry"  # no person and no way named: the expiry sweep
     approval.result = result or {}
     approval.save(
         update_fields=["status", "decided_at", "decided_by", "decided_by_label", "decided_via", "result"]
@@ -309,6 +309,21 @@ def approvals_expire() -> int:
             approval_transition(approval=approval, to=S.EXPIRED, result={"code": ApprovalErrorCode.EXPIRED})
             expired += 1
     return expired
+
+
+def approvals_withdraw_for_token(*, token_id: int) -> int:
+    """Reject the current schema's pending proposals made with a token just revoked (by the platform,
+    via "revoked"): an owner revokes a token because they no longer trust the agent, so nothing it
+    proposed should still be one click from going live. Returns how many."""
+    withdrawn = 0
+    with transaction.atomic():
+        pending = Approval.objects.filter(status=S.PENDING, token_id=token_id).select_for_update()
+        for approval in pending.order_by("pk"):
+            approval_transition(
+                approval=approval, to=S.REJECTED, via="revoked", result={"code": "token_revoked"}
+            )
+            withdrawn += 1
+    return withdrawn
 
 
 # --- applying, per kind --------------------------------------------------------------------------

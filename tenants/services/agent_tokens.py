@@ -127,11 +127,18 @@ def agent_token_create(
 
 @transaction.atomic
 def agent_token_revoke(*, token: AgentToken, actor: User | None) -> AgentToken:
-    """Stop `token` working at once. Revoking twice changes nothing."""
-    token = AgentToken.objects.select_for_update().get(pk=token.pk)
+    """Stop `token` working at once; what the agent proposed and the owner hasn't decided is withdrawn
+    (rejected) with it. Revoking twice changes nothing."""
+    from django_tenants.utils import tenant_context
+
+    from chat.services.approvals import approvals_withdraw_for_token
+
+    token = AgentToken.objects.select_for_update().select_related("tenant").get(pk=token.pk)
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        with tenant_context(token.tenant):
+            approvals_withdraw_for_token(token_id=token.pk)
         audit_record(actor=actor, action="agent_token.revoked", tenant=token.tenant, data={"token": token.pk})
     return token
 

@@ -55,7 +55,11 @@ def test_without_expires_days_the_token_does_not_expire(alpha):
         (["--tenant", "alpha", "--name", "Taken", "--scopes", "read"], "already has a live token"),
         (
             ["--tenant", "alpha", "--name", "A", "--scopes", "read", "--expires-days", "0"],
-            "must be 1 or more",
+            "must be between 1 and 3650",
+        ),
+        (
+            ["--tenant", "alpha", "--name", "A", "--scopes", "read", "--expires-days", "3651"],
+            "must be between 1 and 3650",
         ),
     ],
 )

@@ -27,8 +27,8 @@ from contracts.services.events import Actor
 from inkwell.errors import Conflict, NotAllowed
 from marketing.models import Page
 from marketing.services.pages import page_create, page_delete, page_publish, page_update
-from tenants.models import AuditEvent, Membership, User
-from tenants.services.agent_tokens import AgentIdentity, agent_token_create
+from tenants.models import AgentToken, AuditEvent, Membership, User
+from tenants.services.agent_tokens import AgentIdentity, agent_token_create, agent_token_revoke
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -545,3 +545,29 @@ def test_a_proposal_made_with_only_the_schema_set_is_audited_to_its_tenant(alpha
     )
     [audit] = audits(alpha, "approval.requested")
     assert audit.data["agent"] == "Bot"
+
+
+# --- a revoked agent's proposals ------------------------------------------------------------------------
+
+
+def test_revoking_the_token_withdraws_what_the_agent_proposed_and_nothing_else(alpha, agent):
+    _, theirs = propose_page(alpha, agent)
+    other = AgentIdentity.of(
+        agent_token_create(
+            tenant=alpha.tenant, name="Content agent", scopes=["write_content"], actor=None
+        ).token
+    )
+    _, others = propose_page(alpha, other, slug="spring-moves")
+    agent_token_revoke(token=AgentToken.objects.get(pk=agent.token_id), actor=alpha.owner)
+    with tenant_context(alpha.tenant):
+        theirs.refresh_from_db()
+        others.refresh_from_db()
+        assert (theirs.status, theirs.decided_via, theirs.result) == (
+            Approval.Status.REJECTED,
+            "revoked",
+            {"code": "token_revoked"},
+        )
+        assert others.status == Approval.Status.PENDING
+        with pytest.raises(Conflict):
+            approval_approve(approval_id=theirs.pk, user=alpha.owner, via="dashboard")
+        assert not Page.objects.get(slug="winter-moves").is_published

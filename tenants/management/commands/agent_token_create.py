@@ -9,6 +9,8 @@ from tenants.models import Tenant
 from tenants.selectors import tenant_url
 from tenants.services.agent_tokens import SCOPES, agent_token_create
 
+MAX_EXPIRES_DAYS = 3650  # ten years; a larger number overflows dates long before it means anything
+
 
 class Command(BaseCommand):
     help = (
@@ -36,9 +38,10 @@ class Command(BaseCommand):
         if tenant is None:
             raise CommandError(f"No active tenant has the subdomain “{opts['tenant']}”.")
         days = opts["expires_days"]
-        if days is not None and days < 1:
+        if days is not None and not 1 <= days <= MAX_EXPIRES_DAYS:
             raise CommandError(
-                "--expires-days must be 1 or more (leave it out for a token that does not expire)."
+                f"--expires-days must be between 1 and {MAX_EXPIRES_DAYS} "
+                "(leave it out for a token that does not expire)."
             )
         expires_at = timezone.now() + timedelta(days=days) if days is not None else None
         try:
