@@ -364,3 +364,48 @@ class DomainEvent(models.Model):
 
     def __str__(self):
         return f"{self.type} #{self.pk}"
+
+
+# ----- Agent workspace (issue 22): the agents themselves -------------------------------------------
+
+
+class Agent(models.Model):
+    """An AI agent working for this business: one per agent token identity (created with the token).
+
+    Its `state` moves only through chat.services.agents (a transition table, select_for_update, an
+    append-only AgentTransition per move). Heartbeats come from every authenticated MCP call and from
+    the `heartbeat` tool.
+    """
+
+    class State(models.TextChoices):
+        WARM = "warm", "Warm (connected, no task)"
+        BUSY = "busy", "Busy (working on a task)"
+        IDLE = "idle", "Idle"
+        PARKED = "parked", "Parked"
+        DEAD = "dead", "Dead"
+
+    class WarmPolicy(models.TextChoices):
+        ALWAYS_WARM = "always_warm", "Always warm"
+        ON_DEMAND = "on_demand", "On demand"
+        PARKED_WHEN_IDLE = "parked_when_idle", "Parked when idle"
+
+    token = _public_reference("tenants.AgentToken")
+    name = models.CharField(max_length=80, unique=True)
+    label = models.CharField(max_length=120, blank=True)
+    kind = models.CharField(max_length=40, blank=True, help_text='What it does, e.g. "seo", "content".')
+    description = models.TextField(blank=True, max_length=2000)
+    warm_policy = models.CharField(max_length=20, choices=WarmPolicy.choices, default=WarmPolicy.ON_DEMAND)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.IDLE)
+    state_changed_at = models.DateTimeField(auto_now_add=True)
+    last_heartbeat_at = models.DateTimeField(null=True, blank=True)
+    last_heartbeat_note = models.CharField(max_length=300, blank=True)
+    last_progress = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_tool = models.CharField(max_length=60, blank=True)
+    stuck_flagged_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.state})"
