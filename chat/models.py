@@ -409,3 +409,74 @@ class Agent(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.state})"
+
+
+# ----- Agent workspace (issue 22): the task board ---------------------------------------------------
+
+
+class Task(models.Model):
+    """A piece of work on the tenant's task board, for a lane (any agent of it) or one agent.
+
+    `status` moves only through chat.services.tasks (a transition table under select_for_update, a
+    TaskEvent per move). A claim is exclusive: `agent` is the claimant while claimed. Finished tasks
+    (done, failed) leave the board when the teardown stamps `archived_at` after the grace period.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLAIMED = "claimed", "Claimed"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        RELEASED = "released", "Released (claimable again)"
+
+    title = models.CharField(max_length=200)
+    detail = models.TextField(blank=True, max_length=5000)
+    lane = models.CharField(max_length=40, blank=True, help_text='Which kind of agent it is for, e.g. "seo".')
+    agent = models.ForeignKey(
+        Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks",
+        help_text="The claimant while claimed; otherwise whom it is meant for (blank: anyone in the lane).",
+    )  # fmt: skip
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    progress = models.PositiveSmallIntegerField(null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    created_by_label = models.CharField(max_length=200, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        indexes = [models.Index(fields=["status", "archived_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="claimed")
+                | models.Q(agent__isnull=False, claimed_at__isnull=False),
+                name="task_claimed_has_claimant",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(progress__isnull=True) | models.Q(progress__lte=100),
+                name="task_progress_percent",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.status})"
+
+
+class TaskEvent(models.Model):
+    """Append-only: one row per status change or update of a task, with who did it and why."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=8, blank=True)
+    to_status = models.CharField(max_length=8)
+    actor_label = models.CharField(max_length=200)
+    note = models.CharField(max_length=500, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.task_id}: {self.from_status or '-'} → {self.to_status}"

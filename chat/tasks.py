@@ -113,3 +113,22 @@ def approvals_expire() -> int:
     from chat.services.approvals import approvals_expire as expire
 
     return expire()
+
+
+# --- agent workspace: the task board's teardown -----------------------------------------------------
+
+
+@shared_task(acks_late=True)
+def tasks_teardown_all() -> int:
+    """Every five minutes: every active tenant tears down its task board."""
+    from inkwell.fanout import for_each_tenant
+
+    return for_each_tenant(tasks_teardown)
+
+
+@shared_task(acks_late=True)
+def tasks_teardown() -> dict[str, int]:
+    """Archive this schema's finished tasks, free stale and dead claims (idempotent)."""
+    from chat.services.tasks import task_teardown
+
+    return task_teardown()

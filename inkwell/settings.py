@@ -394,6 +394,10 @@ CHAT_HANDOVER_SMS_PER_HOUR = int(os.environ.get("CHAT_HANDOVER_SMS_PER_HOUR", "1
 AGENT_TOKEN_RATE_PER_MINUTE = int(os.environ.get("AGENT_TOKEN_RATE_PER_MINUTE", "120"))
 # Days an agent's proposal waits for the owner before it expires.
 APPROVAL_TTL_DAYS = int(os.environ.get("APPROVAL_TTL_DAYS", "7"))
+# The task board's teardown (chat.services.tasks.task_teardown): finished tasks leave the board after
+# the grace period; a claim whose agent is silent this long goes back to open.
+TASK_ARCHIVE_MINUTES = int(os.environ.get("TASK_ARCHIVE_MINUTES", "30"))
+TASK_CLAIM_TIMEOUT_MINUTES = int(os.environ.get("TASK_CLAIM_TIMEOUT_MINUTES", "180"))
 # The domain-event streams: a Redis of their own if wanted (default: REDIS_URL), key prefix, length kept.
 EVENTS_REDIS_URL = os.environ.get("EVENTS_REDIS_URL") or REDIS_URL
 EVENTS_KEY_PREFIX = os.environ.get("EVENTS_KEY_PREFIX", "inkwell:events")
@@ -515,6 +519,8 @@ CELERY_BEAT_SCHEDULE = {
     "telegram-purge": {"task": "chat.tasks.telegram_purge", "schedule": 86400.0},
     # hourly, agents' proposals nobody decided within APPROVAL_TTL_DAYS become expired.
     "approvals-expire": {"task": "chat.tasks.approvals_expire_all", "schedule": crontab(minute=23)},
+    # every five minutes, each tenant's task board: archive finished work, free stale and dead claims.
+    "tasks-teardown": {"task": "chat.tasks.tasks_teardown_all", "schedule": 300.0},
     # every minute, each tenant's domain events still waiting for the stream (Redis or broker was
     # down); a fan-out not run within the minute is dropped rather than piling up behind a dead worker
     # (django-celery-beat's spelling of `expires`).

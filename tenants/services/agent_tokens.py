@@ -34,6 +34,7 @@ SCOPES: dict[str, str] = {
     "billing": "Create upgrade links (checkout)",
     "notify": "Send the owner a Telegram message",
     "memory": "Search and add to the business memory",
+    "tasks": "Read the task board, claim tasks and report on them",
 }
 
 
