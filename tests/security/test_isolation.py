@@ -25,6 +25,7 @@ MEMBER_PAGES += ["/agents/approvals/"]  # agents' proposals (owners decide)
 OWNER_PAGES = ["/dashboard/settings/", "/contracts/settings/", "/dashboard/settings/google/", "/billing/"]
 OWNER_PAGES += ["/agents/"]  # agent tokens and the agents' tool calls
 OWNER_PAGES += ["/agents/telegram/"]  # linking Telegram chats
+OWNER_PAGES += ["/agents/tasks/"]  # the agents' task board
 API = ["/api/v1/me/", "/api/v1/config/", "/api/v1/dashboard/", "/api/v1/contracts/", "/api/v1/leads/"]
 API += [
     "/api/v1/metrics/summary/",
@@ -154,6 +155,9 @@ PRIVATE_URL_NAMES |= {"approval_list", "approval_detail", "approval_approve", "a
 PRIVATE_URL_NAMES |= {"api_approvals", "api_approval", "api_approval_approve", "api_approval_reject"}
 # the event stream: an owner of both tenants, API keys and plans in tests/chat/test_events_api.py
 PRIVATE_URL_NAMES |= {"api_events"}
+# the task board (owners): the page, creating, reassigning and closing a task (POST-only; members and
+# an owner of both tenants with another tenant's task id in tests/chat/test_tasks.py)
+PRIVATE_URL_NAMES |= {"agent_tasks", "agent_task_create", "agent_task_reassign", "agent_task_close"}
 # billing (owners): the portal (POST-only) and the offline test portal are tried in tests/billing.
 PRIVATE_URL_NAMES |= {"billing_home", "billing_portal", "billing_test_portal"}
 # Telegram (owners): making a link code and a link's preferences and unlinking (POST-only, the ones
