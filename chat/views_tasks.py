@@ -10,9 +10,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from chat.forms_tasks import CloseForm, ReassignForm, TaskForm
 from chat.models import Task
-from chat.services.tasks import FINISHED
 from chat.selectors_tasks import task_board
-from chat.services.tasks import task_create, task_transition
+from chat.services.tasks import FINISHED, task_create, task_transition
 from dashboard.rendering import render_dashboard
 from inkwell.errors import DomainError
 from tenants.models import Membership
