@@ -177,7 +177,10 @@ def _teardown_move(pk: int, to: str, note: str, *, dead_only: bool = False, sile
     """Move one claim, re-checked under its lock (a heartbeat or a completion may have come since)."""
     with transaction.atomic():
         task = (
-            Task.objects.select_for_update().select_related("agent").filter(pk=pk, status=S.CLAIMED).first()
+            Task.objects.select_for_update(of=("self",))
+            .select_related("agent")
+            .filter(pk=pk, status=S.CLAIMED)
+            .first()
         )
         if task is None or task.agent is None:
             return 0
