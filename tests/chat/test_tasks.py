@@ -376,3 +376,23 @@ def test_members_and_other_tenants_owners_cannot_touch_the_board(alpha, beta):
     assert "Alpha task" not in on_beta.get("/agents/tasks/").content.decode()
     in_schema(alpha)
     assert Task.objects.get(pk=task.pk).status == S.OPEN
+
+
+def test_the_board_page_reads_in_a_fixed_number_of_queries(alpha):
+    from django.test.utils import CaptureQueriesContext
+
+    in_schema(alpha)
+    agent = make_agent("SEO agent")
+    owner = client_for(alpha, user=alpha.owner)
+    task_in(S.CLAIMED, agent)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert owner.get("/agents/tasks/").status_code == 200
+        return len(captured)
+
+    one = queries()
+    in_schema(alpha)
+    for n in range(5):
+        task_in(S.CLAIMED, make_agent(f"Agent {n}"))
+    assert queries() == one
