@@ -41,6 +41,7 @@ class MemoryEntry(models.Model):
         NOTE = "note", "Note"
         CHAT = "chat", "Chat"
         AGENT = "agent", "Agent"
+        CHECKPOINT = "checkpoint", "Agent checkpoint"
 
     title = models.CharField(max_length=MAX_TITLE, blank=True)
     text = models.TextField(max_length=MAX_TEXT)
@@ -409,3 +410,37 @@ class Agent(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.state})"
+
+
+# ----- Agent checkpoints and the agent bus -----------------------------------------------------
+
+CHECKPOINT_MAX_CHARS = 3000  # task + summary + open questions + recent messages, all together
+CHECKPOINTS_KEPT = 5
+
+
+class Checkpoint(models.Model):
+    """Where an agent was: saved by the agent (checkpoint_save), restored after a compaction or a
+    restart. Versioned per agent; only the latest CHECKPOINTS_KEPT are kept. Each has a MemoryEntry
+    (source "checkpoint") so the owner finds it in the memory search; agents never see another
+    agent's checkpoint unless it was saved as shared."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="checkpoints")
+    version = models.PositiveIntegerField()
+    task = models.CharField(max_length=300, blank=True)
+    summary = models.TextField(max_length=CHECKPOINT_MAX_CHARS)
+    open_questions = models.JSONField(default=list, blank=True)
+    recent_messages = models.JSONField(default=list, blank=True)
+    shared = models.BooleanField(default=False, help_text="Other agents of this business may restore it.")
+    memory_entry = models.OneToOneField(
+        MemoryEntry, on_delete=models.SET_NULL, null=True, blank=True, related_name="checkpoint"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["agent", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "version"], name="chat_checkpoint_agent_version"),
+        ]
+
+    def __str__(self):
+        return f"{self.agent.name} v{self.version}"

@@ -18,6 +18,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import CallToolResult, ToolAnnotations
 
 from chat.mcp import tools  # noqa: F401  (registers the tools)
+from chat.mcp import tools_memorybus  # noqa: F401
 from chat.mcp.auth import AgentTokenVerifier, in_django_thread
 from chat.mcp.calls import TOOLS, Outcome, Refused, error_result, run_call
 from tenants.selectors import public_url
