@@ -48,7 +48,6 @@ def checkpoint_save(
     return {"version": checkpoint.version, "memory_entry": checkpoint.memory_entry_id}
 
 
-
 @agent_tool(scopes=("memory",), title="Restore a checkpoint")
 def checkpoint_restore(
     version: Annotated[int | None, Field(ge=1, description="A version; none: the latest.")] = None,
@@ -57,7 +56,9 @@ def checkpoint_restore(
     ] = None,
 ) -> dict[str, Any]:
     """This agent's latest checkpoint (or `version`), or another agent's checkpoint it shared."""
-    return service.checkpoint_body(service.checkpoint_for(reader=calling_agent(), owner_name=agent, version=version))
+    return service.checkpoint_body(
+        service.checkpoint_for(reader=calling_agent(), owner_name=agent, version=version)
+    )
 
 
 @agent_tool(scopes=("memory",), title="Start a session")

@@ -62,7 +62,9 @@ def test_only_the_latest_five_versions_are_kept_with_their_memory(alpha):
     in_schema(alpha)
     agent = Agent.objects.create(name="content agent")
     for n in range(1, 7):
-        checkpoint_save(agent=agent, task="", summary=f"step number {n}", open_questions=[], recent_messages=[])
+        checkpoint_save(
+            agent=agent, task="", summary=f"step number {n}", open_questions=[], recent_messages=[]
+        )
     assert list(agent.checkpoints.values_list("version", flat=True)) == [6, 5, 4, 3, 2]
     texts = MemoryEntry.objects.filter(source="checkpoint").values_list("text", flat=True)
     assert sorted(t.splitlines()[-1] for t in texts) == [f"step number {n}" for n in range(2, 7)]
@@ -85,7 +87,9 @@ def test_another_agent_reads_a_checkpoint_only_when_it_was_shared(app, alpha):  
     assert start.structured_content["checkpoint"] is None
     calls(app, alpha, seo, ("checkpoint_save", SAVED | {"summary": "Shared notes.", "shared": True}))
     (theirs,) = calls(app, alpha, writer, ("checkpoint_restore", {"agent": "SEO agent"}))
-    assert theirs.structured_content["summary"] == "Shared notes." and theirs.structured_content["version"] == 2
+    assert (
+        theirs.structured_content["summary"] == "Shared notes." and theirs.structured_content["version"] == 2
+    )
 
 
 def test_another_tenants_agent_never_reads_a_checkpoint(app, alpha, beta):  # noqa: F811
