@@ -444,3 +444,29 @@ class Checkpoint(models.Model):
 
     def __str__(self):
         return f"{self.agent.name} v{self.version}"
+
+
+BUS_TEXT_MAX = 4000
+
+
+class BusMessage(models.Model):
+    """A message on the agent bus (the outbox): from an agent (always the calling token's) or the
+    owner, to one agent or to all of them. Relayed to each recipient's Redis Stream by
+    chat.services.bus.bus_relay; `relayed_at` is set once it is on every recipient's stream."""
+
+    sender = models.ForeignKey(Agent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    sender_label = models.CharField(max_length=200, help_text='"agent <name>", or the owner\'s email.')
+    recipient = models.ForeignKey(
+        Agent, on_delete=models.CASCADE, null=True, blank=True, related_name="inbox",
+        help_text="None: a broadcast to every agent but the sender.",
+    )  # fmt: skip
+    text = models.TextField(max_length=BUS_TEXT_MAX)
+    reply_to = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    relayed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+
+    def __str__(self):
+        return f"{self.sender_label} → {self.recipient.name if self.recipient else 'all'}: {self.text[:40]}"

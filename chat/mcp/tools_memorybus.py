@@ -1,4 +1,4 @@
-"""MCP tools of the agent workspace's memory: checkpoints and session start.
+"""MCP tools of the agent workspace's memory and bus: checkpoints, session start, messages.
 
 The agent is always the calling token's (current()); no argument names who is saving or reading.
 """
@@ -10,7 +10,8 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from chat.mcp.calls import agent_tool, current
-from chat.models import CHECKPOINT_MAX_CHARS, Agent
+from chat.models import BUS_TEXT_MAX, CHECKPOINT_MAX_CHARS, Agent
+from chat.services import bus
 from chat.services import checkpoints as service
 
 MAX_ITEMS = 20
@@ -73,3 +74,48 @@ def session_start(
         "state": agent.state,
         "checkpoint": service.checkpoint_body(latest) if latest else None,
     }
+
+
+# --- the agent bus ----------------------------------------------------------------------------------
+
+
+def _sent(message) -> dict[str, Any]:
+    return {"id": message.pk, "to": message.recipient.name if message.recipient else None}
+
+
+@agent_tool(scopes=("notify",), title="Message another agent", read_only=False)
+def send_message(
+    to: Annotated[str, Field(min_length=1, max_length=80, description="The other agent's name.")],
+    text: Annotated[str, Field(min_length=1, max_length=BUS_TEXT_MAX)],
+    reply_to: Annotated[int | None, Field(ge=1, description="The id of the message answered.")] = None,
+) -> dict[str, Any]:
+    """Send a message to another agent of this business, signed with this agent's name."""
+    me = calling_agent()
+    message = bus.bus_send(
+        sender=me,
+        sender_label=f"agent {me.name}",
+        to=bus.bus_recipient(name=to),
+        text=text,
+        reply_to=reply_to,
+    )
+    return _sent(message)
+
+
+@agent_tool(scopes=("notify",), title="Message every agent", read_only=False)
+def broadcast(text: Annotated[str, Field(min_length=1, max_length=BUS_TEXT_MAX)]) -> dict[str, Any]:
+    """Send a message to every other agent of this business, signed with this agent's name."""
+    me = calling_agent()
+    return _sent(bus.bus_send(sender=me, sender_label=f"agent {me.name}", to=None, text=text))
+
+
+@agent_tool(scopes=("notify",), title="Read the inbox")
+def read_inbox(
+    since_cursor: Annotated[
+        str | None, Field(max_length=45, description="The next_cursor of the last call; none: all.")
+    ] = None,
+    limit: Annotated[int, Field(ge=1, le=bus.INBOX_MAX_LIMIT)] = 50,
+) -> dict[str, Any]:
+    """Messages to this agent (from other agents, broadcasts, the owner), oldest first, after
+    `since_cursor`, and the cursor to pass next time."""
+    messages, next_cursor = bus.inbox_read(agent=calling_agent(), cursor=since_cursor, limit=limit)
+    return {"messages": messages, "next_cursor": next_cursor}

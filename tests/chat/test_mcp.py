@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 EVERY_TOOL = {
     "site_info", "get_dashboard", "get_seo_data", "get_leads", "publish_content", "create_checkout",
     "subscription_status", "send_telegram", "search_memory", "add_memory", "get_events",
-    "checkpoint_save", "checkpoint_restore", "session_start",
+    "checkpoint_save", "checkpoint_restore", "session_start", "send_message", "broadcast", "read_inbox",
 }  # fmt: skip
 
 
