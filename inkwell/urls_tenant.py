@@ -29,6 +29,7 @@ urlpatterns = [
     # the approvals queue, linking Telegram; the MCP endpoint itself is /mcp (inkwell/asgi.py)
     path("agents/approvals/", include("chat.urls_approvals")),
     path("agents/telegram/", include("chat.urls_telegram")),
+    path("agents/bus/", include("chat.urls_bus")),
     path("agents/", include("chat.urls_agents")),
     path("dashboard/", include("dashboard.urls")),
     path("campaigns/", include("dashboard.urls_campaigns")),

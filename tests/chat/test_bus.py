@@ -12,8 +12,10 @@ from chat.models import Agent, BusMessage
 from chat.services.bus import bus_relay, bus_send, inbox_read
 from chat.services.events import events_redis
 from inkwell.errors import RateLimited
+from tenants.models import Membership
 from tests.chat.test_events import second_redis  # noqa: F401
 from tests.chat.test_mcp import app, calls, error_code, in_schema, token_for  # noqa: F401
+from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -134,3 +136,31 @@ def test_a_message_sent_while_redis_is_down_arrives_once_it_is_back(
     messages, cursor = inbox_read(agent=to, cursor=None)
     assert [m["text"] for m in messages] == ["While you were out."]
     assert bus_relay() == 0 and inbox_read(agent=to, cursor=cursor)[0] == []
+
+
+# --- the owner's page ---------------------------------------------------------------------------------
+
+
+def test_the_owner_posts_as_themselves_and_an_owner_of_both_sees_only_this_business(alpha, beta):
+    Membership.objects.create(user=alpha.owner, tenant=beta.tenant, role=Membership.Role.OWNER)
+    person = alpha.owner
+    in_schema(alpha)
+    seo = Agent.objects.create(name="SEO agent")
+    bus_send(sender=seo, sender_label="agent SEO agent", to=None, text="Alpha's agents only.")
+    on_alpha = client_for(alpha, user=person)
+    posted = on_alpha.post(
+        "/agents/bus/post/", {"to": str(seo.pk), "text": "Pause the audit.", "sender": "x"}
+    )
+    assert posted.status_code == 302
+    in_schema(alpha)
+    message = BusMessage.objects.get(text="Pause the audit.")
+    assert message.sender is None and message.sender_label == person.email and message.recipient == seo
+    page = on_alpha.get("/agents/bus/").content.decode()
+    assert "Pause the audit." in page and "Alpha&#x27;s agents only." in page
+    on_beta = client_for(beta, user=person)
+    assert "Alpha&#x27;s agents only." not in on_beta.get("/agents/bus/").content.decode()
+    # Alpha's agent id is no recipient on beta's host.
+    assert on_beta.post("/agents/bus/post/", {"to": str(seo.pk), "text": "Cross."}).status_code == 400
+    with tenant_context(beta.tenant):
+        assert not BusMessage.objects.exists()
+    assert client_for(alpha, user=alpha.member).get("/agents/bus/").status_code == 403
