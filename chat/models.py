@@ -41,6 +41,7 @@ class MemoryEntry(models.Model):
         NOTE = "note", "Note"
         CHAT = "chat", "Chat"
         AGENT = "agent", "Agent"
+        CHECKPOINT = "checkpoint", "Agent checkpoint"
 
     title = models.CharField(max_length=MAX_TITLE, blank=True)
     text = models.TextField(max_length=MAX_TEXT)
@@ -480,3 +481,63 @@ class TaskEvent(models.Model):
 
     def __str__(self):
         return f"{self.task_id}: {self.from_status or '-'} → {self.to_status}"
+
+
+# ----- Agent checkpoints and the agent bus -----------------------------------------------------
+
+CHECKPOINT_MAX_CHARS = 3000  # task + summary + open questions + recent messages, all together
+CHECKPOINTS_KEPT = 5
+
+
+class Checkpoint(models.Model):
+    """Where an agent was: saved by the agent (checkpoint_save), restored after a compaction or a
+    restart. Versioned per agent; only the latest CHECKPOINTS_KEPT are kept. Each has a MemoryEntry
+    (source "checkpoint") so the owner finds it in the memory search; agents never see another
+    agent's checkpoint unless it was saved as shared."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="checkpoints")
+    version = models.PositiveIntegerField()
+    task = models.CharField(max_length=300, blank=True)
+    summary = models.TextField(max_length=CHECKPOINT_MAX_CHARS)
+    open_questions = models.JSONField(default=list, blank=True)
+    recent_messages = models.JSONField(default=list, blank=True)
+    shared = models.BooleanField(default=False, help_text="Other agents of this business may restore it.")
+    memory_entry = models.OneToOneField(
+        MemoryEntry, on_delete=models.SET_NULL, null=True, blank=True, related_name="checkpoint"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["agent", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "version"], name="chat_checkpoint_agent_version"),
+        ]
+
+    def __str__(self):
+        return f"{self.agent.name} v{self.version}"
+
+
+BUS_TEXT_MAX = 4000
+
+
+class BusMessage(models.Model):
+    """A message on the agent bus (the outbox): from an agent (always the calling token's) or the
+    owner, to one agent or to all of them. Relayed to each recipient's Redis Stream by
+    chat.services.bus.bus_relay; `relayed_at` is set once it is on every recipient's stream."""
+
+    sender = models.ForeignKey(Agent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    sender_label = models.CharField(max_length=200, help_text='"agent <name>", or the owner\'s email.')
+    recipient = models.ForeignKey(
+        Agent, on_delete=models.CASCADE, null=True, blank=True, related_name="inbox",
+        help_text="None: a broadcast to every agent but the sender.",
+    )  # fmt: skip
+    text = models.TextField(max_length=BUS_TEXT_MAX)
+    reply_to = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    relayed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+
+    def __str__(self):
+        return f"{self.sender_label} → {self.recipient.name if self.recipient else 'all'}: {self.text[:40]}"

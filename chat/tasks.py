@@ -80,6 +80,22 @@ def events_relay() -> int:
 
 
 @shared_task(acks_late=True)
+def bus_relay() -> int:
+    """Relay this schema's waiting bus messages to their recipients' streams (each goes once)."""
+    from chat.services.bus import bus_relay as relay
+
+    return relay()
+
+
+@shared_task(acks_late=True)
+def bus_relay_all() -> int:
+    """Every minute: relay each active tenant's bus messages that waited out a Redis or broker outage."""
+    from inkwell.fanout import for_each_tenant
+
+    return for_each_tenant(bus_relay)
+
+
+@shared_task(acks_late=True)
 def telegram_event_notify(*, event_id: int) -> int:
     """Tell the linked Telegram chats of this schema's tenant about a relayed event (per their
     preferences). Returns how many chats were messaged."""

@@ -402,6 +402,9 @@ TASK_CLAIM_TIMEOUT_MINUTES = int(os.environ.get("TASK_CLAIM_TIMEOUT_MINUTES", "1
 EVENTS_REDIS_URL = os.environ.get("EVENTS_REDIS_URL") or REDIS_URL
 EVENTS_KEY_PREFIX = os.environ.get("EVENTS_KEY_PREFIX", "inkwell:events")
 EVENTS_STREAM_MAXLEN = int(os.environ.get("EVENTS_STREAM_MAXLEN", "10000"))
+# The agent bus (chat/services/bus.py): messages an agent may send a minute; days a stream keeps them.
+BUS_RATE_PER_MINUTE = int(os.environ.get("BUS_RATE_PER_MINUTE", "30"))
+BUS_RETENTION_DAYS = int(os.environ.get("BUS_RETENTION_DAYS", "7"))
 # One Telegram bot per deployment. Without TELEGRAM_BOT_TOKEN the outbox backend records what would
 # be sent (tenants.OutboundMessage, channel telegram), like SMS_BACKEND=outbox.
 TELEGRAM_BOT_TOKEN = os.environ.get("TELEGRAM_BOT_TOKEN", "")
@@ -529,6 +532,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expire_seconds": 55},
     },
+    # every minute, each tenant's agent-bus messages still waiting for their streams (as above).
+    "bus-relay": {"task": "chat.tasks.bus_relay_all", "schedule": 60.0, "options": {"expire_seconds": 55}},
 }
 CELERY_TIMEZONE = "UTC"
 

@@ -30,6 +30,7 @@ urlpatterns = [
     path("agents/approvals/", include("chat.urls_approvals")),
     path("agents/telegram/", include("chat.urls_telegram")),
     path("agents/tasks/", include("chat.urls_tasks")),
+    path("agents/bus/", include("chat.urls_bus")),
     path("agents/", include("chat.urls_agents")),
     path("dashboard/", include("dashboard.urls")),
     path("campaigns/", include("dashboard.urls_campaigns")),

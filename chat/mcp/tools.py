@@ -243,7 +243,9 @@ def send_telegram(text: Annotated[str, Field(min_length=1, max_length=2000)]) ->
 
 # --- memory -----------------------------------------------------------------------------------------
 
-SOURCES = tuple(MemoryEntry.Source.values)
+# Checkpoints are the owner's to search and each agent's own to restore (checkpoint_restore), never
+# another agent's to find.
+SOURCES = tuple(s for s in MemoryEntry.Source.values if s != MemoryEntry.Source.CHECKPOINT)
 
 
 @agent_tool(scopes=("memory",), title="Search the business memory")
@@ -254,7 +256,7 @@ def search_memory(
 ) -> dict[str, Any]:
     """The memory entries (FAQ answers, notes, questionnaire replies, agents' notes) that best answer
     `query`, best first, with how much of the query each covers (confidence 0–1)."""
-    results = memory_search(query=query, limit=limit, sources=sources)
+    results = memory_search(query=query, limit=limit, sources=sources or SOURCES)
     return {
         "results": [
             {

@@ -29,6 +29,7 @@ EVERY_TOOL = {
     "site_info", "get_dashboard", "get_seo_data", "get_leads", "publish_content", "create_checkout",
     "subscription_status", "send_telegram", "search_memory", "add_memory", "get_events",
     "task_list", "task_claim", "task_update", "task_complete",
+    "checkpoint_save", "checkpoint_restore", "session_start", "send_message", "broadcast", "read_inbox",
 }  # fmt: skip
 
 
