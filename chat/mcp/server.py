@@ -17,6 +17,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import CallToolResult, ToolAnnotations
 
+import chat.mcp.tools_lifecycle  # noqa: F401  (registers the lifecycle tools)
 from chat.mcp import tools  # noqa: F401  (registers the tools)
 from chat.mcp.auth import AgentTokenVerifier, in_django_thread
 from chat.mcp.calls import TOOLS, Outcome, Refused, error_result, run_call
