@@ -28,6 +28,7 @@ pytestmark = pytest.mark.django_db
 EVERY_TOOL = {
     "site_info", "get_dashboard", "get_seo_data", "get_leads", "publish_content", "create_checkout",
     "subscription_status", "send_telegram", "search_memory", "add_memory", "get_events",
+    "heartbeat", "set_my_state",
 }  # fmt: skip
 
 
