@@ -134,7 +134,7 @@ def test_a_token_makes_its_agent_and_revoking_it_kills_the_agent(alpha):
 # --- heartbeats over MCP ---------------------------------------------------------------------------
 
 
-def test_every_call_is_a_heartbeat_and_the_tool_reports_progress(app, alpha):
+def test_every_call_is_a_heartbeat_and_the_tool_reports_progress(app, alpha):  # noqa: F811
     secret = token_for(alpha).secret
     with time_machine.travel(T0, tick=False):
         (info,) = calls(app, alpha, secret, ("site_info", {}))
@@ -157,7 +157,7 @@ def test_every_call_is_a_heartbeat_and_the_tool_reports_progress(app, alpha):
     assert error_code(over) == "invalid_arguments"
 
 
-def test_an_agent_parks_itself_and_an_illegal_move_is_a_clear_error(app, alpha):
+def test_an_agent_parks_itself_and_an_illegal_move_is_a_clear_error(app, alpha):  # noqa: F811
     secret = token_for(alpha).secret
     parked, still, woken, again = calls(
         app,
