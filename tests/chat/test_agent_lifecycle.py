@@ -15,7 +15,7 @@ from django.test import override_settings
 from chat import tasks
 from chat.models import Agent, AgentTransition
 from chat.services.agents import agent_heartbeat, agent_transition, agents_evaluate
-from inkwell.errors import Conflict
+from inkwell.errors import Conflict, DomainError
 from tenants.models import OutboundMessage, TelegramLink
 from tenants.services.agent_tokens import agent_token_revoke
 from tests.chat.test_mcp import app, calls, error_code, in_schema, token_for  # noqa: F401  (app: fixture)
@@ -325,3 +325,39 @@ def test_members_and_other_tenants_owners_cannot_change_an_agent(alpha, beta):
     )
     in_schema(beta)
     assert Agent.objects.get(pk=agent.pk).state == S.IDLE
+
+
+def test_a_progress_outside_0_to_100_is_refused_by_the_service(alpha):
+    agent = make_agent(alpha)
+    with pytest.raises(DomainError) as raised:
+        agent_heartbeat(agent=agent, progress=101)
+    assert raised.value.code == "progress_out_of_range"
+    assert agent_heartbeat(agent=agent, progress=100).last_progress == 100
+
+
+def test_a_failing_heartbeat_never_fails_the_call(app, alpha, monkeypatch):  # noqa: F811
+    secret = token_for(alpha).secret
+
+    def broken(**kwargs):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr("chat.services.agents.agent_heartbeat", broken)
+    (info,) = calls(app, alpha, secret, ("site_info", {}))
+    assert not info.is_error and info.structured_content["name"] == "Alpha Movers"
+
+
+def test_staff_see_a_tenants_agents_and_their_state_changes_in_the_admin(alpha, beta):
+    from django.test import Client
+
+    from tenants.models import User
+
+    make_agent(alpha, state=S.BUSY, last_tool="get_seo_data")
+    agent = Agent.objects.get(name="SEO agent")
+    agent_transition(agent_id=agent.pk, to=S.PARKED, reason="holiday", actor_label="owner@alpha.example")
+    connection.set_schema_to_public()
+    staff = Client(HTTP_HOST="localhost")
+    staff.force_login(User.objects.create_superuser("staff@example.com", "pw-for-tests"))
+    page = staff.get(f"/admin/tenants/tenant/{alpha.tenant.pk}/agents/").content.decode()
+    assert "Parked" in page and "get_seo_data" in page and "holiday" in page
+    others = staff.get(f"/admin/tenants/tenant/{beta.tenant.pk}/agents/").content.decode()
+    assert "holiday" not in others
