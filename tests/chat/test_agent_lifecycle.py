@@ -361,3 +361,14 @@ def test_staff_see_a_tenants_agents_and_their_state_changes_in_the_admin(alpha, 
     assert "Parked" in page and "get_seo_data" in page and "holiday" in page
     others = staff.get(f"/admin/tenants/tenant/{beta.tenant.pk}/agents/").content.decode()
     assert "holiday" not in others
+
+
+def test_telegram_status_lists_the_agents_and_names_a_stuck_one(alpha):
+    from chat.telegram.commands import status_reply
+
+    make_agent(alpha, state=S.BUSY, stuck_flagged_at=T0, last_tool="publish_content")
+    make_agent(alpha, name="Content <agent>", state=S.PARKED)
+    in_schema(alpha)
+    text = status_reply(tenant=alpha.tenant).text
+    assert "• SEO agent: busy — stuck (last: publish_content)" in text
+    assert "• Content &lt;agent&gt;: parked" in text
