@@ -372,3 +372,79 @@ def test_telegram_status_lists_the_agents_and_names_a_stuck_one(alpha):
     text = status_reply(tenant=alpha.tenant).text
     assert "• SEO agent: busy — stuck (last: publish_content)" in text
     assert "• Content &lt;agent&gt;: parked" in text
+
+
+def test_a_transition_reads_the_state_under_the_row_lock(alpha):
+    """Two moves of one busy agent to warm at once: the second waits for the first and then finds it
+    warm (illegal again), so the log has one busy → warm, never two."""
+    import threading
+
+    from django.db import close_old_connections, transaction
+    from django_tenants.utils import tenant_context
+
+    from tests.conftest import on_own_connection
+
+    def setup():
+        with tenant_context(alpha.tenant):
+            return Agent.objects.create(name="Racing agent", state=S.BUSY).pk
+
+    def waiting_on_a_lock():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            return cursor.fetchone()[0] > 0
+
+    def log():
+        with tenant_context(alpha.tenant):
+            return list(AgentTransition.objects.filter(agent_id=pk).values_list("from_state", "to_state"))
+
+    def teardown():
+        with tenant_context(alpha.tenant):
+            Agent.objects.filter(name="Racing agent").delete()
+
+    pk = on_own_connection(setup)
+    locked, release = threading.Event(), threading.Event()
+    outcome = []
+
+    def first_move():
+        try:
+            with tenant_context(alpha.tenant), transaction.atomic():
+                agent_transition(agent_id=pk, to=S.WARM, reason="first", actor_label="t")
+                locked.set()
+                release.wait()
+        finally:
+            locked.set()
+            close_old_connections()
+            connection.close()
+
+    def second_move():
+        try:
+            with tenant_context(alpha.tenant):
+                agent_transition(agent_id=pk, to=S.WARM, reason="second", actor_label="t")
+            outcome.append("moved")
+        except Conflict as exc:
+            outcome.append(exc.code)
+        finally:
+            connection.close()
+
+    holder, racer = threading.Thread(target=first_move), threading.Thread(target=second_move)
+    try:
+        holder.start()
+        locked.wait()
+        racer.start()
+        for _ in range(500):  # until the racer waits on the agent's row (polled, at most ~5 s)
+            if on_own_connection(waiting_on_a_lock):
+                break
+            threading.Event().wait(0.01)
+        release.set()
+        holder.join()
+        racer.join()
+        assert outcome == ["illegal_agent_transition"]
+        assert on_own_connection(log) == [("busy", "warm")]
+    finally:
+        release.set()
+        holder.join()
+        if racer.is_alive() or racer.ident:
+            racer.join()
+        on_own_connection(teardown)
