@@ -1,5 +1,5 @@
 """A tenant's agents in the staff back office, read-only: /admin/tenants/tenant/<pk>/agents/ shows
-the latest tool calls its agents made (chat.AgentCall) and the latest domain events of its outbox
+its agents (state, last heartbeat, last tool, the latest state changes), the latest tool calls they made (chat.AgentCall) and the latest domain events of its outbox
 (chat.DomainEvent), with whether each reached the stream. Both live in the tenant's schema, so they
 are reached through their tenant like its contracts and pages. Tokens themselves are public rows
 with their own admin (tenants/admin_agents.py)."""
@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django_tenants.utils import tenant_context
 
-from chat.models import AgentCall, DomainEvent
+from chat.models import Agent, AgentCall, AgentTransition, DomainEvent
 from tenants.admin_tenant import admin_tenant_or_404
 from tenants.models import AgentToken
 
@@ -38,11 +38,15 @@ def tenant_agents_view(model_admin, request, pk):
     with tenant_context(tenant):
         calls = list(AgentCall.objects.order_by("-created", "-pk")[:LATEST])
         events = list(DomainEvent.objects.order_by("-pk")[:LATEST])
+        agents = list(Agent.objects.order_by("name"))
+        transitions = list(AgentTransition.objects.select_related("agent")[:LATEST])
     context = {
         **model_admin.admin_site.each_context(request),
         "tenant": tenant,
         "tokens": list(AgentToken.objects.filter(tenant=tenant).order_by("-created", "-pk")),
         "calls": calls,
+        "agents": agents,
+        "transitions": transitions,
         "events": events,
         "title": f"Agents of {tenant.name}",
         "opts": model_admin.model._meta,

@@ -541,3 +541,25 @@ class BusMessage(models.Model):
 
     def __str__(self):
         return f"{self.sender_label} → {self.recipient.name if self.recipient else 'all'}: {self.text[:40]}"
+
+
+class AgentTransition(models.Model):
+    """One move of an agent's state, appended by chat.services.agents and never changed afterwards."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="transitions")
+    from_state = models.CharField(max_length=8, choices=Agent.State.choices)
+    to_state = models.CharField(max_length=8, choices=Agent.State.choices)
+    reason = models.CharField(max_length=200)
+    actor_label = models.CharField(max_length=120)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+
+    def __str__(self):
+        return f"{self.agent_id}: {self.from_state} → {self.to_state}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("The agent transition log is append-only.")
+        super().save(*args, **kwargs)

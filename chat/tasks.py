@@ -148,3 +148,22 @@ def tasks_teardown() -> dict[str, int]:
     from chat.services.tasks import task_teardown
 
     return task_teardown()
+
+
+# --- agent lifecycle ------------------------------------------------------------------------------
+
+
+@shared_task(acks_late=True)
+def agents_evaluate_all() -> int:
+    """Every minute: each active tenant's agents are checked for being stuck, idle or dead."""
+    from inkwell.fanout import for_each_tenant
+
+    return for_each_tenant(agents_evaluate)
+
+
+@shared_task(acks_late=True)
+def agents_evaluate() -> dict:
+    """This schema's agents: stuck flagged (once), idling by warm policy, dead past the threshold."""
+    from chat.services.agents import agents_evaluate as evaluate
+
+    return evaluate()

@@ -9,12 +9,14 @@ import json
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from chat.forms_agents import AgentTokenForm
+from chat.models import Agent
 from chat.selectors_agents import agent_call_names, agent_calls
+from chat.services.agents import agent_transition
 from dashboard.rendering import render_dashboard
 from inkwell.errors import DomainError
 from tenants.models import Membership
@@ -58,6 +60,7 @@ def _page(request, status: int = 200, **extra):
         "agent": agent,
         "agent_names": sorted(set(agent_call_names()) | {t.name for t in tokens}, key=str.casefold),
         "mcp_url": mcp_url(request),
+        "agents_list": list(Agent.objects.order_by("name")),
         **extra,
     }
     return render_dashboard(request, TEMPLATE, context, status=status)
@@ -110,4 +113,43 @@ def agent_token_revoke_view(request, pk):
     agent_token_revoke(token=token, actor=request.user)
     if request.htmx:
         return _page(request, notice=f"The token of “{token.name}” is revoked: it no longer works.")
+    return redirect("agents")
+
+
+STATES_PARTIAL = "chat/_agent_states.html"
+OWNER_MOVES = {"parked", "warm"}  # what the owner does by hand: set an agent aside, wake it
+
+
+def _states(request, status: int = 200, **extra):
+    context = {"agents_list": list(Agent.objects.order_by("name")), **extra}
+    return render(request, STATES_PARTIAL, context, status=status)
+
+
+@require_GET
+@member_required(role=OWNER)
+def agent_states_view(request):
+    """The Agents table alone, polled by the page every 10 s."""
+    return _states(request)
+
+
+@require_POST
+@member_required(role=OWNER)
+def agent_state_view(request, pk):
+    """Park or wake an agent of this tenant (its schema's rows only); a move the lifecycle doesn't
+    allow from the agent's state now is a 409 with the table and the reason."""
+    agent = get_object_or_404(Agent, pk=pk)
+    to = request.POST.get("to", "")
+    if to not in OWNER_MOVES:
+        return _states(request, status=400, state_notice="Choose to park or to wake the agent.")
+    if to == Agent.State.WARM and agent.state != Agent.State.PARKED:
+        # Waking is for a parked agent; a dead or idle one comes back by calling in (its heartbeat).
+        return _states(
+            request, status=409, state_notice=f"{agent.name} isn't parked; it wakes by calling in."
+        )
+    try:
+        agent_transition(agent_id=agent.pk, to=to, reason="by the owner", actor_label=request.user.email)
+    except DomainError as exc:
+        return _states(request, status=exc.status_code, state_notice=exc.message)
+    if request.htmx:
+        return _states(request)
     return redirect("agents")

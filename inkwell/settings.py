@@ -392,6 +392,13 @@ CHAT_HANDOVER_SMS_PER_HOUR = int(os.environ.get("CHAT_HANDOVER_SMS_PER_HOUR", "1
 # Agent access (MCP endpoint, Telegram bot, approvals, event stream).
 # A new agent token's tool calls a minute (the owner may set another per token).
 AGENT_TOKEN_RATE_PER_MINUTE = int(os.environ.get("AGENT_TOKEN_RATE_PER_MINUTE", "120"))
+# Agent lifecycle (chat/services/agents.py): a busy agent silent this long is flagged stuck (once, one
+# owner notification), never while a heartbeat younger than AGENT_FRESH_HEARTBEAT_MINUTES exists; a
+# warm one silent AGENT_IDLE_MINUTES idles as its warm policy says; any silent AGENT_DEAD_MINUTES is dead.
+AGENT_STUCK_MINUTES = int(os.environ.get("AGENT_STUCK_MINUTES", "10"))
+AGENT_FRESH_HEARTBEAT_MINUTES = int(os.environ.get("AGENT_FRESH_HEARTBEAT_MINUTES", "2"))
+AGENT_IDLE_MINUTES = int(os.environ.get("AGENT_IDLE_MINUTES", "15"))
+AGENT_DEAD_MINUTES = int(os.environ.get("AGENT_DEAD_MINUTES", "60"))
 # Days an agent's proposal waits for the owner before it expires.
 APPROVAL_TTL_DAYS = int(os.environ.get("APPROVAL_TTL_DAYS", "7"))
 # The task board's teardown (chat.services.tasks.task_teardown): finished tasks leave the board after
@@ -527,6 +534,12 @@ CELERY_BEAT_SCHEDULE = {
     # every minute, each tenant's domain events still waiting for the stream (Redis or broker was
     # down); a fan-out not run within the minute is dropped rather than piling up behind a dead worker
     # (django-celery-beat's spelling of `expires`).
+    # every minute, each tenant's agents: stuck (busy and silent) flagged once, idling, dead.
+    "agents-evaluate": {
+        "task": "chat.tasks.agents_evaluate_all",
+        "schedule": 60.0,
+        "options": {"expire_seconds": 55},
+    },
     "events-relay": {
         "task": "chat.tasks.events_relay_all",
         "schedule": 60.0,

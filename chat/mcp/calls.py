@@ -194,6 +194,16 @@ def _invoke(call: AgentCallContext, spec: ToolSpec, tool, arguments: dict) -> Ca
     return tool.fn_metadata.convert_result(value)
 
 
+def _heartbeat(*, token: AgentToken, tool: str) -> None:
+    """Every authenticated call is a heartbeat of the token's agent; its failure never fails the call."""
+    from chat.services.agents import agent_for_token, agent_heartbeat
+
+    try:
+        agent_heartbeat(agent=agent_for_token(token=token), tool=tool)
+    except Exception:
+        logger.exception("Heartbeat of %s failed", token.name)
+
+
 def run_call(*, spec: ToolSpec, tool, arguments: dict, hostname: str, claims: dict | None) -> CallToolResult:
     """Serve one tool call (sync, on the call's own thread; see the module's docstring)."""
     started = time.monotonic()
@@ -205,6 +215,7 @@ def run_call(*, spec: ToolSpec, tool, arguments: dict, hostname: str, claims: di
         return error_result(Refused(Outcome.DENIED, "invalid_token", "Unknown, revoked or expired token."))
     call = AgentCallContext(tenant=tenant, token=token, agent=AgentIdentity.of(token))
     connection.set_tenant(tenant)
+    _heartbeat(token=token, tool=spec.name)
     outcome, code = Outcome.OK, ""
     try:
         result = _invoke(call, spec, tool, arguments)

@@ -17,7 +17,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import CallToolResult, ToolAnnotations
 
-from chat.mcp import tools, tools_memorybus, tools_tasks  # noqa: F401  (registers the tools)
+from chat.mcp import tools, tools_lifecycle, tools_memorybus, tools_tasks  # noqa: F401  (registers the tools)
 from chat.mcp.auth import AgentTokenVerifier, in_django_thread
 from chat.mcp.calls import TOOLS, Outcome, Refused, error_result, run_call
 from tenants.selectors import public_url

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chat', '0007_agent_registry'),
+        ('chat', '0008_agent_transitions'),
     ]
 
     operations = [

@@ -121,7 +121,26 @@ def status_reply(*, tenant: Tenant) -> Reply:
     lines = [f"<b>{_brand(tenant)}</b> — status", *_plan_lines(tenant), "", "<b>Data fetched</b>"]
     lines += [_connector_line(tenant, health) for health in connector_health(tenant=tenant)]
     lines += ["", f"Approvals waiting: <b>{waiting}</b>" + (" — /approve" if waiting else "")]
+    lines += _agent_lines()
     return Reply("\n".join(lines))
+
+
+def _agent_lines() -> list[str]:
+    """The agents' states (this schema's), the stuck ones named."""
+    from chat.models import Agent
+
+    agents = list(Agent.objects.order_by("name"))
+    if not agents:
+        return []
+    lines = ["", "<b>Agents</b>"]
+    for agent in agents:
+        line = f"• {esc(agent.name)}: {esc(agent.state)}"
+        if agent.stuck_flagged_at:
+            line += " — stuck"
+        if agent.last_tool:
+            line += f" (last: {esc(agent.last_tool)})"
+        lines.append(line)
+    return lines
 
 
 # --- /report -------------------------------------------------------------------------------------

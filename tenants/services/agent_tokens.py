@@ -110,9 +110,15 @@ def agent_token_create(
         rate_per_minute=rate_per_minute,
     )
     token.full_clean(validate_constraints=False)
+    from django_tenants.utils import tenant_context
+
+    from chat.services.agents import agent_for_token
+
     try:
         with transaction.atomic():
             token.save()
+            with tenant_context(tenant):
+                agent_for_token(token=token)
             audit_record(
                 actor=actor,
                 action="agent_token.created",
@@ -132,6 +138,7 @@ def agent_token_revoke(*, token: AgentToken, actor: User | None) -> AgentToken:
     (rejected) with it. Revoking twice changes nothing."""
     from django_tenants.utils import tenant_context
 
+    from chat.services.agents import agent_token_revoked
     from chat.services.approvals import approvals_withdraw_for_token
 
     token = AgentToken.objects.select_for_update().select_related("tenant").get(pk=token.pk)
@@ -140,6 +147,7 @@ def agent_token_revoke(*, token: AgentToken, actor: User | None) -> AgentToken:
         token.save(update_fields=["revoked_at"])
         with tenant_context(token.tenant):
             approvals_withdraw_for_token(token_id=token.pk)
+            agent_token_revoked(token_id=token.pk)
         audit_record(actor=actor, action="agent_token.revoked", tenant=token.tenant, data={"token": token.pk})
     return token
 

@@ -30,6 +30,7 @@ EVERY_TOOL = {
     "subscription_status", "send_telegram", "search_memory", "add_memory", "get_events",
     "task_list", "task_claim", "task_update", "task_complete",
     "checkpoint_save", "checkpoint_restore", "session_start", "send_message", "broadcast", "read_inbox",
+    "heartbeat", "set_my_state",
 }  # fmt: skip
 
 

@@ -27,6 +27,7 @@ OWNER_PAGES += ["/agents/"]  # agent tokens and the agents' tool calls
 OWNER_PAGES += ["/agents/telegram/"]  # linking Telegram chats
 OWNER_PAGES += ["/agents/tasks/"]  # the agents' task board
 OWNER_PAGES += ["/agents/bus/"]  # the agent bus
+OWNER_PAGES += ["/agents/states/"]  # the agents' states (the /agents/ table, polled)
 API = ["/api/v1/me/", "/api/v1/config/", "/api/v1/dashboard/", "/api/v1/contracts/", "/api/v1/leads/"]
 API += [
     "/api/v1/metrics/summary/",
@@ -150,6 +151,9 @@ PRIVATE_URL_NAMES |= {"api_chat_conversations", "api_chat_conversation"}
 # agent access (owners): the page, making a token and revoking one (POST-only; members, an owner of
 # both tenants and another tenant's token id in tests/chat/test_agent_tokens.py)
 PRIVATE_URL_NAMES |= {"agents", "agent_token_create", "agent_token_revoke"}
+# agents' states (owners): the polled table and parking/waking one (POST-only, with an id: members and
+# an owner of both tenants in tests/chat/test_agent_lifecycle.py)
+PRIVATE_URL_NAMES |= {"agent_states", "agent_state"}
 # agents' proposals: the page (members read, owners decide) and the API (owners); the ones with an id
 # tried by an owner of both tenants, members, API keys and anonymous callers in tests/chat/test_approvals*.py
 PRIVATE_URL_NAMES |= {"approval_list", "approval_detail", "approval_approve", "approval_reject"}
