@@ -13,15 +13,14 @@ from chat.mcp.calls import agent_tool, current
 from chat.models import BUS_TEXT_MAX, CHECKPOINT_MAX_CHARS, Agent
 from chat.services import bus
 from chat.services import checkpoints as service
+from chat.services.agents import agent_for_token
 
 MAX_ITEMS = 20
 
 
 def calling_agent() -> Agent:
     """The Agent of the calling token (made on first use)."""
-    token = current().token
-    agent, _created = Agent.objects.get_or_create(token_id=token.pk, defaults={"name": token.name})
-    return agent
+    return agent_for_token(token=current().token)
 
 
 Item = Annotated[str, Field(max_length=CHECKPOINT_MAX_CHARS)]

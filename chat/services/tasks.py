@@ -79,7 +79,7 @@ def task_transition(
         if to == S.CLAIMED and agent is None:
             raise DomainError("Say which agent takes the task.", code="agent_required")
         now = timezone.now()
-        before = task.status
+        before, before_agent_id = task.status, task.agent_id
         task.status = to
         if to == S.CLAIMED:
             task.agent, task.claimed_at, task.progress = agent, now, None
@@ -95,7 +95,22 @@ def task_transition(
         TaskEvent.objects.create(
             task=task, from_status=before, to_status=to, actor_label=actor_label, note=note[:500]
         )
+        for agent_id in {before_agent_id, task.agent_id} - {None}:
+            _agent_state_sync(agent_id=agent_id, reason=f"task {task.pk} {to}")
     return task
+
+
+def _agent_state_sync(*, agent_id: int, reason: str) -> None:
+    """An agent holding a claim is busy; one whose last claim ended is warm again (stuck detection
+    watches busy agents only). Parked and dead agents keep their state: that is the owner's call."""
+    from chat.services.agents import agent_transition
+
+    state = Agent.objects.filter(pk=agent_id).values_list("state", flat=True).first()
+    holds_claim = Task.objects.filter(agent_id=agent_id, status=S.CLAIMED).exists()
+    if holds_claim and state in (Agent.State.IDLE, Agent.State.WARM):
+        agent_transition(agent_id=agent_id, to=Agent.State.BUSY, reason=reason, actor_label="system")
+    elif not holds_claim and state == Agent.State.BUSY:
+        agent_transition(agent_id=agent_id, to=Agent.State.WARM, reason=reason, actor_label="system")
 
 
 def task_claim(*, task_id: int, agent: Agent) -> Task:

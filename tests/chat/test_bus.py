@@ -96,6 +96,7 @@ def test_another_tenants_agents_never_see_a_message(app, alpha, beta, inboxes): 
     in_schema(alpha)
     alpha_reader = Agent.objects.get(name="Content agent")
     with tenant_context(beta.tenant):  # the very same agent id in the other business
+        Agent.objects.filter(token_id=beta_token.token.pk).delete()  # the one made with the token
         Agent.objects.create(pk=alpha_reader.pk, name="Content agent", token_id=beta_token.token.pk)
     calls(
         app,

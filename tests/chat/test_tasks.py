@@ -270,7 +270,8 @@ def test_a_dead_agents_claims_are_released_at_once_by_the_beat_task(alpha):
 def agent_with_token(world, name, *, scopes=("tasks",), kind=""):
     new = token_for(world, name=name, scopes=scopes)
     in_schema(world)
-    make_agent(name, token_id=new.token.pk, kind=kind)
+    # the token's agent was made with the token (chat.services.agents.agent_for_token)
+    assert Agent.objects.filter(token_id=new.token.pk).update(kind=kind) == 1
     return new.secret
 
 
@@ -396,3 +397,30 @@ def test_the_board_page_reads_in_a_fixed_number_of_queries(alpha):
     for n in range(5):
         task_in(S.CLAIMED, make_agent(f"Agent {n}"))
     assert queries() == one
+
+
+# --- the claimant's state ----------------------------------------------------------------------------
+
+
+def test_a_claim_makes_the_agent_busy_and_its_last_finished_claim_warm_again(alpha):
+    in_schema(alpha)
+    agent = make_agent(state=Agent.State.WARM)
+    first = task_claim(task_id=task_create(title="Audit", actor_label=OWNER).pk, agent=agent)
+    second = task_claim(task_id=task_create(title="Titles", actor_label=OWNER).pk, agent=agent)
+    agent.refresh_from_db()
+    assert agent.state == Agent.State.BUSY
+    task_transition(task_id=first.pk, to=S.DONE, actor_label=OWNER, expect_agent=agent)
+    agent.refresh_from_db()
+    assert agent.state == Agent.State.BUSY  # still holds the second claim
+    task_transition(task_id=second.pk, to=S.RELEASED, actor_label=OWNER)
+    agent.refresh_from_db()
+    assert agent.state == Agent.State.WARM
+    assert list(agent.transitions.values_list("to_state", flat=True)) == [Agent.State.WARM, Agent.State.BUSY]
+
+
+def test_a_parked_agent_stays_parked_when_it_claims(alpha):
+    in_schema(alpha)
+    agent = make_agent(state=Agent.State.PARKED)
+    task_claim(task_id=task_create(title="Audit", actor_label=OWNER).pk, agent=agent)
+    agent.refresh_from_db()
+    assert agent.state == Agent.State.PARKED
