@@ -23,7 +23,7 @@ from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
 from chat.models import BUS_TEXT_MAX, Agent, BusMessage
-from chat.services.events import MARKER_TTL, events_redis
+from chat.services.events import events_redis, stream_append_once
 from inkwell.errors import DomainError, ServiceUnavailable
 from inkwell.queue import enqueue_on_commit
 from inkwell.ratelimit import rate_limit
@@ -32,14 +32,6 @@ logger = logging.getLogger(__name__)
 
 INBOX_MAX_LIMIT = 100
 _CURSOR = re.compile(r"^\d{1,20}-\d{1,20}$")
-
-_APPEND = """
-local done = redis.call('GET', KEYS[2])
-if done then return done end
-local id = redis.call('XADD', KEYS[1], 'MINID', '~', ARGV[1], '*', 'message', ARGV[3])
-redis.call('SET', KEYS[2], id, 'EX', ARGV[2])
-return id
-"""
 
 
 def inbox_key(agent_id: int, schema: str | None = None) -> str:
@@ -117,7 +109,6 @@ def bus_relay(*, limit: int = 500) -> int:
     if connection.schema_name == get_public_schema_name():
         return 0
     client = events_redis()
-    append = client.register_script(_APPEND)
     min_id = int((time.time() - settings.BUS_RETENTION_DAYS * 86400) * 1000)
     relayed = 0
     with transaction.atomic():
@@ -132,9 +123,14 @@ def bus_relay(*, limit: int = 500) -> int:
             try:
                 for agent_id in _recipients(message):
                     key = inbox_key(agent_id)
-                    append(
-                        keys=[key, f"{key}:relayed:{message.pk}:{created}"],
-                        args=[min_id, MARKER_TTL, _wire(message)],
+                    stream_append_once(
+                        client,
+                        key=key,
+                        marker=f"{key}:relayed:{message.pk}:{created}",
+                        trim="MINID",
+                        threshold=min_id,
+                        field="message",
+                        payload=_wire(message),
                     )
             except redis.RedisError as exc:
                 logger.warning("Bus relay stopped at message %s: %s", message.pk, exc)

@@ -44,13 +44,26 @@ NOTIFY_TYPES = frozenset({"lead.created", "contract.signed", "chat.handover"})
 MARKER_TTL = 7 * 24 * 3600  # longer than any outage the periodic relay would still be catching up on
 RELAY_BATCH = 500
 
-_APPEND = """
+# Append to a stream once: KEYS stream, marker; ARGV trim (MAXLEN | MINID), its threshold, the
+# marker's TTL, the field name and the payload. A marker found means the entry is there already.
+_APPEND_ONCE = """
 local done = redis.call('GET', KEYS[2])
 if done then return done end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'event', ARGV[3])
-redis.call('SET', KEYS[2], id, 'EX', ARGV[2])
+local id = redis.call('XADD', KEYS[1], ARGV[1], '~', ARGV[2], '*', ARGV[4], ARGV[5])
+redis.call('SET', KEYS[2], id, 'EX', ARGV[3])
 return id
 """
+
+
+def stream_append_once(
+    client: redis.Redis, *, key: str, marker: str, trim: str, threshold: int, field: str, payload: str
+) -> str:
+    """Append `payload` under `field` to the stream `key` unless `marker` says it was appended (then
+    return that entry's id): the relays' exactly-once step (events here, the agent bus too). `trim`
+    is "MAXLEN" (keep about `threshold` entries) or "MINID" (drop entries older than that id)."""
+    append = client.register_script(_APPEND_ONCE)
+    return append(keys=[key, marker], args=[trim, threshold, MARKER_TTL, field, payload])
+
 
 _clients: dict[str, redis.Redis] = {}
 
@@ -141,7 +154,6 @@ def _relay_batch(client: redis.Redis, key: str, limit: int) -> tuple[int, bool]:
     from chat.tasks import telegram_event_notify
     from inkwell.queue import enqueue_on_commit
 
-    append = client.register_script(_APPEND)
     relayed = 0
     with transaction.atomic():
         pending = list(
@@ -151,9 +163,14 @@ def _relay_batch(client: redis.Redis, key: str, limit: int) -> tuple[int, bool]:
         )
         for event in pending:
             try:
-                stream_id = append(
-                    keys=[key, _marker_key(key, event)],
-                    args=[settings.EVENTS_STREAM_MAXLEN, MARKER_TTL, _wire(event)],
+                stream_id = stream_append_once(
+                    client,
+                    key=key,
+                    marker=_marker_key(key, event),
+                    trim="MAXLEN",
+                    threshold=settings.EVENTS_STREAM_MAXLEN,
+                    field="event",
+                    payload=_wire(event),
                 )
             except redis.RedisError as exc:
                 logger.warning("Event relay of %s stopped at event %s: %s", key, event.pk, exc)
