@@ -6,11 +6,9 @@ revoked at once. The token's `name` is the agent's identity on everything it doe
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -18,10 +16,10 @@ from django.utils import timezone
 
 from inkwell.errors import Conflict, DomainError
 from tenants.models import AgentToken, Tenant, User
+from tenants.services.apikeys import last_used_touch, secret_digest, secret_lookup
 from tenants.services.audit import audit_record
 
 TOKEN_PREFIX = "iwa_"  # an Inkwell agent token, told apart from API keys (iw_) in logs and scanners
-LAST_USED_RESOLUTION = timedelta(minutes=1)
 # Tool calls a minute an owner may allow one agent: beyond ten a second an agent is a runaway loop
 # (or a load test), and the limit is what keeps one agent from starving the others.
 RATE_PER_MINUTE_MAX = 600
@@ -58,10 +56,6 @@ class AgentIdentity:
 class NewAgentToken:
     token: AgentToken
     secret: str  # the only time the token itself exists outside its holder
-
-
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def scopes_clean(scopes) -> list[str]:
@@ -103,7 +97,7 @@ def agent_token_create(
         tenant=tenant,
         name=name,
         scopes=scopes_clean(scopes),
-        digest=_digest(secret),
+        digest=secret_digest(secret),
         prefix=secret[:10],
         created_by=actor,
         expires_at=expires_at,
@@ -155,18 +149,11 @@ def agent_token_revoke(*, token: AgentToken, actor: User | None) -> AgentToken:
 def agent_token_authenticate(*, tenant: Tenant, secret: str) -> AgentToken | None:
     """The live token of `tenant` matching `secret`, or None. Another tenant's, a revoked, an expired
     and a made-up token are all equally unknown."""
-    if not secret or len(secret) > 100:
-        return None
-    digest = _digest(secret)
-    token = AgentToken.objects.filter(tenant=tenant, digest=digest, revoked_at__isnull=True).first()
-    if token is None or not hmac.compare_digest(token.digest, digest):
-        return None
+    token = secret_lookup(AgentToken.objects.filter(tenant=tenant), secret)
     now = timezone.now()
-    if not token.is_active(now):
+    if token is None or not token.is_active(now):
         return None
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-        AgentToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        token.last_used_at = now
+    last_used_touch(token, now)
     return token
 
 

@@ -25,8 +25,29 @@ class NewApiKey:
     key: str  # the only time the key itself exists outside its holder
 
 
-def _digest(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
+def secret_digest(secret: str) -> str:
+    """What is stored of an API key or agent token: its SHA-256."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def secret_lookup(queryset, secret: str):
+    """The live row of `queryset` (one tenant's keys or tokens) whose digest is `secret`'s, or None."""
+    if not secret or len(secret) > 100:
+        return None
+    digest = secret_digest(secret)
+    found = queryset.filter(digest=digest, revoked_at__isnull=True).first()
+    # The digest was found by an index lookup; comparing it again in constant time keeps the check
+    # itself free of timing differences whatever the database does.
+    if found is None or not hmac.compare_digest(found.digest, digest):
+        return None
+    return found
+
+
+def last_used_touch(credential, now) -> None:
+    """Stamp `last_used_at` (a hint for owners, not an audit): at most one write a minute."""
+    if credential.last_used_at is None or now - credential.last_used_at >= LAST_USED_RESOLUTION:
+        type(credential).objects.filter(pk=credential.pk).update(last_used_at=now)
+        credential.last_used_at = now
 
 
 @transaction.atomic
@@ -34,7 +55,7 @@ def apikey_create(*, tenant: Tenant, label: str, actor: User | None) -> NewApiKe
     """Make a key (256 bits) for `tenant`. The caller shows `key` once; only its digest is stored."""
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     api_key = ApiKey(
-        tenant=tenant, label=label.strip(), digest=_digest(key), prefix=key[:10], created_by=actor
+        tenant=tenant, label=label.strip(), digest=secret_digest(key), prefix=key[:10], created_by=actor
     )
     api_key.full_clean()
     api_key.save()
@@ -58,18 +79,9 @@ def apikey_revoke(*, api_key: ApiKey, actor: User | None) -> ApiKey:
 def apikey_authenticate(*, tenant: Tenant, key: str) -> ApiKey | None:
     """The active key of `tenant` matching `key`, or None. Another tenant's key is as unknown as a
     made-up one: the lookup is by digest within this tenant only."""
-    if not key or len(key) > 100:
-        return None
-    digest = _digest(key)
-    api_key = ApiKey.objects.filter(tenant=tenant, digest=digest, revoked_at__isnull=True).first()
-    # The digest was found by an index lookup; comparing it again in constant time keeps the check
-    # itself free of timing differences whatever the database does.
-    if api_key is None or not hmac.compare_digest(api_key.digest, digest):
-        return None
-    now = timezone.now()
-    if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_RESOLUTION:
-        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
-        api_key.last_used_at = now
+    api_key = secret_lookup(ApiKey.objects.filter(tenant=tenant), key)
+    if api_key is not None:
+        last_used_touch(api_key, timezone.now())
     return api_key
 
 
