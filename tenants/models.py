@@ -8,7 +8,8 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.core.validators import MaxLengthValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -187,6 +188,38 @@ PROFILE_AREA_MAX = 500
 PROFILE_HOURS_MAX = 500
 PROFILE_FIELDS = ("about", "services", "service_area", "hours")
 
+# The agent workspace's thresholds, in minutes, a tenant may set for itself (NULL: the deployment's
+# setting of the same name in capitals). field → (setting, lowest, highest). The cross-field rules
+# (a fresh heartbeat shorter than the stuck threshold, dead later than idle) are in TenantConfig.clean
+# and, where both are set, in CheckConstraints.
+AGENT_THRESHOLDS: dict[str, tuple[str, int, int]] = {
+    "agent_stuck_minutes": ("AGENT_STUCK_MINUTES", 2, 1440),
+    "agent_fresh_heartbeat_minutes": ("AGENT_FRESH_HEARTBEAT_MINUTES", 1, 60),
+    "agent_idle_minutes": ("AGENT_IDLE_MINUTES", 1, 1440),
+    "agent_dead_minutes": ("AGENT_DEAD_MINUTES", 2, 10080),
+    "task_archive_minutes": ("TASK_ARCHIVE_MINUTES", 1, 10080),
+    "task_claim_timeout_minutes": ("TASK_CLAIM_TIMEOUT_MINUTES", 5, 10080),
+}
+
+
+def _threshold(label: str, field: str, help_text: str) -> models.PositiveIntegerField:
+    _setting, low, high = AGENT_THRESHOLDS[field]
+    return models.PositiveIntegerField(
+        label,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(low), MaxValueValidator(high)],
+        help_text=f"{help_text} From {low} to {high} minutes; empty: the default.",
+    )
+
+
+def _threshold_in_range(field: str) -> models.CheckConstraint:
+    _setting, low, high = AGENT_THRESHOLDS[field]
+    return models.CheckConstraint(
+        condition=models.Q(**{f"{field}__isnull": True}) | models.Q(**{f"{field}__range": (low, high)}),
+        name=f"config_{field}_range",
+    )
+
 
 class TenantConfig(models.Model):
     """A tenant's "DNA": brand, locale, contact details, which areas are on, and connector settings.
@@ -253,6 +286,32 @@ class TenantConfig(models.Model):
     feature_campaigns = models.BooleanField("Campaigns", default=False)
     feature_agents = models.BooleanField("Agent access", default=True)
 
+    # The agent workspace's thresholds (AGENT_THRESHOLDS); read through chat.services.agents.agent_thresholds.
+    agent_stuck_minutes = _threshold(
+        "Stuck after (minutes)", "agent_stuck_minutes",
+        "A busy agent with no heartbeat this long is flagged stuck (one alert).",
+    )  # fmt: skip
+    agent_fresh_heartbeat_minutes = _threshold(
+        "A heartbeat is fresh for (minutes)", "agent_fresh_heartbeat_minutes",
+        "A heartbeat younger than this always counts as work; shorter than “Stuck after”.",
+    )  # fmt: skip
+    agent_idle_minutes = _threshold(
+        "Idle after (minutes)", "agent_idle_minutes",
+        "A warm agent silent this long idles (or parks), as its warm policy says.",
+    )  # fmt: skip
+    agent_dead_minutes = _threshold(
+        "Dead after (minutes)", "agent_dead_minutes",
+        "An agent silent this long is declared dead and its claims are released; longer than “Idle after”.",
+    )  # fmt: skip
+    task_archive_minutes = _threshold(
+        "Archive finished tasks after (minutes)", "task_archive_minutes",
+        "A done or failed task leaves the task board this long after it finished.",
+    )  # fmt: skip
+    task_claim_timeout_minutes = _threshold(
+        "Reopen a claim after (minutes)", "task_claim_timeout_minutes",
+        "A claimed task whose agent sent no heartbeat this long goes back to open.",
+    )  # fmt: skip
+
     # Non-secret connector settings, e.g. {"gsc": {"site_url": ...}, "ga4": {"property_id": ...}}.
     connectors = models.JSONField(default=dict, blank=True)
     # Connector credentials (OAuth refresh tokens, API keys), Fernet-encrypted at rest.
@@ -271,6 +330,19 @@ class TenantConfig(models.Model):
             models.CheckConstraint(
                 condition=models.Q(accent_color__regex=r"^#[0-9a-fA-F]{6}$"), name="config_accent_hex"
             ),
+            *(_threshold_in_range(field) for field in AGENT_THRESHOLDS),
+            models.CheckConstraint(
+                condition=models.Q(agent_fresh_heartbeat_minutes__isnull=True)
+                | models.Q(agent_stuck_minutes__isnull=True)
+                | models.Q(agent_fresh_heartbeat_minutes__lt=models.F("agent_stuck_minutes")),
+                name="config_agent_fresh_below_stuck",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(agent_dead_minutes__isnull=True)
+                | models.Q(agent_idle_minutes__isnull=True)
+                | models.Q(agent_dead_minutes__gt=models.F("agent_idle_minutes")),
+                name="config_agent_dead_after_idle",
+            ),
         ]
 
     def __str__(self):
@@ -283,6 +355,50 @@ class TenantConfig(models.Model):
             setattr(
                 self, field, (getattr(self, field) or "").replace("\r\n", "\n").replace("\r", "\n").strip()
             )
+        self._clean_agent_thresholds()
+
+    def agent_threshold(self, field: str) -> int:
+        """The threshold in force: the tenant's own, or the deployment's setting."""
+        value = getattr(self, field)
+        return value if value is not None else getattr(settings, AGENT_THRESHOLDS[field][0])
+
+    def _clean_agent_thresholds(self):
+        """The pairs are compared as they will apply (an empty value takes the setting), so a tenant's
+        own value can't contradict the default beside it. The error goes to the value the tenant set
+        (the fresh heartbeat, or the dead threshold, when both are)."""
+        errors = {}
+        fresh, stuck = "agent_fresh_heartbeat_minutes", "agent_stuck_minutes"
+        if self._threshold_set(fresh, stuck) and self.agent_threshold(fresh) >= self.agent_threshold(stuck):
+            errors[fresh if getattr(self, fresh) is not None else stuck] = ValidationError(
+                "A heartbeat must stop being fresh before its agent counts as stuck: “%(fresh)s” (%(a)d) "
+                "must be shorter than “%(stuck)s” (%(b)d).",
+                code="fresh_not_below_stuck",
+                params=self._pair_params(fresh, stuck, "fresh", "stuck"),
+            )
+        idle, dead = "agent_idle_minutes", "agent_dead_minutes"
+        if self._threshold_set(idle, dead) and self.agent_threshold(dead) <= self.agent_threshold(idle):
+            errors[dead if getattr(self, dead) is not None else idle] = ValidationError(
+                "A silent agent idles before it is declared dead: “%(dead)s” (%(b)d) must be longer than "
+                "“%(idle)s” (%(a)d).",
+                code="dead_not_after_idle",
+                params=self._pair_params(idle, dead, "idle", "dead"),
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def _threshold_set(self, *fields: str) -> bool:
+        """Whether the tenant set one of `fields` (each an int or empty; anything else is left to the
+        field's own validation)."""
+        values = [getattr(self, field) for field in fields]
+        return any(v is not None for v in values) and all(v is None or isinstance(v, int) for v in values)
+
+    def _pair_params(self, a: str, b: str, a_name: str, b_name: str) -> dict:
+        return {
+            a_name: self._meta.get_field(a).verbose_name,
+            b_name: self._meta.get_field(b).verbose_name,
+            "a": self.agent_threshold(a),
+            "b": self.agent_threshold(b),
+        }
 
 
 class SignInToken(models.Model):

@@ -2,23 +2,24 @@
 
 States: warm (connected, no task), busy (working on a claimed task), idle (no activity for a while),
 parked (set aside by the owner or itself: no alerts, not idled, not declared dead), dead (no
-heartbeat past AGENT_DEAD_MINUTES, or its token revoked). `TRANSITIONS` lists every allowed move;
+heartbeat past the dead threshold, or its token revoked). `TRANSITIONS` lists every allowed move;
 `agent_transition` applies one under select_for_update and appends an AgentTransition with its reason.
 
 Every authenticated MCP call is a heartbeat (chat/mcp/calls.py); the `heartbeat` tool adds a note and
-a percentage. `agents_evaluate` (a beat fan-out, every minute) flags a busy agent silent for
-AGENT_STUCK_MINUTES as stuck — once per stall, with one owner notification, and never while a
-heartbeat younger than AGENT_FRESH_HEARTBEAT_MINUTES exists (a long tool call is work, not a hang) —
-idles a silent warm agent as its warm policy says, and declares dead one silent past the dead threshold.
+a percentage. `agents_evaluate` (a beat fan-out, every minute) flags a busy agent silent for the
+stuck threshold as stuck — once per stall, with one owner notification, and never while a fresh
+heartbeat exists (a long tool call is work, not a hang) — idles a silent warm agent as its warm
+policy says, and declares dead one silent past the dead threshold. The thresholds are the tenant's
+own (TenantConfig) or the deployment's settings: `agent_thresholds` gives the ones in force.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import escape
@@ -139,17 +140,53 @@ def agent_heartbeat(*, agent: Agent, tool: str = "", note: str = "", progress: i
 # --- the beat: stuck, idle, dead -----------------------------------------------------------------
 
 
-def _minutes(name: str) -> timedelta:
-    return timedelta(minutes=getattr(settings, name))
+@dataclass(frozen=True)
+class AgentThresholds:
+    """The agent workspace's thresholds in force for one tenant, in minutes."""
+
+    stuck: int
+    fresh_heartbeat: int
+    idle: int
+    dead: int
+    task_archive: int
+    task_claim_timeout: int
+
+
+_THRESHOLD_FIELDS = {
+    "stuck": "agent_stuck_minutes",
+    "fresh_heartbeat": "agent_fresh_heartbeat_minutes",
+    "idle": "agent_idle_minutes",
+    "dead": "agent_dead_minutes",
+    "task_archive": "task_archive_minutes",
+    "task_claim_timeout": "task_claim_timeout_minutes",
+}
+
+
+def agent_thresholds(*, tenant=None) -> AgentThresholds:
+    """The thresholds of `tenant` (default: the connection's), read fresh from its configuration: each
+    its own value, or the setting (AGENT_STUCK_MINUTES …) where it has none."""
+    from tenants.models import TenantConfig
+
+    if tenant is None:
+        tenant = getattr(connection, "tenant", None)
+    config = None
+    if getattr(tenant, "pk", None) is not None:
+        config = TenantConfig.objects.filter(pk=tenant.pk).only(*_THRESHOLD_FIELDS.values()).first()
+    config = config or TenantConfig()  # none of its own: every threshold is the setting
+    return AgentThresholds(
+        **{name: config.agent_threshold(field) for name, field in _THRESHOLD_FIELDS.items()}
+    )
 
 
 def agents_evaluate() -> dict:
-    """Evaluate the current schema's agents (see the module's docstring). Idempotent: a second run at
-    the same moment changes nothing and notifies no one. Returns counts."""
+    """Evaluate the current schema's agents (see the module's docstring) with its tenant's thresholds.
+    Idempotent: a second run at the same moment changes nothing and notifies no one. Returns counts."""
     now = timezone.now()
-    silent_since = now - max(_minutes("AGENT_STUCK_MINUTES"), _minutes("AGENT_FRESH_HEARTBEAT_MINUTES"))
-    dead_since = now - _minutes("AGENT_DEAD_MINUTES")
-    idle_since = now - _minutes("AGENT_IDLE_MINUTES")
+    limits = agent_thresholds()
+    # A fresh heartbeat always wins, whatever the stuck threshold (the deployment's settings may disagree).
+    silent_since = now - timedelta(minutes=max(limits.stuck, limits.fresh_heartbeat))
+    dead_since = now - timedelta(minutes=limits.dead)
+    idle_since = now - timedelta(minutes=limits.idle)
     counts = {"stuck": 0, "idled": 0, "dead": 0}
 
     # Dead first: an agent silent that long needs no stuck alert on top.
@@ -159,7 +196,7 @@ def agents_evaluate() -> dict:
         with transaction.atomic():
             agent = Agent.objects.select_for_update().get(pk=pk)
             if agent.state in SILENCE_KILLS and agent.last_heartbeat_at < dead_since:
-                reason = f"no heartbeat for {settings.AGENT_DEAD_MINUTES} minutes"
+                reason = f"no heartbeat for {limits.dead} minutes"
                 _apply(agent=agent, to=State.DEAD, reason=reason, actor_label=SYSTEM)
                 counts["dead"] += 1
 
@@ -188,16 +225,14 @@ def agents_evaluate() -> dict:
             if not (agent.last_heartbeat_at and agent.last_heartbeat_at < idle_since):
                 continue
             to = State.PARKED if agent.warm_policy == Policy.PARKED_WHEN_IDLE else State.IDLE
-            minutes = settings.AGENT_IDLE_MINUTES
-            _apply(agent=agent, to=to, reason=f"no activity for {minutes} minutes", actor_label=SYSTEM)
+            reason = f"no activity for {limits.idle} minutes"
+            _apply(agent=agent, to=to, reason=reason, actor_label=SYSTEM)
             counts["idled"] += 1
     return counts
 
 
 def agent_stuck_notify(*, agent: Agent) -> int:
     """Tell the owner(s) with a linked Telegram chat that `agent` looks stuck; how many chats got it."""
-    from django.db import connection
-
     from chat.telegram.send import owner_links, telegram_send
 
     tenant = connection.tenant

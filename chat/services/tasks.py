@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from chat.models import Agent, Task, TaskEvent
+from chat.services.agents import agent_thresholds
 from inkwell.errors import Conflict, DomainError, NotAllowed
 
 S = Task.Status
@@ -154,18 +154,20 @@ def task_update(*, task_id: int, agent: Agent, note: str = "", progress: int | N
 
 
 def task_teardown(*, now=None) -> dict[str, int]:
-    """Periodic clean-up (idempotent): finished tasks past TASK_ARCHIVE_MINUTES are archived; a dead
-    agent's claims are released at once; claims whose agent sent no heartbeat for
-    TASK_CLAIM_TIMEOUT_MINUTES go back to open with a note. Returns how many of each."""
+    """Periodic clean-up (idempotent) with the tenant's thresholds (agent_thresholds): finished tasks
+    past the archive grace period are archived; a dead agent's claims are released at once; claims
+    whose agent sent no heartbeat for the claim timeout go back to open with a note. Returns how many
+    of each."""
     now = now or timezone.now()
+    limits = agent_thresholds()
     archived = Task.objects.filter(
         status__in=FINISHED,
         archived_at__isnull=True,
-        finished_at__lt=now - timedelta(minutes=settings.TASK_ARCHIVE_MINUTES),
+        finished_at__lt=now - timedelta(minutes=limits.task_archive),
     ).update(archived_at=now)
     claimed = Task.objects.filter(status=S.CLAIMED)
     dead = list(claimed.filter(agent__state=Agent.State.DEAD).values_list("pk", flat=True))
-    silent_since = now - timedelta(minutes=settings.TASK_CLAIM_TIMEOUT_MINUTES)
+    silent_since = now - timedelta(minutes=limits.task_claim_timeout)
     stale = list(
         claimed.exclude(pk__in=dead)
         .filter(
@@ -178,7 +180,7 @@ def task_teardown(*, now=None) -> dict[str, int]:
     for pk in dead:
         released += _teardown_move(pk, S.RELEASED, "Released: its agent is dead.", dead_only=True)
     for pk in stale:
-        minutes = settings.TASK_CLAIM_TIMEOUT_MINUTES
+        minutes = limits.task_claim_timeout
         reopened += _teardown_move(
             pk,
             S.OPEN,
