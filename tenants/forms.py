@@ -2,9 +2,10 @@ import zoneinfo
 from functools import cache
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from tenants.models import PROFILE_FIELDS, Membership, Plan, TenantConfig
+from tenants.models import AGENT_THRESHOLDS, PROFILE_FIELDS, Membership, Plan, TenantConfig
 from tenants.services.config import EDITABLE_FIELDS
 from tenants.validators import validate_no_control_characters
 
@@ -48,6 +49,23 @@ class TenantConfigForm(forms.ModelForm):
             # The business profile is written in boxes of several lines (its own validator).
             if isinstance(field, forms.CharField) and name not in PROFILE_FIELDS:
                 field.validators.append(validate_no_control_characters)
+        # Each threshold left empty follows the deployment's setting: shown as the placeholder and said
+        # in the help, read when the form is made (the settings are the environment's).
+        for name, (setting, low, high) in AGENT_THRESHOLDS.items():
+            if name in self.fields:
+                default = getattr(settings, setting)
+                field = self.fields[name]
+                field.widget.attrs.update(placeholder=str(default), min=low, max=high)
+                field.help_text = field.help_text.replace(
+                    "empty: the default.", f"empty: the default, {default} minutes."
+                )
+
+    def general_fields(self):
+        """The form's fields but the agent thresholds (shown in their own fieldset)."""
+        return [field for field in self if field.name not in AGENT_THRESHOLDS]
+
+    def agent_fields(self):
+        return [field for field in self if field.name in AGENT_THRESHOLDS]
 
 
 class ProvisionForm(forms.Form):

@@ -387,10 +387,14 @@ class TenantConfig(models.Model):
             raise ValidationError(errors)
 
     def _threshold_set(self, *fields: str) -> bool:
-        """Whether the tenant set one of `fields` (each an int or empty; anything else is left to the
-        field's own validation)."""
-        values = [getattr(self, field) for field in fields]
-        return any(v is not None for v in values) and all(v is None or isinstance(v, int) for v in values)
+        """Whether the tenant set one of `fields` and each is empty or within its bounds (a value out of
+        them has its own error; comparing it too would only add a second one)."""
+
+        def fits(field):
+            value, (_setting, low, high) = getattr(self, field), AGENT_THRESHOLDS[field]
+            return value is None or (isinstance(value, int) and low <= value <= high)
+
+        return any(getattr(self, field) is not None for field in fields) and all(map(fits, fields))
 
     def _pair_params(self, a: str, b: str, a_name: str, b_name: str) -> dict:
         return {

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from tenants.error_codes import TenantErrorCode
-from tenants.models import TenantConfig, User
+from tenants.models import AGENT_THRESHOLDS, TenantConfig, User
 from tenants.services.audit import audit_record
 
 # What owners, staff, API clients and agents may change. Anything else (the tenant, connector
@@ -18,6 +18,7 @@ EDITABLE_FIELDS: tuple[str, ...] = (
     "brand_name", "logo", "primary_color", "accent_color", "timezone", "locale", "currency",
     "business_phone", "business_email", "feature_contracts", "feature_dashboard", "feature_chat",
     "feature_questionnaire", "feature_campaigns", "feature_agents", "about", "services", "service_area", "hours",
+    *AGENT_THRESHOLDS,
 )  # fmt: skip
 NOT_EDITABLE = "This setting cannot be changed here."
 

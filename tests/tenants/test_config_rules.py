@@ -68,7 +68,9 @@ def test_every_allowed_field_can_be_set_by_the_service(alpha):
         "business_phone": "+16045550123", "business_email": "hi@alpha.example", "feature_contracts": False,
         "feature_dashboard": False, "feature_chat": False, "feature_questionnaire": False,
         "feature_campaigns": True, "feature_agents": False, "about": "Movers.\nSince 1998.", "services": "Cars", "service_area": "Ontario",
-        "hours": "Mon–Fri 8–18",
+        "hours": "Mon–Fri 8–18", "agent_stuck_minutes": 30, "agent_fresh_heartbeat_minutes": 5,
+        "agent_idle_minutes": 20, "agent_dead_minutes": 120, "task_archive_minutes": 60,
+        "task_claim_timeout_minutes": 240,
     }  # fmt: skip
     assert set(data) == set(EDITABLE_FIELDS)
     tenant_config_update(config=alpha.tenant.config, data=data, actor=alpha.owner)
