@@ -1,11 +1,18 @@
-"""The demo tenant's agent access: an "SEO agent" with a token (scopes read, write_content and
-memory; its secret is thrown away, so nobody can use it — owners make their own tokens on /agents/),
-a week of its tool calls, a landing page it drafted and proposed for publishing (waiting for the
-owner's approval), and the outbox's domain events for what the other demos made.
+"""The demo tenant's agent access and agent workspace.
+
+Agent access: an "SEO agent" with a token (scopes read, write_content and memory; its secret is thrown
+away, so nobody can use it — owners make their own tokens on /agents/), a week of its tool calls, a
+landing page it drafted and proposed for publishing (waiting for the owner's approval), and the
+outbox's domain events for what the other demos made.
+
+The workspace (chat/workspace_demo.py): a second agent ("Content agent", its token's secret thrown
+away too), three days of their work told through the services — states with their transition log, a
+task board across every status, the SEO agent's checkpoints, and messages on the agent bus.
 
 Loaded once: the token is found by its agent name, the calls by their agent, the draft by its slug
 and the approval by its page, and an event type the outbox already has is not emitted again (once the
-services emit their own events, the demos' leads, contracts and hand-overs bring theirs).
+services emit their own events, the demos' leads, contracts and hand-overs bring theirs); the
+workspace by its first task.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import timedelta
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -83,12 +91,12 @@ def _digest(arguments: dict) -> str:
     return hashlib.sha256(json.dumps(arguments, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def _token(tenant: Tenant, owner: User) -> AgentToken:
-    live = AgentToken.objects.filter(tenant=tenant, name=AGENT, revoked_at__isnull=True).first()
+def _token(tenant: Tenant, owner: User, name: str = AGENT, scopes=SCOPES) -> AgentToken:
+    live = AgentToken.objects.filter(tenant=tenant, name=name, revoked_at__isnull=True).first()
     if live is not None:
         return live
     # The secret is dropped here: the demo shows the agent's history, not a key anyone holds.
-    return agent_token_create(tenant=tenant, name=AGENT, scopes=SCOPES, actor=owner).token
+    return agent_token_create(tenant=tenant, name=name, scopes=scopes, actor=owner).token
 
 
 def _calls(agent: AgentIdentity) -> int:
@@ -153,12 +161,18 @@ def _events() -> int:
     return emitted
 
 
-@transaction.atomic
 def agents_demo_load(*, tenant: Tenant, owner: User) -> int:
-    """Load the demo agent into the current (demo) tenant's schema once. Returns the tool calls added
-    (0 when it was loaded before)."""
-    agent = AgentIdentity.of(_token(tenant, owner))
-    made = _calls(agent)
-    _proposal(agent)
-    _events()
+    """Load the demo agents into the current (demo) tenant's schema once, then relay the bus messages
+    the workspace made. Returns the tool calls added (0 when it was loaded before)."""
+    from chat.services.bus import bus_relay
+    from chat.workspace_demo import workspace_demo_load
+
+    with transaction.atomic():
+        agent = AgentIdentity.of(_token(tenant, owner))
+        made = _calls(agent)
+        _proposal(agent)
+        _events()
+        messages = workspace_demo_load(tenant=tenant, owner=owner, make_token=partial(_token, tenant, owner))
+    if messages:
+        bus_relay()  # Redis is up while the demo loads; a relay that can't reach it leaves them waiting
     return made

@@ -132,7 +132,7 @@ def test_the_demo_agent_loads_once_with_calls_a_proposal_and_events(
         assert agents_demo_load(tenant=alpha.tenant, owner=alpha.owner) == len(CALLS) >= 10
         events = DomainEvent.objects.count()
         assert agents_demo_load(tenant=alpha.tenant, owner=alpha.owner) == 0
-        token = AgentToken.objects.get(tenant=alpha.tenant)
+        token = AgentToken.objects.get(tenant=alpha.tenant, name=AGENT)
         assert (
             token.name == AGENT and token.scopes == ["read", "write_content", "memory"] and token.is_active()
         )
