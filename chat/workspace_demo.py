@@ -166,7 +166,7 @@ def workspace_demo_load(*, tenant: Tenant, owner: User, make_token: Callable[...
         None,
         owner,
         None,
-        "Good morning! Winter storage season starts November 15: let's get the site ready for it.",
+        "Good morning! Winter storage season is coming: let's get the site ready for it.",
     )
     story.at(69.9)
 
@@ -183,6 +183,8 @@ def workspace_demo_load(*, tenant: Tenant, owner: User, make_token: Callable[...
     story.at(69.4)
     task_update(task_id=tasks["meta"].pk, agent=seo, note="12 of 30 pages checked", progress=40)
     seo = _beat(seo, story, 68, "get_seo_data", "12 of 30 pages checked", 40)
+    task_update(task_id=tasks["meta"].pk, agent=seo, note="30 of 30 pages checked", progress=100)
+    seo = _beat(seo, story, 66.5, "publish_content", "30 of 30 pages checked", 100)
     task_transition(
         task_id=tasks["meta"].pk, to=Task.Status.DONE, expect_agent=seo, actor_label=f"agent {SEO}",
         note="30 pages checked; 9 descriptions rewritten and proposed for approval.",
@@ -268,6 +270,6 @@ def workspace_demo_load(*, tenant: Tenant, owner: User, make_token: Callable[...
     note = "Rewriting the titles of 12 pages losing clicks"
     task_update(task_id=tasks["losing"].pk, agent=seo, note=note, progress=40)
     seo = _beat(seo, story, 0.02, "get_seo_data", note, 40)
-    content = _beat(content, story, 0.07, "read_inbox")
+    content = _beat(content, story, 0.07, "read_inbox", "Holding title changes; the spring checklist is next")
     story.settle({SEO: seo, CONTENT: content}, tasks)
     return BusMessage.objects.count()

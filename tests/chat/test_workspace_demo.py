@@ -51,6 +51,7 @@ def two_agents_with_their_own_tokens_and_a_history_that_leads_to_their_state(dem
         assert seo.state == S.BUSY and now - seo.last_heartbeat_at < timedelta(minutes=2)
         assert seo.last_progress == 40 and "losing clicks" in seo.last_heartbeat_note
         assert content.state == S.WARM and content.last_heartbeat_at < seo.last_heartbeat_at
+        assert content.last_progress is None and "Holding" in content.last_heartbeat_note  # not a task's
         for agent in (seo, content):
             log = list(agent.transitions.order_by("pk"))
             assert log[0].from_state == S.IDLE and log[-1].to_state == agent.state
@@ -87,7 +88,8 @@ def the_board_holds_every_status_with_events_that_lead_to_it(demo):
         assert timezone.now() - claimed.claimed_at == pytest.approx(
             timedelta(hours=2), abs=timedelta(minutes=1)
         )
-        assert timezone.now() - tasks[TASKS["meta"][0]].finished_at > timedelta(days=2)
+        done = tasks[TASKS["meta"][0]]
+        assert done.progress == 100 and timezone.now() - done.finished_at > timedelta(days=2)
         assert Task.objects.filter(archived_at__isnull=False).count() == 0
 
 
