@@ -49,6 +49,10 @@ class TenantConfigForm(forms.ModelForm):
             # The business profile is written in boxes of several lines (its own validator).
             if isinstance(field, forms.CharField) and name not in PROFILE_FIELDS:
                 field.validators.append(validate_no_control_characters)
+        if self.instance.pk and not self.instance.feature_agents:
+            # No agent access, no agent settings: left out, so saving the form keeps what was set.
+            for name in AGENT_THRESHOLDS:
+                self.fields.pop(name, None)
         # Each threshold left empty follows the deployment's setting: shown as the placeholder and said
         # in the help, read when the form is made (the settings are the environment's).
         for name, (setting, low, high) in AGENT_THRESHOLDS.items():

@@ -169,9 +169,12 @@ def agent_thresholds(*, tenant=None) -> AgentThresholds:
 
     if tenant is None:
         tenant = getattr(connection, "tenant", None)
-    config = None
+    configs = TenantConfig.objects.none()
     if getattr(tenant, "pk", None) is not None:
-        config = TenantConfig.objects.filter(pk=tenant.pk).only(*_THRESHOLD_FIELDS.values()).first()
+        configs = TenantConfig.objects.filter(pk=tenant.pk)
+    elif getattr(tenant, "schema_name", None):  # a schema switched to by name only (no tenant model)
+        configs = TenantConfig.objects.filter(tenant__schema_name=tenant.schema_name)
+    config = configs.only(*_THRESHOLD_FIELDS.values()).first()
     config = config or TenantConfig()  # none of its own: every threshold is the setting
     return AgentThresholds(
         **{name: config.agent_threshold(field) for name, field in _THRESHOLD_FIELDS.items()}

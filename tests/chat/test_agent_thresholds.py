@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.db import IntegrityError, transaction
 from django.test import override_settings
+from django_tenants.utils import schema_context
 
 from chat import tasks
 from chat.models import Agent, Task, TaskEvent
@@ -60,6 +61,8 @@ def test_thresholds_are_the_tenants_own_or_else_the_settings(alpha, beta):
     )
     in_schema(alpha)  # without a tenant named: the connection's
     assert agent_thresholds().stuck == 30
+    with schema_context(alpha.tenant.schema_name):  # a schema chosen by its name only
+        assert agent_thresholds().stuck == 30
 
 
 # --- the beat follows the tenant -----------------------------------------------------------------------
@@ -116,7 +119,8 @@ def test_teardown_uses_the_tenants_claim_timeout_and_archive_grace(alpha):
 
 def post_settings(world, **thresholds):
     values = {field: "" for field in AGENT_THRESHOLDS} | {k: str(v) for k, v in thresholds.items()}
-    return client_for(world, user=world.owner).post("/dashboard/settings/", {**FORM, **values})
+    data = {**FORM, "feature_agents": "on", **values}
+    return client_for(world, user=world.owner).post("/dashboard/settings/", data)
 
 
 def stored(world) -> dict:
@@ -144,6 +148,14 @@ def test_the_owner_sets_and_clears_thresholds(alpha):
     assert stored(alpha) == {field: None for field in AGENT_THRESHOLDS}
 
 
+def test_without_agent_access_the_thresholds_are_hidden_and_kept(alpha):
+    configure(alpha, agent_stuck_minutes=30, feature_agents=False)
+    owner = client_for(alpha, user=alpha.owner)
+    assert 'id="agent-thresholds"' not in owner.get("/dashboard/settings/").content.decode()
+    assert owner.post("/dashboard/settings/", FORM).status_code == 200
+    assert stored(alpha)["agent_stuck_minutes"] == 30
+
+
 def test_a_member_who_is_not_owner_cannot_change_thresholds(alpha):
     values = {**FORM, "agent_stuck_minutes": "30"}
     response = client_for(alpha, user=alpha.member).post("/dashboard/settings/", values)
@@ -155,7 +167,7 @@ def form_errors(world, **thresholds) -> dict:
     """The settings form's errors for these thresholds (the other boxes as FORM has them)."""
     values = {field: "" for field in AGENT_THRESHOLDS} | {k: str(v) for k, v in thresholds.items()}
     config = TenantConfig.objects.get(pk=world.tenant.pk)
-    form = TenantConfigForm({**FORM, **values}, instance=config)
+    form = TenantConfigForm({**FORM, "feature_agents": "on", **values}, instance=config)
     form.is_valid()
     return {field: [e.code for e in errors.as_data()] for field, errors in form.errors.items()}
 
