@@ -41,7 +41,7 @@ def test_a_checkpoint_round_trip_and_session_start(app, alpha):  # noqa: F811
     # The owner finds it in the memory; agents' memory search never shows a checkpoint.
     assert search.structured_content["results"] == []
     in_schema(alpha)
-    [entry] = memory_search_queryset(query="winter discount Ottawa")
+    [entry] = memory_search_queryset(query="winter discount Ottawa", private=True)
     assert entry.source == MemoryEntry.Source.CHECKPOINT and "waiting on prices" in entry.text
     assert Checkpoint.objects.get().memory_entry == entry
 
