@@ -37,7 +37,8 @@ class BadPage(ValueError):
 
 
 def _messages(request) -> dict:
-    """One page of messages, newest first: those before ?before=<id> (the first page without it)."""
+    """One page of messages, newest first: those before ?before=<id> (the first page without it).
+    Named `bus_messages`: `messages` is the messages framework's, which the base layout shows."""
     before = request.GET.get("before", "")
     if before and not (before.isdigit() and len(before) <= 18):
         raise BadPage
@@ -46,7 +47,7 @@ def _messages(request) -> dict:
         messages = messages.filter(pk__lt=int(before))
     shown = list(messages[: PAGE_SIZE + 1])
     older = shown[PAGE_SIZE - 1].pk if len(shown) > PAGE_SIZE else None
-    return {"messages": shown[:PAGE_SIZE], "before": before, "older": older}
+    return {"bus_messages": shown[:PAGE_SIZE], "before": before, "older": older}
 
 
 def _page(request, *, form=None, status=200):
