@@ -221,3 +221,17 @@ def test_an_inbox_cursor_is_one_the_inbox_gave_or_refused(alpha, inboxes):
     _invalid(reader, f"{ms}-{seq + 1}")  # ahead of the newest message
     _invalid(reader, f"{ms + 1}-0")
     assert inbox_read(agent=reader, cursor=f"{ms}-{seq - 1}" if seq else f"{ms - 1}-0")[0] == [got]
+
+
+def test_read_inbox_over_mcp_refuses_a_cursor_it_never_gave(app, alpha, inboxes):  # noqa: F811
+    secret = token_for(alpha, scopes=["notify"], name="reader").secret
+    first, future, malformed = calls(
+        app,
+        alpha,
+        secret,
+        ("read_inbox", {}),
+        ("read_inbox", {"since_cursor": "99999999999999-0"}),
+        ("read_inbox", {"since_cursor": "1-2-3"}),
+    )
+    assert first.structured_content == {"messages": [], "next_cursor": "0-0"}
+    assert error_code(future) == "invalid_cursor" and error_code(malformed) == "invalid_cursor"
