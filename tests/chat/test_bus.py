@@ -235,3 +235,20 @@ def test_read_inbox_over_mcp_refuses_a_cursor_it_never_gave(app, alpha, inboxes)
     )
     assert first.structured_content == {"messages": [], "next_cursor": "0-0"}
     assert error_code(future) == "invalid_cursor" and error_code(malformed) == "invalid_cursor"
+
+
+def test_the_migration_gives_messages_already_sent_the_recipients_the_relay_would_have_picked(alpha):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("chat.migrations.0011_bus_recipients")
+    in_schema(alpha)
+    sender, alive = Agent.objects.create(name="sender"), Agent.objects.create(name="alive")
+    Agent.objects.create(name="dead", state=Agent.State.DEAD)
+    direct = BusMessage.objects.create(sender=None, sender_label="owner", recipient=sender, text="Hi.")
+    broadcast = BusMessage.objects.create(sender=sender, sender_label="agent sender", text="All.")
+    migration.fix_recipients(apps, None)
+    direct.refresh_from_db()
+    broadcast.refresh_from_db()
+    assert direct.recipient_ids == [sender.pk] and broadcast.recipient_ids == [alive.pk]
