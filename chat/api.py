@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat.models import MAX_TAG, MAX_TAGS, MAX_TEXT, MAX_TITLE, MemoryEntry
-from chat.selectors import memory_list, memory_search_queryset
+from chat.selectors import PRIVATE_SOURCES, memory_entries, memory_list, memory_search_queryset
 from chat.services.memory import memory_add, memory_delete, memory_update
 from inkwell.api_inputs import StrictInputMixin, text_param
 from inkwell.openapi import errors
@@ -28,6 +28,19 @@ def actor_label(request) -> str:
     return request.user.email or str(request.user.pk)
 
 
+def owner_signed_in(request) -> bool:
+    """An owner's session: the only API reader of the owners' private entries (agents' checkpoints).
+    An API key acts for no person, so it never reads them."""
+    if isinstance(request.auth, ApiKey):
+        return False
+    membership = getattr(request._request, "membership", None)
+    return membership is not None and membership.is_owner
+
+
+# Checkpoints are written by the agents' checkpoint_save only: nobody files an entry as one.
+WRITABLE_SOURCES = [(v, label) for v, label in MemoryEntry.Source.choices if v not in PRIVATE_SOURCES]
+
+
 class MemoryInputSerializer(StrictInputMixin, serializers.Serializer):
     title = serializers.CharField(
         max_length=MAX_TITLE,
@@ -36,7 +49,7 @@ class MemoryInputSerializer(StrictInputMixin, serializers.Serializer):
         help_text="The question this answers (an FAQ's question), if any.",
     )
     text = serializers.CharField(max_length=MAX_TEXT, help_text="What the business should remember.")
-    source = serializers.ChoiceField(choices=MemoryEntry.Source.choices, default=MemoryEntry.Source.NOTE)
+    source = serializers.ChoiceField(choices=WRITABLE_SOURCES, default=MemoryEntry.Source.NOTE)
     tags = serializers.ListField(
         child=serializers.CharField(max_length=MAX_TAG), max_length=MAX_TAGS, required=False, default=list
     )
@@ -92,7 +105,11 @@ class MemoryApi(APIView):
         query = MemoryQuerySerializer(data={k: v for k, v in request.query_params.items() if k == "source"})
         query.is_valid(raise_exception=True)
         source = query.validated_data.get("source")
-        entries = memory_search_queryset(query=q, source=source) if q else memory_list(source=source)
+        private = owner_signed_in(request)
+        if q:
+            entries = memory_search_queryset(query=q, source=source, private=private)
+        else:
+            entries = memory_list(source=source, private=private)
         paginator = MemoryPagination()
         page = paginator.paginate_queryset(entries, request, view=self)
         return paginator.get_paginated_response(MemorySearchResultSerializer(page, many=True).data)
@@ -124,7 +141,8 @@ class MemoryEntryApi(APIView):
 
     @extend_schema(tags=["memory"], responses={200: MemoryEntrySerializer, **errors()})
     def get(self, request, pk):
-        return Response(MemoryEntrySerializer(get_object_or_404(MemoryEntry, pk=pk)).data)
+        entry = get_object_or_404(memory_entries(private=owner_signed_in(request)), pk=pk)
+        return Response(MemoryEntrySerializer(entry).data)
 
     @extend_schema(
         tags=["memory"],

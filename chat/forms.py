@@ -6,6 +6,11 @@ from django import forms
 
 from chat.models import MAX_TEXT, MAX_TITLE, MemoryEntry
 
+# Agents' checkpoints are filed by checkpoint_save alone: nobody adds an entry as one (an owner
+# editing a checkpoint's entry keeps its source).
+PRIVATE = MemoryEntry.Source.CHECKPOINT
+WRITABLE = [(value, label) for value, label in MemoryEntry.Source.choices if value != PRIVATE]
+
 
 class MemoryEntryForm(forms.Form):
     title = forms.CharField(
@@ -15,7 +20,7 @@ class MemoryEntryForm(forms.Form):
         help_text="Optional: the question this answers, as a customer would ask it.",
     )
     text = forms.CharField(max_length=MAX_TEXT, label="Text", widget=forms.Textarea(attrs={"rows": 3}))
-    source = forms.ChoiceField(choices=MemoryEntry.Source.choices, initial=MemoryEntry.Source.NOTE)
+    source = forms.ChoiceField(choices=WRITABLE, initial=MemoryEntry.Source.NOTE)
     tags = forms.CharField(required=False, max_length=2000, help_text="Separated by commas.")
 
     @classmethod
@@ -26,7 +31,10 @@ class MemoryEntryForm(forms.Form):
             "source": entry.source,
             "tags": ", ".join(entry.tags),
         }
-        return cls(initial=initial, prefix=f"m{entry.pk}", **kwargs)
+        form = cls(initial=initial, prefix=f"m{entry.pk}", **kwargs)
+        if entry.source == PRIVATE:
+            form.fields["source"].choices = [*WRITABLE, (PRIVATE, PRIVATE.label)]
+        return form
 
     def clean_tags(self) -> list[str]:
         return [tag.strip() for tag in self.cleaned_data["tags"].split(",") if tag.strip()]

@@ -531,6 +531,9 @@ class BusMessage(models.Model):
         Agent, on_delete=models.CASCADE, null=True, blank=True, related_name="inbox",
         help_text="None: a broadcast to every agent but the sender.",
     )  # fmt: skip
+    # Who gets it, fixed when it is sent: a broadcast reaches the agents that were alive then (one
+    # registered later doesn't get it; one that died before the relay still does).
+    recipient_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
     text = models.TextField(max_length=BUS_TEXT_MAX)
     reply_to = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -61,8 +61,21 @@ BEST_OF = 3
 _SYNTAX = re.compile(r'"|(?:^|\s)-\w')
 
 
-def memory_list(*, source: str | None = None) -> QuerySet[MemoryEntry]:
+# Sources only a business's owners read (memory page and API signed in as an owner, the admin):
+# agents' checkpoints are each agent's own working state. Members, API keys, other agents (MCP) and
+# the assistant's retrieval for visitors never get them; every reader here leaves them out unless
+# told `private=True`.
+PRIVATE_SOURCES = (MemoryEntry.Source.CHECKPOINT,)
+
+
+def memory_entries(*, private: bool = False) -> QuerySet[MemoryEntry]:
+    """Every entry the reader may see: with `private`, the owners' private ones too."""
     entries = MemoryEntry.objects.all()
+    return entries if private else entries.exclude(source__in=PRIVATE_SOURCES)
+
+
+def memory_list(*, source: str | None = None, private: bool = False) -> QuerySet[MemoryEntry]:
+    entries = memory_entries(private=private)
     return entries.filter(source=source) if source else entries
 
 
@@ -197,7 +210,9 @@ def _text_query(query: str) -> TextQuery | None:
 # --- the owner's search ---------------------------------------------------------------------------
 
 
-def memory_search_queryset(*, query: str, source: str | None = None) -> QuerySet[MemoryEntry]:
+def memory_search_queryset(
+    *, query: str, source: str | None = None, private: bool = False
+) -> QuerySet[MemoryEntry]:
     """Entries matching `query` by text, best first, each with `rank` (ts_rank_cd over the weighted
     vector: a match in the title counts most, then the text, then a tag). For the paginated page and
     API; the assistant uses memory_search."""
@@ -206,7 +221,7 @@ def memory_search_queryset(*, query: str, source: str | None = None) -> QuerySet
         return MemoryEntry.objects.none()
     (match, match_params), (rank, rank_params) = built.match, built.rank
     return (
-        memory_list(source=source)
+        memory_list(source=source, private=private)
         # The SQL is the module's own text; every value the query brings is a parameter.
         .alias(hit=RawSQL(f"chat_memoryentry.search @@ {match}", match_params, output_field=BooleanField()))  # noqa: S611
         .filter(hit=True)
@@ -294,7 +309,7 @@ def _coverage(words: Words, lexemes: list[str]) -> float:
 
 
 def memory_search(
-    *, query: str, limit: int = 10, sources: Iterable[str] | None = None
+    *, query: str, limit: int = 10, sources: Iterable[str] | None = None, private: bool = False
 ) -> list[tuple[MemoryEntry, float]]:
     """The entries that best answer `query` (a visitor's question, or search syntax), best first, as
     (entry, score); only entries of `sources` (MemoryEntry.Source values) if given.
@@ -305,8 +320,13 @@ def memory_search(
     also carries `confidence` (0–1: the share of the question's words it holds, weighted by their
     rarity in this memory; 0 for a search-syntax query) and `similarity` (cosine to the question's
     vector, None when not among the vector candidates). memory_best_match applies the threshold.
+    Private sources (PRIVATE_SOURCES: agents' checkpoints) are searched only with `private`.
     """
     sources = _clean_sources(sources)
+    if not private:
+        sources = [
+            s for s in (MemoryEntry.Source.values if sources is None else sources) if s not in PRIVATE_SOURCES
+        ]
     query = (query or "").replace("\x00", " ").strip()
     if not query:
         return []

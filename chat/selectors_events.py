@@ -20,7 +20,9 @@ MAX_LIMIT = 500
 _UINT64 = 2**64 - 1
 
 
-def _cursor_parts(cursor: str) -> tuple[int, int]:
+def cursor_parts(cursor: str) -> tuple[int, int]:
+    """(milliseconds, sequence) of a stream cursor; DomainError("invalid_cursor") for anything else.
+    The agent bus's inboxes check their cursors with it too."""
     match = CURSOR.match(cursor)
     parts = (int(match[1]), int(match[2])) if match else None
     # Redis' own error for these would read as an outage; the very last id has nothing after it.
@@ -35,7 +37,7 @@ def events_read(*, cursor: str | None, limit: int = 100) -> tuple[list[dict], st
     carries its own `cursor`. Raises DomainError("invalid_cursor") for a malformed cursor or one
     ahead of the stream's newest event (it could never see anything), DomainError("invalid_limit"),
     or ServiceUnavailable("events_unavailable") when Redis can't be reached."""
-    given = _cursor_parts(cursor) if cursor is not None else None
+    given = cursor_parts(cursor) if cursor is not None else None
     if not 1 <= limit <= MAX_LIMIT:
         raise DomainError(f"limit must be between 1 and {MAX_LIMIT}.", code="invalid_limit")
     key = stream_key()
@@ -48,7 +50,7 @@ def events_read(*, cursor: str | None, limit: int = 100) -> tuple[list[dict], st
         raise ServiceUnavailable(
             "The event stream is unavailable; try again in a minute.", code="events_unavailable"
         ) from exc
-    if given is not None and newest and given > _cursor_parts(newest[0][0]):
+    if given is not None and newest and given > cursor_parts(newest[0][0]):
         raise DomainError("The cursor is not one this stream gave out.", code="invalid_cursor")
     events = [{"cursor": stream_id, **json.loads(fields["event"])} for stream_id, fields in rows]
     return events, (events[-1]["cursor"] if events else cursor)

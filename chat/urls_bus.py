@@ -6,5 +6,6 @@ from chat import views_bus as views
 
 urlpatterns = [
     path("", views.bus_view, name="agent_bus"),
+    path("messages/", views.bus_messages_view, name="agent_bus_messages"),
     path("post/", views.bus_post_view, name="agent_bus_post"),
 ]

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from chat.forms import MemoryEntryForm
 from chat.models import MemoryEntry
-from chat.selectors import memory_list, memory_search_queryset
+from chat.selectors import PRIVATE_SOURCES, memory_list, memory_search_queryset
 from chat.services.memory import memory_add, memory_delete, memory_update
 from dashboard.rendering import form_apply, render_dashboard
 from tenants.models import Membership
@@ -25,17 +25,21 @@ def _page(request, status: int = 200, **extra):
     source = request.GET.get("source", "")
     source = source if source in MemoryEntry.Source.values else ""
     query_error = f"At most {MAX_QUERY} characters." if len(q) > MAX_QUERY else ""
+    # Agents' checkpoints are the owners' to read: members don't see them (nor filter by them).
+    private = request.membership.is_owner
     if query_error:
         entries, status = MemoryEntry.objects.none(), 400
     elif q:
-        entries = memory_search_queryset(query=q, source=source or None)
+        entries = memory_search_queryset(query=q, source=source or None, private=private)
     else:
-        entries = memory_list(source=source or None)
+        entries = memory_list(source=source or None, private=private)
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "q": q,
         "source": source,
-        "sources": MemoryEntry.Source.choices,
+        "sources": [
+            (v, label) for v, label in MemoryEntry.Source.choices if private or v not in PRIVATE_SOURCES
+        ],
         "query_error": query_error,
         "page": page,
         "add_form": MemoryEntryForm(),

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from chat.forms_agents import AgentTokenForm
 from chat.models import Agent
-from chat.selectors_agents import agent_call_names, agent_calls
+from chat.selectors_agents import agent_call_names, agent_calls, agents_with_current_task
 from chat.services.agents import agent_transition
 from dashboard.rendering import render_dashboard
 from inkwell.errors import DomainError
@@ -60,7 +60,7 @@ def _page(request, status: int = 200, **extra):
         "agent": agent,
         "agent_names": sorted(set(agent_call_names()) | {t.name for t in tokens}, key=str.casefold),
         "mcp_url": mcp_url(request),
-        "agents_list": list(Agent.objects.order_by("name")),
+        "agents_list": list(agents_with_current_task()),
         **extra,
     }
     return render_dashboard(request, TEMPLATE, context, status=status)
@@ -121,7 +121,7 @@ OWNER_MOVES = {"parked", "warm"}  # what the owner does by hand: set an agent as
 
 
 def _states(request, status: int = 200, **extra):
-    context = {"agents_list": list(Agent.objects.order_by("name")), **extra}
+    context = {"agents_list": list(agents_with_current_task()), **extra}
     return render(request, STATES_PARTIAL, context, status=status)
 
 

@@ -20,7 +20,7 @@ from billing.plans import PLANS, plan_get
 from billing.selectors import subscription_of
 from chat.mcp.calls import agent_tool, current
 from chat.models import MemoryEntry
-from chat.selectors import memory_search
+from chat.selectors import memory_entries, memory_search
 from chat.selectors_events import MAX_LIMIT as EVENTS_MAX_LIMIT
 from chat.selectors_events import events_read
 from chat.services.approvals import memory_change_propose, page_publish_propose
@@ -287,7 +287,7 @@ def add_memory(
     directly."""
     call = current()
     if replaces is not None:
-        entry = MemoryEntry.objects.filter(pk=replaces).first()
+        entry = memory_entries().filter(pk=replaces).first()  # never an agent's checkpoint
         if entry is None:
             raise DomainError("No memory entry has that id.", code="memory_entry_not_found")
         approval = memory_change_propose(entry=entry, title=title, text=text, agent=call.agent)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 
 import redis
@@ -23,6 +22,7 @@ from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
 from chat.models import BUS_TEXT_MAX, Agent, BusMessage
+from chat.selectors_events import cursor_parts
 from chat.services.events import events_redis, stream_append_once
 from inkwell.errors import DomainError, ServiceUnavailable
 from inkwell.queue import enqueue_on_commit
@@ -31,7 +31,6 @@ from inkwell.ratelimit import rate_limit
 logger = logging.getLogger(__name__)
 
 INBOX_MAX_LIMIT = 100
-_CURSOR = re.compile(r"^\d{1,20}-\d{1,20}$")
 
 
 def inbox_key(agent_id: int, schema: str | None = None) -> str:
@@ -46,10 +45,18 @@ def bus_recipient(*, name: str) -> Agent:
 
 
 def bus_send(
-    *, sender: Agent | None, sender_label: str, to: Agent | None, text: str, reply_to: int | None = None
+    *,
+    sender: Agent | None,
+    sender_label: str,
+    to: Agent | None,
+    text: str,
+    reply_to: int | None = None,
+    owner_id: int | None = None,
 ) -> BusMessage:
-    """Put a message on the bus from `sender` (None: the owner, named by `sender_label`) to `to`
-    (None: every agent but the sender). An agent may send BUS_RATE_PER_MINUTE a minute."""
+    """Put a message on the bus from `sender` (None: the owner whose user id is `owner_id`, named by
+    `sender_label`) to `to` (None: every agent alive now but the sender). An agent, and an owner,
+    may send BUS_RATE_PER_MINUTE a minute in this business; past that, RateLimited and nothing is
+    written."""
     from chat.tasks import bus_relay
 
     text = (text or "").strip()
@@ -60,19 +67,31 @@ def bus_send(
             f"A message holds at most {BUS_TEXT_MAX} characters (this has {len(text)}).",
             code="bus_text_too_long",
         )
+    # Agent ids are per schema: the schema is part of the key, or two businesses would share one.
     if sender is not None:
+        who, key = "An agent", f"{connection.schema_name}:agent:{sender.pk}"
+    elif owner_id is not None:
+        who, key = "You", f"{connection.schema_name}:user:{owner_id}"
+    else:
+        who = key = None
+    if key is not None:
         rate_limit(
             scope="agent-bus",
-            key=str(sender.pk),
+            key=key,
             limit=settings.BUS_RATE_PER_MINUTE,
             window=60,
-            message=f"An agent may send {settings.BUS_RATE_PER_MINUTE} messages a minute; wait a little.",
+            message=f"{who} may send {settings.BUS_RATE_PER_MINUTE} messages a minute; wait a little.",
         )
     if reply_to is not None and not BusMessage.objects.filter(pk=reply_to).exists():
         raise DomainError("No message has that id.", code="bus_message_not_found")
     with transaction.atomic():
         message = BusMessage.objects.create(
-            sender=sender, sender_label=sender_label[:200], recipient=to, text=text, reply_to_id=reply_to
+            sender=sender,
+            sender_label=sender_label[:200],
+            recipient=to,
+            recipient_ids=_recipients(sender=sender, to=to),
+            text=text,
+            reply_to_id=reply_to,
         )
         enqueue_on_commit(bus_relay)  # and the periodic relay catches what a down queue or Redis left
     return message
@@ -94,13 +113,14 @@ def _wire(message: BusMessage) -> str:
     )
 
 
-def _recipients(message: BusMessage) -> list[int]:
-    if message.recipient_id is not None:
-        return [message.recipient_id]
+def _recipients(*, sender: Agent | None, to: Agent | None) -> list[int]:
+    """Who a message reaches, fixed as it is sent: `to`, or every agent alive now but the sender."""
+    if to is not None:
+        return [to.pk]
     agents = Agent.objects.exclude(state=Agent.State.DEAD)
-    if message.sender_id is not None:
-        agents = agents.exclude(pk=message.sender_id)
-    return list(agents.values_list("pk", flat=True))
+    if sender is not None:
+        agents = agents.exclude(pk=sender.pk)
+    return sorted(agents.values_list("pk", flat=True))
 
 
 def bus_relay(*, limit: int = 500) -> int:
@@ -121,7 +141,7 @@ def bus_relay(*, limit: int = 500) -> int:
         for message in pending:
             created = int(message.created.timestamp() * 1_000_000)
             try:
-                for agent_id in _recipients(message):
+                for agent_id in message.recipient_ids:
                     key = inbox_key(agent_id)
                     stream_append_once(
                         client,
@@ -141,14 +161,25 @@ def bus_relay(*, limit: int = 500) -> int:
 
 
 def inbox_read(*, agent: Agent, cursor: str | None, limit: int = INBOX_MAX_LIMIT) -> tuple[list[dict], str]:
-    """The messages on `agent`'s stream after `cursor`, oldest first, and the cursor to pass next."""
-    if cursor is not None and not _CURSOR.match(cursor):
-        raise DomainError("That cursor is not one read_inbox gave.", code="invalid_cursor")
+    """The messages on `agent`'s stream after `cursor`, oldest first, and the cursor to pass next.
+    The cursor is checked as strictly as the event stream's (chat.selectors_events): malformed, or
+    ahead of the inbox's newest message (of an empty inbox: ahead of Redis' clock, which the ids
+    come from) → DomainError("invalid_cursor"), as it could never see anything."""
+    given = cursor_parts(cursor) if cursor is not None else None
+    key = inbox_key(agent.pk)
     try:
-        rows = events_redis().xrange(inbox_key(agent.pk), min=f"({cursor}" if cursor else "-", count=limit)
+        pipe = events_redis().pipeline(transaction=False)
+        pipe.xrange(key, min=f"({cursor}" if cursor else "-", count=limit)
+        pipe.xrevrange(key, count=1)
+        pipe.time()
+        rows, newest, (seconds, micros) = pipe.execute()
     except redis.RedisError as exc:
         raise ServiceUnavailable(
             "The bus can't be read just now; try again in a minute.", code="bus_unavailable"
         ) from exc
+    if given is not None:
+        ahead = given > cursor_parts(newest[0][0]) if newest else given[0] > seconds * 1000 + micros // 1000
+        if ahead:
+            raise DomainError("That cursor is not one read_inbox gave.", code="invalid_cursor")
     messages = [json.loads(fields["message"]) | {"cursor": stream_id} for stream_id, fields in rows]
     return messages, (rows[-1][0] if rows else cursor or "0-0")

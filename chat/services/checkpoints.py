@@ -3,7 +3,9 @@ saved in the business memory so the owner can search it, versioned per agent, la
 
 Privacy: a checkpoint is read back only by the agent that saved it, or by another agent of the same
 business when it was saved as shared; the tenant's schema keeps it from every other business. The
-memory entry it leaves is for the owner: agents' memory search leaves the "checkpoint" source out.
+memory entry it leaves is for the owners alone: every other reader of the memory (agents' search,
+members, API keys, the assistant answering visitors) leaves the "checkpoint" source out
+(chat.selectors.PRIVATE_SOURCES).
 """
 
 from __future__ import annotations

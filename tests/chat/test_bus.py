@@ -11,7 +11,7 @@ from django_tenants.utils import tenant_context
 from chat.models import Agent, BusMessage
 from chat.services.bus import bus_relay, bus_send, inbox_read
 from chat.services.events import events_redis
-from inkwell.errors import RateLimited
+from inkwell.errors import DomainError, RateLimited
 from tenants.models import Membership
 from tests.chat.test_events import second_redis  # noqa: F401
 from tests.chat.test_mcp import app, calls, error_code, in_schema, token_for  # noqa: F401
@@ -169,3 +169,86 @@ def test_the_owner_posts_as_themselves_and_an_owner_of_both_sees_only_this_busin
     with tenant_context(beta.tenant):
         assert not BusMessage.objects.exists()
     assert client_for(alpha, user=alpha.member).get("/agents/bus/").status_code == 403
+
+
+# --- recipients fixed when sent; cursors as strict as the event stream's -----------------------------
+
+
+def _texts(agent) -> list[str]:
+    return [m["text"] for m in inbox_read(agent=agent, cursor=None)[0]]
+
+
+def test_a_broadcast_reaches_the_agents_alive_when_it_was_sent(alpha, inboxes):
+    in_schema(alpha)
+    sender = Agent.objects.create(name="sender")
+    dies_later = Agent.objects.create(name="dies later")
+    dead = Agent.objects.create(name="dead already", state=Agent.State.DEAD)
+    message = bus_send(sender=sender, sender_label="agent sender", to=None, text="Standup in five.")
+    assert message.recipient_ids == [dies_later.pk]
+    Agent.objects.filter(pk=dies_later.pk).update(state=Agent.State.DEAD)  # between send and relay
+    newcomer = Agent.objects.create(name="registered after")
+    assert bus_relay() == 1
+    assert _texts(dies_later) == ["Standup in five."]
+    assert _texts(newcomer) == [] and _texts(dead) == [] and _texts(sender) == []
+    direct = bus_send(sender=None, sender_label="owner@alpha.example", to=newcomer, text="Welcome.")
+    assert direct.recipient_ids == [newcomer.pk]
+    assert (
+        bus_relay() == 1 and _texts(newcomer) == ["Welcome."] and _texts(dies_later) == ["Standup in five."]
+    )
+
+
+def _invalid(agent, cursor) -> None:
+    with pytest.raises(DomainError) as refused:
+        inbox_read(agent=agent, cursor=cursor)
+    assert refused.value.code == "invalid_cursor"
+
+
+def test_an_inbox_cursor_is_one_the_inbox_gave_or_refused(alpha, inboxes):
+    in_schema(alpha)
+    sender, reader = Agent.objects.create(name="writer"), Agent.objects.create(name="reader")
+    for cursor in ("abc", "1-2-3", "12", "-1-0", f"{2**64}-0", f"{2**64 - 1}-{2**64 - 1}", "1-x"):
+        _invalid(reader, cursor)
+    # An empty inbox: any cursor up to Redis' clock may be a real one; one past it can't be.
+    seconds, _micros = inboxes.time()
+    assert inbox_read(agent=reader, cursor="0-0") == ([], "0-0")
+    assert inbox_read(agent=reader, cursor=f"{(seconds - 60) * 1000}-0")[0] == []
+    _invalid(reader, f"{(seconds + 3600) * 1000}-0")
+    bus_send(sender=sender, sender_label="agent writer", to=reader, text="One.")
+    bus_relay()
+    [got], cursor = inbox_read(agent=reader, cursor=None)
+    assert inbox_read(agent=reader, cursor=cursor) == ([], cursor)  # the newest one: nothing after it
+    ms, seq = map(int, cursor.split("-"))
+    _invalid(reader, f"{ms}-{seq + 1}")  # ahead of the newest message
+    _invalid(reader, f"{ms + 1}-0")
+    assert inbox_read(agent=reader, cursor=f"{ms}-{seq - 1}" if seq else f"{ms - 1}-0")[0] == [got]
+
+
+def test_read_inbox_over_mcp_refuses_a_cursor_it_never_gave(app, alpha, inboxes):  # noqa: F811
+    secret = token_for(alpha, scopes=["notify"], name="reader").secret
+    first, future, malformed = calls(
+        app,
+        alpha,
+        secret,
+        ("read_inbox", {}),
+        ("read_inbox", {"since_cursor": "99999999999999-0"}),
+        ("read_inbox", {"since_cursor": "1-2-3"}),
+    )
+    assert first.structured_content == {"messages": [], "next_cursor": "0-0"}
+    assert error_code(future) == "invalid_cursor" and error_code(malformed) == "invalid_cursor"
+
+
+def test_the_migration_gives_messages_already_sent_the_recipients_the_relay_would_have_picked(alpha):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("chat.migrations.0011_bus_recipients")
+    in_schema(alpha)
+    sender, alive = Agent.objects.create(name="sender"), Agent.objects.create(name="alive")
+    Agent.objects.create(name="dead", state=Agent.State.DEAD)
+    direct = BusMessage.objects.create(sender=None, sender_label="owner", recipient=sender, text="Hi.")
+    broadcast = BusMessage.objects.create(sender=sender, sender_label="agent sender", text="All.")
+    migration.fix_recipients(apps, None)
+    direct.refresh_from_db()
+    broadcast.refresh_from_db()
+    assert direct.recipient_ids == [sender.pk] and broadcast.recipient_ids == [alive.pk]

@@ -9,6 +9,7 @@ from chat.models import CHECKPOINT_MAX_CHARS, Agent, Checkpoint, MemoryEntry
 from chat.selectors import memory_search_queryset
 from chat.services.checkpoints import checkpoint_save
 from tests.chat.test_mcp import app, calls, error_code, in_schema, token_for  # noqa: F401
+from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +42,7 @@ def test_a_checkpoint_round_trip_and_session_start(app, alpha):  # noqa: F811
     # The owner finds it in the memory; agents' memory search never shows a checkpoint.
     assert search.structured_content["results"] == []
     in_schema(alpha)
-    [entry] = memory_search_queryset(query="winter discount Ottawa")
+    [entry] = memory_search_queryset(query="winter discount Ottawa", private=True)
     assert entry.source == MemoryEntry.Source.CHECKPOINT and "waiting on prices" in entry.text
     assert Checkpoint.objects.get().memory_entry == entry
 
@@ -106,3 +107,91 @@ def test_another_tenants_agent_never_reads_a_checkpoint(app, alpha, beta):  # no
     )
     assert error_code(own) == "checkpoint_not_found" and error_code(named) == "checkpoint_not_found"
     assert start.structured_content["checkpoint"] is None
+
+
+# --- a private checkpoint is the owners' alone, in every reader of the memory ----------------------
+
+PRIVATE = "Zanzibar freight rebate negotiation stalled"  # words nothing else in the memory holds
+
+
+@pytest.fixture
+def private_checkpoint(app, alpha):  # noqa: F811
+    """The SEO agent's private checkpoint and the Content agent's token (agent B of the same business)."""
+    seo = token_for(alpha, scopes=["memory"], name="SEO agent").secret
+    other = token_for(alpha, scopes=["memory"], name="Content agent").secret
+    calls(app, alpha, seo, ("checkpoint_save", SAVED | {"summary": PRIVATE}))
+    in_schema(alpha)
+    entry = Checkpoint.objects.get().memory_entry
+    assert entry.source == MemoryEntry.Source.CHECKPOINT
+    return entry, seo, other
+
+
+def test_other_agents_neither_find_nor_propose_to_change_a_private_checkpoint(app, alpha, private_checkpoint):  # noqa: F811
+    entry, seo, other = private_checkpoint
+    for secret in (other, seo):
+        found, asked, replace = calls(
+            app,
+            alpha,
+            secret,
+            ("search_memory", {"query": "Zanzibar freight rebate"}),
+            ("search_memory", {"query": "Zanzibar freight rebate", "sources": ["agent", "note"]}),
+            ("add_memory", {"text": "Rebate agreed.", "replaces": entry.pk}),
+        )
+        assert found.structured_content["results"] == [] and asked.structured_content["results"] == []
+        assert error_code(replace) == "memory_entry_not_found"
+    (refused,) = calls(app, alpha, other, ("search_memory", {"query": "Zanzibar", "sources": ["checkpoint"]}))
+    assert refused.is_error
+
+
+def test_members_never_see_a_checkpoint_on_the_memory_page_and_owners_do(alpha, private_checkpoint):
+    member = client_for(alpha, user=alpha.member)
+    owner = client_for(alpha, user=alpha.owner)
+    for url in (
+        "/dashboard/memory/?q=Zanzibar",
+        "/dashboard/memory/?source=checkpoint",
+        "/dashboard/memory/",
+    ):
+        assert "negotiation stalled" not in member.get(url).content.decode()
+        assert "negotiation stalled" in owner.get(url).content.decode()
+    assert 'value="checkpoint"' not in member.get("/dashboard/memory/").content.decode()
+    assert 'value="checkpoint"' in owner.get("/dashboard/memory/").content.decode()
+    # Nobody files an entry as a checkpoint (it would pass for an agent's); an owner edits one as it is.
+    for client in (member, owner):
+        filed = client.post("/dashboard/memory/new/", {"text": "A fake checkpoint.", "source": "checkpoint"})
+        assert filed.status_code == 400
+    entry, _seo, _other = private_checkpoint
+    edit = owner.get(f"/dashboard/memory/{entry.pk}/edit/").content.decode()
+    assert 'value="checkpoint" selected' in edit
+
+
+def test_api_keys_and_members_never_read_a_checkpoint_over_the_api_and_owners_do(alpha, private_checkpoint):
+    from tests.chat.test_memory import key_client
+
+    entry, _seo, _other = private_checkpoint
+    owner = client_for(alpha, user=alpha.owner)
+    for client in (key_client(alpha), client_for(alpha, user=alpha.member)):
+        for url in ("/api/v1/memory/?q=Zanzibar", "/api/v1/memory/?source=checkpoint", "/api/v1/memory/"):
+            assert "negotiation stalled" not in client.get(url).content.decode()
+        assert client.get(f"/api/v1/memory/{entry.pk}/").status_code == 404
+        filed = client.post(
+            "/api/v1/memory/",
+            {"text": "A fake checkpoint.", "source": "checkpoint"},
+            content_type="application/json",
+        )
+        assert filed.status_code == 400
+    assert [r["id"] for r in owner.get("/api/v1/memory/?q=Zanzibar").json()["results"]] == [entry.pk]
+    assert owner.get(f"/api/v1/memory/{entry.pk}/").json()["text"].count("Zanzibar") == 1
+    in_schema(alpha)
+    assert not MemoryEntry.objects.filter(text="A fake checkpoint.").exists()
+
+
+def test_the_assistant_never_draws_on_a_checkpoint_for_a_visitor(alpha, private_checkpoint):
+    from chat.selectors import memory_best_match, memory_search
+    from chat.services.assistant import retrieve
+
+    entry, _seo, _other = private_checkpoint
+    question = "Zanzibar freight rebate negotiation?"
+    assert retrieve(question=question).entries == [] and retrieve(question=question).best is None
+    assert memory_search(query=question) == [] and memory_best_match(question=question) is None
+    assert memory_search(query=question, sources=["checkpoint"]) == []
+    assert [e.pk for e, _score in memory_search(query=question, private=True)] == [entry.pk]

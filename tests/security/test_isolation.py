@@ -27,6 +27,7 @@ OWNER_PAGES += ["/agents/"]  # agent tokens and the agents' tool calls
 OWNER_PAGES += ["/agents/telegram/"]  # linking Telegram chats
 OWNER_PAGES += ["/agents/tasks/"]  # the agents' task board
 OWNER_PAGES += ["/agents/bus/"]  # the agent bus
+OWNER_PAGES += ["/agents/bus/messages/"]  # the agent bus's list (polled)
 OWNER_PAGES += ["/agents/states/"]  # the agents' states (the /agents/ table, polled)
 API = ["/api/v1/me/", "/api/v1/config/", "/api/v1/dashboard/", "/api/v1/contracts/", "/api/v1/leads/"]
 API += [
@@ -158,8 +159,9 @@ PRIVATE_URL_NAMES |= {"agent_states", "agent_state"}
 # tried by an owner of both tenants, members, API keys and anonymous callers in tests/chat/test_approvals*.py
 PRIVATE_URL_NAMES |= {"approval_list", "approval_detail", "approval_approve", "approval_reject"}
 PRIVATE_URL_NAMES |= {"api_approvals", "api_approval", "api_approval_approve", "api_approval_reject"}
-# the agent bus (owners): posting (POST-only) is tried by an owner of both tenants in tests/chat/test_bus.py
-PRIVATE_URL_NAMES |= {"agent_bus", "agent_bus_post"}
+# the agent bus (owners): posting (POST-only) is tried by an owner of both tenants in tests/chat/test_bus.py,
+# the polled list in tests/chat/test_workspace_pages.py
+PRIVATE_URL_NAMES |= {"agent_bus", "agent_bus_post", "agent_bus_messages"}
 # the event stream: an owner of both tenants, API keys and plans in tests/chat/test_events_api.py
 PRIVATE_URL_NAMES |= {"api_events"}
 # the task board (owners): the page, creating, reassigning and closing a task (POST-only; members and
