@@ -459,6 +459,8 @@ BILLING_SIGNUPS_PER_HOUR = int(os.environ.get("INKWELL_SIGNUPS_PER_HOUR", "10"))
 # --- Provisioning -------------------------------------------------------------------------------
 # How many fully migrated, unclaimed tenant schemas to keep ready (see tenants/services/provisioning.py).
 SPARE_SCHEMAS = int(os.environ.get("INKWELL_SPARE_SCHEMAS", "2"))
+# Processes `manage.py migrate_tenants` migrates tenant schemas with (see tenants/services/schema_migrations.py).
+TENANT_MIGRATION_WORKERS = int(os.environ.get("INKWELL_TENANT_MIGRATION_WORKERS") or os.cpu_count() or 1)
 RESERVED_SUBDOMAINS = frozenset(
     [
         "www",
