@@ -64,16 +64,13 @@ class MigrationReport:
     seconds: float = 0.0
 
 
-def migration_leaves(*, tenant_apps_only: bool) -> frozenset[tuple[str, str]]:
-    """The latest migration of each app (of the TENANT_APPS only, or of every app), from disk."""
+def migration_leaves() -> tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
+    """The latest migration of every app, and of the TENANT_APPS only, as found on disk."""
     from django.db.migrations.loader import MigrationLoader
 
-    graph = MigrationLoader(None, ignore_no_migrations=True).graph
-    leaves = graph.leaf_nodes()
-    if not tenant_apps_only:
-        return frozenset(leaves)
+    leaves = frozenset(MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes())
     router = TenantSyncRouter()
-    return frozenset(node for node in leaves if router.app_in_list(node[0], settings.TENANT_APPS))
+    return leaves, frozenset(node for node in leaves if router.app_in_list(node[0], settings.TENANT_APPS))
 
 
 def schemas_current(*, schema_names: Iterable[str], leaves: frozenset[tuple[str, str]]) -> set[str]:
@@ -100,7 +97,7 @@ def schemas_current(*, schema_names: Iterable[str], leaves: frozenset[tuple[str,
         for start in range(0, len(candidates), SCHEMA_STATUS_CHUNK):
             chunk = candidates[start : start + SCHEMA_STATUS_CHUNK]
             parts = " UNION ALL ".join(
-                f"SELECT %s, count(*) FROM {connection.ops.quote_name(name)}.django_migrations m "
+                f"SELECT %s, count(*) FROM {connection.ops.quote_name(name)}.django_migrations m "  # noqa: S608
                 "WHERE (m.app, m.name) IN (SELECT app, name FROM leaves)"
                 for name in chunk
             )
@@ -172,10 +169,12 @@ def tenants_migrate(
 
     Schemas already current are skipped without a migration executor; the rest run `workers` at a
     time in forked processes (in this process when one worker, or one schema, is enough). Progress
-    goes to `progress` (a line per ~5 % of a phase and one at its end). With `retry_failed`, the
+    goes to `progress` (a line per ~5 % of a phase and one at its end; none at verbosity 0). With `retry_failed`, the
     schemas that failed get one more try each, one at a time, once the others are done. With
     `check`, nothing is migrated: the report lists what is behind.
     """
+    if verbosity < 1:
+        progress = _quiet
     workers = default_workers() if workers is None else max(1, workers)
     inner = max(0, verbosity - 1)  # -v 2 shows each schema's "Applying …" lines
     started = time.monotonic()
@@ -183,7 +182,8 @@ def tenants_migrate(
     public = get_public_schema_name()
     connection.set_schema_to_public()
 
-    if public in schemas_current(schema_names=[public], leaves=migration_leaves(tenant_apps_only=False)):
+    all_leaves, leaves = migration_leaves()
+    if public in schemas_current(schema_names=[public], leaves=all_leaves):
         report.skipped.append(public)
         progress(f"{public}: up to date")
     elif check:
@@ -200,7 +200,6 @@ def tenants_migrate(
             report.seconds = time.monotonic() - started
             return report
 
-    leaves = migration_leaves(tenant_apps_only=True)
     phases = []
     for label, statuses in PHASES:
         names = list(
@@ -215,7 +214,9 @@ def tenants_migrate(
     for label, names in phases:
         behind = [name for name in names if name not in current]
         report.skipped += [name for name in names if name in current]
-        progress(f"{label}: {len(names)} schema(s), {len(names) - len(behind)} up to date, {len(behind)} behind")
+        progress(
+            f"{label}: {len(names)} schema(s), {len(names) - len(behind)} up to date, {len(behind)} behind"
+        )
         todo.append((label, behind))
     if check:
         report.pending += [name for _label, behind in todo for name in behind]
@@ -248,6 +249,10 @@ def tenants_migrate(
     return report
 
 
+def _quiet(line: str) -> None:
+    """Progress at verbosity 0: none (failures are still listed by the command)."""
+
+
 def _record(report: MigrationReport, outcome: SchemaOutcome) -> None:
     if outcome.ok:
         report.migrated.append(outcome.schema_name)
@@ -259,10 +264,9 @@ def _run_phase(label, names, outcomes, report, progress, started) -> None:
     if not names:
         return
     every = max(1, len(names) // 20)
-    done = failed = 0
-    for outcome in outcomes:
+    failed = 0
+    for done, outcome in enumerate(outcomes, start=1):
         _record(report, outcome)
-        done += 1
         failed += not outcome.ok
         if done % every == 0 or done == len(names):
             progress(

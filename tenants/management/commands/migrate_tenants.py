@@ -20,7 +20,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--check", action="store_true", help="migrate nothing; exit non-zero if any schema is behind"
         )
-        parser.add_argument("--noinput", "--no-input", action="store_true", help="accepted, never asks anyway")
+        parser.add_argument(
+            "--noinput", "--no-input", action="store_true", help="accepted, never asks anyway"
+        )
 
     def handle(self, *args, **opts):
         report = tenants_migrate(
@@ -32,13 +34,17 @@ class Command(BaseCommand):
         )
         if opts["check"]:
             if report.pending:
-                raise CommandError(f"{len(report.pending)} schema(s) behind: {', '.join(report.pending[:20])}")
-            self.stdout.write(f"All {len(report.skipped)} schema(s) are at the latest migration.")
+                raise CommandError(
+                    f"{len(report.pending)} schema(s) behind: {', '.join(report.pending[:20])}"
+                )
+            if opts["verbosity"]:
+                self.stdout.write(f"All {len(report.skipped)} schema(s) are at the latest migration.")
             return
-        self.stdout.write(
-            f"{len(report.migrated)} migrated, {len(report.skipped)} already up to date, "
-            f"{len(report.failed)} failed, in {report.seconds:.1f} s"
-        )
+        if opts["verbosity"]:
+            self.stdout.write(
+                f"{len(report.migrated)} migrated, {len(report.skipped)} already up to date, "
+                f"{len(report.failed)} failed, in {report.seconds:.1f} s"
+            )
         for name, error in report.failed.items():
             self.stderr.write(f"FAILED {name}: {error}")
         if report.failed:
