@@ -119,3 +119,17 @@ def test_a_failing_schema_is_reported_and_the_others_are_migrated(
                 for name in names:
                     cursor.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
             Tenant.objects.filter(schema_name__in=names).delete()
+
+
+def test_worker_count_comes_from_the_environment(monkeypatch):
+    import os
+    import runpy
+
+    from inkwell import settings as settings_module
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://inkwell@db.invalid/inkwell")
+    monkeypatch.setenv("REDIS_URL", "redis://redis.invalid:6379/0")
+    monkeypatch.delenv("INKWELL_TENANT_MIGRATION_WORKERS", raising=False)
+    assert runpy.run_path(settings_module.__file__)["TENANT_MIGRATION_WORKERS"] == os.cpu_count()
+    monkeypatch.setenv("INKWELL_TENANT_MIGRATION_WORKERS", "6")
+    assert runpy.run_path(settings_module.__file__)["TENANT_MIGRATION_WORKERS"] == 6
