@@ -97,7 +97,7 @@ def schemas_current(*, schema_names: Iterable[str], leaves: frozenset[tuple[str,
         for start in range(0, len(candidates), SCHEMA_STATUS_CHUNK):
             chunk = candidates[start : start + SCHEMA_STATUS_CHUNK]
             parts = " UNION ALL ".join(
-                f"SELECT %s, count(*) FROM {connection.ops.quote_name(name)}.django_migrations m "  # noqa: S608
+                f"SELECT %s, count(DISTINCT (m.app, m.name)) FROM {connection.ops.quote_name(name)}.django_migrations m "  # noqa: S608
                 "WHERE (m.app, m.name) IN (SELECT app, name FROM leaves)"
                 for name in chunk
             )
