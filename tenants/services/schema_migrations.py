@@ -21,6 +21,7 @@ from __future__ import annotations
 import multiprocessing
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -149,8 +150,24 @@ def _forget_inherited_connections() -> None:
 def _close_before_fork() -> None:
     for conn in connections.all(initialized_only=True):
         conn.close()
-        if getattr(conn, "pool", None) is not None:
+        if conn.alias in getattr(conn, "_connection_pools", {}):  # (reading conn.pool would make one)
             conn.close_pool()
+
+
+def _in_processes(run: Callable[[str], SchemaOutcome], names: list[str], processes: int):
+    """Yield run(name) for each of `names` as forked worker processes finish them. A worker that dies
+    (killed, out of memory) fails its schemas with BrokenProcessPool instead of hanging the deploy."""
+    _close_before_fork()
+    context = multiprocessing.get_context("fork")  # workers inherit the loaded Django and settings
+    with ProcessPoolExecutor(
+        processes, mp_context=context, initializer=_forget_inherited_connections
+    ) as pool:
+        futures = {pool.submit(run, name): name for name in names}
+        for future in as_completed(futures):
+            try:
+                yield future.result()
+            except Exception as exc:  # the worker process itself failed, not the migration
+                yield SchemaOutcome(futures[future], False, _first_line(exc))
 
 
 def default_workers() -> int:
@@ -169,9 +186,9 @@ def tenants_migrate(
 
     Schemas already current are skipped without a migration executor; the rest run `workers` at a
     time in forked processes (in this process when one worker, or one schema, is enough). Progress
-    goes to `progress` (a line per ~5 % of a phase and one at its end; none at verbosity 0). With `retry_failed`, the
-    schemas that failed get one more try each, one at a time, once the others are done. With
-    `check`, nothing is migrated: the report lists what is behind.
+    goes to `progress`: a line per ~5 % of a phase and one at its end (none at verbosity 0). With
+    `retry_failed`, the schemas that failed get one more try each, one at a time, once the others
+    are done. With `check`, nothing is migrated: the report lists what is behind.
     """
     if verbosity < 1:
         progress = _quiet
@@ -223,21 +240,12 @@ def tenants_migrate(
         report.seconds = time.monotonic() - started
         return report
 
-    total = sum(len(behind) for _label, behind in todo)
     run = partial(migrate_schema, verbosity=inner)
-    if total:
-        processes = min(workers, total)
-        if processes == 1:
-            for label, behind in todo:
-                _run_phase(label, behind, map(run, behind), report, progress, started)
-        else:
-            _close_before_fork()
-            context = multiprocessing.get_context("fork")  # workers inherit the loaded Django
-            with context.Pool(processes, initializer=_forget_inherited_connections) as pool:
-                for label, behind in todo:
-                    # A phase ends before the next starts: spares are done before any tenant.
-                    outcomes = pool.imap_unordered(run, behind)
-                    _run_phase(label, behind, outcomes, report, progress, started)
+    for label, behind in todo:
+        # A phase ends before the next starts: spares are done before any tenant.
+        processes = min(workers, len(behind))
+        outcomes = map(run, behind) if processes <= 1 else _in_processes(run, behind, processes)
+        _run_phase(label, behind, outcomes, report, progress, started)
 
     if retry_failed and report.failed:
         retry = list(report.failed)
