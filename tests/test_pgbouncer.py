@@ -7,11 +7,13 @@ import runpy
 import psycopg
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
 from contracts.models import Contract
 from contracts.services.contracts import contract_create
 from contracts.services.events import Actor
+from inkwell.db.base import OUTSIDE_TRANSACTION
 from tests.conftest import client_for
 from tests.contracts.conftest import CONTRACT_DATA
 
@@ -130,3 +132,19 @@ def test_the_setting_turns_server_side_cursors_off(monkeypatch):
         pooled["DATABASES"]["default"]["ENGINE"] == "inkwell.db"
         and pooled["DATABASES"]["default"]["CONN_MAX_AGE"] == 0
     )
+
+
+def test_statements_refused_in_a_transaction_block_get_their_set_separately(alpha, settings):
+    """CREATE DATABASE (pytest-django's own), VACUUM, CREATE INDEX CONCURRENTLY … fail inside the
+    implicit transaction of a multi-statement message: they are sent after a SET of their own."""
+    settings.PGBOUNCER_TRANSACTION_MODE = True
+    assert OUTSIDE_TRANSACTION.search("CREATE INDEX CONCURRENTLY x ON y (z)")
+    assert OUTSIDE_TRANSACTION.search('create database "test_x"') and OUTSIDE_TRANSACTION.search("VACUUM y")
+    assert not OUTSIDE_TRANSACTION.search("SELECT 1")
+    connection.set_tenant(alpha.tenant)
+    with CaptureQueriesContext(connection) as queries, connection.cursor() as cursor:
+        cursor.execute("SELECT current_schema() -- as if CONCURRENTLY")
+        assert cursor.fetchone() == ("t_alpha",)
+        cursor.execute("SELECT current_schema()")
+    alone, batched = (q["sql"] for q in queries.captured_queries)
+    assert alone.startswith("SELECT") and batched.startswith('SET search_path = "t_alpha","public"; SELECT')

@@ -29,10 +29,20 @@ statement set). Off (the default), this backend behaves exactly like django-tena
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db.backends.postgresql.base import Cursor as DjangoCursor
 from django_tenants.postgresql_backend import base as tenants_base
 from django_tenants.utils import quote_schema_name
+
+# Statements PostgreSQL refuses inside a transaction block, which a multi-statement message is.
+# They get the SET as a message of its own, as django-tenants sends it: right on a direct connection
+# (run migrations and database administration there, not through PgBouncer).
+OUTSIDE_TRANSACTION = re.compile(
+    r"^\s*(?:(?:CREATE|DROP)\s+(?:DATABASE|TABLESPACE)|VACUUM|ALTER\s+SYSTEM)\b|\bCONCURRENTLY\b",
+    re.IGNORECASE,
+)
 
 
 def transaction_pooling() -> bool:
@@ -48,6 +58,9 @@ class Cursor(DjangoCursor):
     def execute(self, query, params=None, *, prepare=None, binary=None):
         statement = self.search_path_statement() if self.search_path_statement is not None else None
         if statement is None:
+            return super().execute(query, params, prepare=prepare, binary=binary)
+        if isinstance(query, str) and OUTSIDE_TRANSACTION.search(query):
+            super().execute(statement)
             return super().execute(query, params, prepare=prepare, binary=binary)
         if params is not None:
             query = self.mogrify(query, params)  # merged here; no placeholder is read again below
