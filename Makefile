@@ -52,6 +52,7 @@ bench: install
 	$(PY) bench/dashboard.py
 	$(PY) bench/memory.py
 	$(PY) bench/mcp.py
+	$(PY) bench/migrations.py
 
 clean:
 	rm -rf $(VENV) node_modules .inkwell staticfiles

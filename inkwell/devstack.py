@@ -207,7 +207,8 @@ def prepare() -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "inkwell.settings")
     django.setup()
-    call_command("migrate_schemas", interactive=False, verbosity=0)
+    # As a deploy does: public, spares, tenants; schemas already current are skipped (see README).
+    call_command("migrate_tenants", verbosity=0)
     call_command("demo_load")
     call_command("spare_schemas")
 

@@ -143,13 +143,25 @@ ASGI_APPLICATION = "inkwell.asgi.application"
 DATABASE_URL = os.environ.get("DATABASE_URL") or embedded.postgres_url()
 
 
-def database_settings(url: str, *, pool_min: int, pool_max: int, pool_timeout: float) -> dict:
+# Behind PgBouncer in transaction pooling mode: every statement carries its tenant's search_path
+# (inkwell/db/base.py) and server-side cursors, which outlive a transaction, are off.
+PGBOUNCER_TRANSACTION_MODE = env_bool("INKWELL_PGBOUNCER_TRANSACTION_MODE")
+
+
+def database_settings(
+    url: str, *, pool_min: int, pool_max: int, pool_timeout: float, pgbouncer: bool = False
+) -> dict:
     """Connections come from a bounded psycopg pool per process (pool_max 0: none, a connection per
     request). Never persistent ones (CONN_MAX_AGE > 0): under ASGI each request runs on its own
     thread and keeps its own connection until garbage collection, which exhausts the server."""
     # Health checks make the pool test a connection before handing it out (survives a server restart).
     config = dj_database_url.parse(url, conn_max_age=0, conn_health_checks=True)
-    config["ENGINE"] = "django_tenants.postgresql_backend"
+    # django-tenants' backend, plus the PgBouncer transaction-mode behaviour when that setting is on.
+    config["ENGINE"] = "inkwell.db"
+    if pgbouncer:
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
+        if config.get("OPTIONS", {}).get("server_side_binding"):
+            raise ImproperlyConfigured("INKWELL_PGBOUNCER_TRANSACTION_MODE needs client-side binding.")
     if pool_max > 0:
         config.setdefault("OPTIONS", {})["pool"] = {
             "min_size": min(pool_min, pool_max),
@@ -165,6 +177,7 @@ DATABASES = {
         pool_min=int(os.environ.get("INKWELL_DB_POOL_MIN", "1")),
         pool_max=int(os.environ.get("INKWELL_DB_POOL_MAX", "10")),
         pool_timeout=float(os.environ.get("INKWELL_DB_POOL_TIMEOUT", "30")),
+        pgbouncer=PGBOUNCER_TRANSACTION_MODE,
     )
 }
 
@@ -459,6 +472,8 @@ BILLING_SIGNUPS_PER_HOUR = int(os.environ.get("INKWELL_SIGNUPS_PER_HOUR", "10"))
 # --- Provisioning -------------------------------------------------------------------------------
 # How many fully migrated, unclaimed tenant schemas to keep ready (see tenants/services/provisioning.py).
 SPARE_SCHEMAS = int(os.environ.get("INKWELL_SPARE_SCHEMAS", "2"))
+# Processes `manage.py migrate_tenants` migrates tenant schemas with (see tenants/services/schema_migrations.py).
+TENANT_MIGRATION_WORKERS = int(os.environ.get("INKWELL_TENANT_MIGRATION_WORKERS") or os.cpu_count() or 1)
 RESERVED_SUBDOMAINS = frozenset(
     [
         "www",

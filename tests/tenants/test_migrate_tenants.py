@@ -1,0 +1,135 @@
+"""manage.py migrate_tenants: public, then spares, then tenants; current schemas skipped; failures
+listed without stopping the others; a second run retries only what is still behind."""
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.core.management.commands import migrate as django_migrate
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tenants.models import Tenant
+from tenants.selectors import spare_tenants
+from tenants.services import schema_migrations
+from tenants.services.provisioning import spare_is_current
+
+
+@pytest.fixture
+def executors_built(monkeypatch):
+    """Every migration executor Django's migrate command builds, by the schema it was built in."""
+    built = []
+
+    class Counting(django_migrate.MigrationExecutor):
+        def __init__(self, *args, **kwargs):
+            built.append(connection.schema_name)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(django_migrate, "MigrationExecutor", Counting)
+    return built
+
+
+def test_schemas_at_the_latest_migration_are_skipped_without_an_executor(worlds, executors_built, capsys):
+    spare = spare_tenants().get()
+    with CaptureQueriesContext(connection) as queries:
+        call_command("migrate_tenants", workers=1)
+
+    assert executors_built == []
+    out = capsys.readouterr().out
+    assert "public: up to date" in out and "active: 2 schema(s), 2 up to date, 0 behind" in out
+    assert "0 migrated, 4 already up to date, 0 failed" in out
+    # Every tenant schema's state came from one query, not one per schema.
+    unions = [q["sql"] for q in queries.captured_queries if "UNION ALL" in q["sql"]]
+    assert len(unions) == 1
+    assert all(
+        f'"{name}".django_migrations' in unions[0] for name in ("t_alpha", "t_beta", spare.schema_name)
+    )
+
+
+def test_check_names_a_schema_missing_its_latest_migration(worlds, alpha):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'DELETE FROM "{alpha.tenant.schema_name}".django_migrations WHERE app = %s', ["contracts"]
+        )
+
+    with pytest.raises(CommandError) as exc:
+        call_command("migrate_tenants", check=True)
+    assert "1 schema(s) behind: t_alpha" in str(exc.value)
+
+
+def test_public_first_then_spares_then_active_then_inactive_tenants(worlds, monkeypatch):
+    spare = spare_tenants().get()
+    Tenant.objects.create(schema_name="t_paused", name="Paused", status=Tenant.Status.SUSPENDED)
+    Tenant.objects.create(schema_name="spare_building", status=Tenant.Status.PROVISIONING)
+    order = []
+
+    def record(schema_name, *, verbosity=0):
+        order.append(schema_name)
+        return schema_migrations.SchemaOutcome(schema_name, True)
+
+    monkeypatch.setattr(schema_migrations, "schemas_current", lambda **kwargs: set())  # all behind
+    monkeypatch.setattr(schema_migrations, "migrate_schema", record)
+    schema_migrations.tenants_migrate(workers=1, progress=lambda line: None)
+
+    # A spare being built right now is its builder's to migrate.
+    assert order == ["public", spare.schema_name, "t_alpha", "t_beta", "t_paused"]
+
+
+def _new_schema(name: str, *, broken: bool) -> None:
+    """An empty schema, like a spare being made; if `broken`, with a table the first tenant migration
+    creates already there (as if someone had made it by hand)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE SCHEMA "{name}"')
+        if broken:
+            cursor.execute(f'CREATE TABLE "{name}".django_content_type (id serial PRIMARY KEY)')
+
+
+def test_a_failing_schema_is_reported_and_the_others_are_migrated(
+    django_db_setup, django_db_blocker, executors_built, capsys
+):
+    """Real worker processes see only committed schemas: this test commits its own two and drops them."""
+    names = ["t_mig_behind", "t_mig_broken"]
+    with django_db_blocker.unblock():
+        try:
+            for name in names:
+                _new_schema(name, broken=name == "t_mig_broken")
+                Tenant.objects.create(schema_name=name, name=name, status=Tenant.Status.ACTIVE)
+
+            with pytest.raises(CommandError) as exc:
+                call_command("migrate_tenants", workers=2)
+            assert exc.value.returncode == 1
+            captured = capsys.readouterr()
+            assert "active: 4 schema(s), 2 up to date, 2 behind" in captured.out
+            assert "active: 2/2 done, 1 failed" in captured.out
+            assert "1 migrated, 4 already up to date, 1 failed" in captured.out
+            assert (
+                'FAILED t_mig_broken: ProgrammingError: relation "django_content_type" already exists'
+                in captured.err
+            )
+            assert spare_is_current("t_mig_behind") and not spare_is_current("t_mig_broken")
+            assert spare_is_current("t_alpha") and spare_is_current("t_beta")
+
+            # The next run (here in this process, where executors are counted) tries only the failed one.
+            with pytest.raises(CommandError):
+                call_command("migrate_tenants", workers=1, retry_failed=True)
+            assert executors_built == ["t_mig_broken", "t_mig_broken"]  # the run, then its retry
+            assert "retrying 1 failed schema(s)" in capsys.readouterr().out
+        finally:
+            connection.set_schema_to_public()
+            with connection.cursor() as cursor:
+                for name in names:
+                    cursor.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+            Tenant.objects.filter(schema_name__in=names).delete()
+
+
+def test_worker_count_comes_from_the_environment(monkeypatch):
+    import os
+    import runpy
+
+    from inkwell import settings as settings_module
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://inkwell@db.invalid/inkwell")
+    monkeypatch.setenv("REDIS_URL", "redis://redis.invalid:6379/0")
+    monkeypatch.delenv("INKWELL_TENANT_MIGRATION_WORKERS", raising=False)
+    assert runpy.run_path(settings_module.__file__)["TENANT_MIGRATION_WORKERS"] == os.cpu_count()
+    monkeypatch.setenv("INKWELL_TENANT_MIGRATION_WORKERS", "6")
+    assert runpy.run_path(settings_module.__file__)["TENANT_MIGRATION_WORKERS"] == 6
