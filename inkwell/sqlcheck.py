@@ -53,8 +53,28 @@ REFERENCE_MODELS = {
 ALLOWED = {}
 
 _DDL = frozenset(
-    "ALTER ANALYZE BEGIN COMMENT COMMIT CREATE DISCARD DO DROP GRANT LISTEN NOTIFY RELEASE RESET "
-    "REVOKE ROLLBACK SAVEPOINT SET SHOW VACUUM".split()
+    [
+        "ALTER",
+        "ANALYZE",
+        "BEGIN",
+        "COMMENT",
+        "COMMIT",
+        "CREATE",
+        "DISCARD",
+        "DO",
+        "DROP",
+        "GRANT",
+        "LISTEN",
+        "NOTIFY",
+        "RELEASE",
+        "RESET",
+        "REVOKE",
+        "ROLLBACK",
+        "SAVEPOINT",
+        "SET",
+        "SHOW",
+        "VACUUM",
+    ]
 )
 _TABLE_KEYWORDS = frozenset({"FROM", "JOIN", "UPDATE", "INTO", "TRUNCATE"})
 # Words that may follow FROM/JOIN/… but are not a table's name.
@@ -140,8 +160,37 @@ def tables_in(sql: str) -> tuple[tuple[str | None, str], ...]:
 
 
 _CLAUSE_WORDS = frozenset(
-    "WHERE ON USING SET VALUES GROUP ORDER LIMIT OFFSET HAVING WINDOW UNION EXCEPT INTERSECT "
-    "RETURNING FOR INNER LEFT RIGHT FULL CROSS NATURAL JOIN DEFAULT SELECT OF NOWAIT SKIP NOTHING".split()
+    [
+        "WHERE",
+        "ON",
+        "USING",
+        "SET",
+        "VALUES",
+        "GROUP",
+        "ORDER",
+        "LIMIT",
+        "OFFSET",
+        "HAVING",
+        "WINDOW",
+        "UNION",
+        "EXCEPT",
+        "INTERSECT",
+        "RETURNING",
+        "FOR",
+        "INNER",
+        "LEFT",
+        "RIGHT",
+        "FULL",
+        "CROSS",
+        "NATURAL",
+        "JOIN",
+        "DEFAULT",
+        "SELECT",
+        "OF",
+        "NOWAIT",
+        "SKIP",
+        "NOTHING",
+    ]
 )
 
 
