@@ -138,3 +138,19 @@ def test_a_tenant_table_pointing_at_a_non_reference_table_is_reported(monkeypatc
         monkeypatch.undo()
         sqlcheck._tables.cache_clear()
     assert "contracts.Contract.created_by → tenants.User" in problems
+
+
+def test_migration_status_may_be_read_across_schemas_but_nothing_else_with_it(alpha, beta, forgiven):
+    status = (
+        f'WITH apps(app) AS (VALUES (%s)) SELECT count(*) FROM "{alpha.tenant.schema_name}".django_migrations m '
+        f"WHERE m.app IN (SELECT app FROM apps) "
+        f'UNION ALL SELECT count(*) FROM "{beta.tenant.schema_name}".django_migrations'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(status, ["contracts"])
+        assert [n > 0 for (n,) in cursor.fetchall()] == [True, True]
+    mixed = status.replace(
+        f'"{beta.tenant.schema_name}".django_migrations', f'"{beta.tenant.schema_name}".chat_task'
+    )
+    with pytest.raises(sqlcheck.CrossSchemaQuery), connection.cursor() as cursor:
+        cursor.execute(mixed, ["contracts"])
