@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from inkwell import assets, embedded
 
@@ -522,6 +523,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "inkwell"
+# Per-tenant work that beat fans out (one task per tenant, thousands an hour at scale) goes to a queue
+# of its own, so a long night of it never delays a sign-in link or a webhook on the default queue.
+# A worker started without -Q consumes both; see README "Workers at scale" for running them apart.
+CELERY_TENANT_QUEUE = "inkwell-tenant"
+CELERY_TASK_QUEUES = [Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(CELERY_TENANT_QUEUE)]
+# Besides each fan-out's own tasks (inkwell.fanout.for_each_tenant sends them there), the per-tenant
+# work they queue in turn.
+CELERY_TENANT_QUEUE_TASKS = ["marketing.tasks.ingestion_run"]
+CELERY_TASK_ROUTES = ["inkwell.fanout.route"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {

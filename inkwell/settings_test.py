@@ -9,6 +9,8 @@ from pathlib import Path
 # Tests address tenants as <sub>.localhost whatever the developer's shell says.
 os.environ["INKWELL_PUBLIC_URL"] = "http://localhost:8000"
 
+from kombu import Queue  # noqa: E402
+
 from inkwell import embedded  # noqa: E402
 from inkwell.settings import *  # noqa: E402, F403
 
@@ -34,6 +36,8 @@ TELEGRAM_WEBHOOK_SECRET = "test-telegram-secret"
 # With a shared REDIS_URL, a running `make run` worker must not take the tests' tasks (nor the tests
 # its own): a queue of their own, and every broker key under a prefix of their own.
 CELERY_TASK_DEFAULT_QUEUE = f"inkwell-{TEST_NAME}"
+CELERY_TENANT_QUEUE = f"inkwell-{TEST_NAME}-tenant"
+CELERY_TASK_QUEUES = [Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(CELERY_TENANT_QUEUE)]
 CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"inkwell-{TEST_NAME}:"}
 
 # Fast hashing for the few password users (staff) the tests create.

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 
-from inkwell import embedded
+from inkwell import embedded, sqlcheck
 
 # The browser tests share one browser, one served site and one tenant (package fixtures in
 # tests/e2e/conftest.py), so in parallel runs they go to one process together.
@@ -62,6 +62,25 @@ def _clear_test_cache() -> None:
             client.delete(*keys)
     finally:
         client.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _citus_sql_check():
+    """Every statement the suite runs, on every connection, goes through the Citus-readiness checker
+    (inkwell/sqlcheck.py): one that touches two tenant schemas, or a tenant schema and a public table
+    other than the reference tables, fails the test that ran it."""
+    sqlcheck.install()
+    yield
+    sqlcheck.uninstall()
+
+
+@pytest.fixture(autouse=True)
+def _no_cross_schema_queries(_citus_sql_check):
+    sqlcheck.reset()
+    yield
+    # Also when the code under test caught the checker's exception and carried on.
+    seen = sqlcheck.reset()
+    assert not seen, "\n\n".join(seen)
 
 
 @pytest.fixture(autouse=True)

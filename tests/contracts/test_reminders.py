@@ -192,7 +192,7 @@ def test_fan_out_skips_tenants_that_are_not_active(alpha, beta):
     seen = []
 
     class Recorder:
-        def apply_async(self, kwargs):
+        def apply_async(self, kwargs, **options):
             from django.db import connection
 
             seen.append((connection.schema_name, kwargs))
