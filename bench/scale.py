@@ -408,7 +408,9 @@ def measure_fanout(s, schemas: list[str], workers: int) -> float:
 
     connection.set_schema_to_public()
     with connection.cursor() as cursor:  # a fresh night: no run yet for this window in any schema
-        cursor.execute("TRUNCATE " + ", ".join(f'"{name}".marketing_ingestionrun' for name in schemas))
+        for k in range(0, len(schemas), 100):  # a hundred at a time: one lock per table and index
+            tables = ", ".join(f'"{name}".marketing_ingestionrun' for name in schemas[k : k + 100])
+            cursor.execute(f"TRUNCATE {tables}")
     purge_queues()
     wait_for_safe_hour(60 + len(schemas) * 0.1)
     env = {**s.env, "INKWELL_INGESTION_HOUR": str(datetime.now(UTC).hour)}
