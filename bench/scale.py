@@ -36,7 +36,7 @@ Each phase measures, in this order:
 Printed: a table of both phases and each ratio (N / 10 for each figure, and 1 / 2 workers for the
 fan-out at N); the last line is the headline, the dashboard p95 at N / at 10 (target ≤ 1.5×).
 
-    .venv/bin/python bench/scale.py [--tenants 1000] [--small 10] [--requests 100] [--claims 7] [--port 8207]
+    .venv/bin/python bench/scale.py [--tenants 1000] [--small 10] [--requests 100] [--claims 7] [--port 8208]
     .venv/bin/python bench/scale.py --tenants 50      # while developing: a few minutes
 
 The machine may be shared with other work: wall times (fan-out, migrations) vary with it.
@@ -89,7 +89,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--small", type=int, default=10, help="tenants in the small phase (default 10)")
     parser.add_argument("--requests", type=int, default=100, help="timed dashboard requests (default 100)")
     parser.add_argument("--claims", type=int, default=7, help="timed spare claims per phase (default 7)")
-    parser.add_argument("--port", type=int, default=8207, help="port for the web server (default 8207)")
+    parser.add_argument("--port", type=int, default=8208, help="port for the web server (default 8208)")
     args = parser.parse_args()
     if args.small < 1 or args.tenants <= args.small:
         parser.error("--small must be at least 1 and --tenants more than --small")
