@@ -328,7 +328,7 @@ def measure_migrations(env: dict[str, str]) -> dict[str, float]:
         commands.append(NEW_MIGRATE_COMMAND)
     # A deploy's one-off process needs no connection pool, and django-tenants' multiprocessing
     # executor can't use one: it forks after the pool's threads started, and the children wait
-    # for a connection for ever (seen here: a no-op run hung for 10 minutes). So pool off for all.
+    # for a connection for ever (seen here: a no-op run hung for 9 minutes). So pool off for all.
     env = {**env, "INKWELL_DB_POOL_MAX": "0"}
     results = {}
     for label, arguments in commands:
