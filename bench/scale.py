@@ -21,10 +21,12 @@ Each phase measures, in this order:
 - **provisioning p50**: `tenant_provision` claiming a ready spare (spares made untimed before);
 - **dashboard p95**: the Overview page (/dashboard/) of the first tenant as its owner, through
   Django's test Client in this process, warm (after untimed warm-up requests);
-- **no-op migrations**: `manage.py migrate_schemas` with nothing to apply, in a fresh process,
-  sequential (the standard executor) and parallel (`--executor multiprocessing`, django-tenants'
-  default of 2 processes). A hook (MIGRATE_COMMANDS / NEW_MIGRATE_COMMAND below) benches the
-  project's own faster command once it exists;
+- **migrations**, each in a fresh process as a deploy runs it: `migrate_tenants` with nothing to
+  apply (the deploy's command: current schemas found with one query and skipped); then the
+  project's own `chat/0011_bus_recipients` (a column added, rows backfilled) unapplied in every
+  schema and applied again by `migrate_tenants` with 1 worker, then with 2; and django-tenants'
+  stock `migrate_schemas` with nothing to apply, sequential and `--executor multiprocessing` (at N
+  only with `--stock-migrations`: ~15 minutes at 1,000);
 - **nightly fan-out**: the beat's `marketing.tasks.ingestion_schedule_all` sent to real Celery
   worker processes on the private Redis — one worker process, then two (two worker nodes,
   `--concurrency 1` each, as if on two machines) — and the wall time until every tenant's
@@ -67,20 +69,28 @@ LEADS = 12
 CONTRACTS = 3
 CLONE_BATCH = 10  # schemas replayed per psql call, each in a transaction of its own
 
-# --- migrations hook --------------------------------------------------------------------------------
-# The commands benched as "no-op migrations": (label, manage.py arguments). The stock one runs every
-# schema's MigrationExecutor, sequentially or in django-tenants' multiprocessing pool.
-MIGRATE_COMMANDS = [
+# --- migrations ------------------------------------------------------------------------------------
+# Stock django-tenants: every schema's MigrationExecutor, one after another or in its multiprocessing
+# pool. At 1,000 tenants these two take ~8 and ~6 minutes, so the large phase runs them only with
+# --stock-migrations (the run then exceeds 30 minutes).
+STOCK_MIGRATE_COMMANDS = [
     ("migrate_schemas sequential", ["migrate_schemas", "--noinput", "-v", "0"]),
     (
         "migrate_schemas parallel",
         ["migrate_schemas", "--noinput", "-v", "0", "--executor", "multiprocessing"],
     ),
 ]
-# HOOK (issue 23, helper "migrations"): the project's faster command (skips up-to-date schemas with
-# one query, parallel pool). When a management command of this name exists it is benched too;
-# change the arguments here if its interface differs.
-NEW_MIGRATE_COMMAND = ("migrate_tenants (project)", ["migrate_tenants", "-v", "0"])
+# The deploy's command: schemas already current are found with one query and skipped.
+NOOP_MIGRATE = ("migrate_tenants no-op", ["migrate_tenants", "-v", "0"])
+# A real migration applied to every tenant schema, to see the work spread over workers: the
+# project's own chat/0011 (an ArrayField added, existing rows backfilled), unapplied first in every
+# schema by dropping its column and its django_migrations row.
+REAPPLY_APP, REAPPLY_MIGRATION, REAPPLY_TABLE, REAPPLY_COLUMN = (
+    "chat",
+    "0011_bus_recipients",
+    "chat_busmessage",
+    "recipient_ids",
+)
 
 
 def parse_args() -> argparse.Namespace:
@@ -90,6 +100,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=100, help="timed dashboard requests (default 100)")
     parser.add_argument("--claims", type=int, default=7, help="timed spare claims per phase (default 7)")
     parser.add_argument("--port", type=int, default=8208, help="port for the web server (default 8208)")
+    parser.add_argument(
+        "--stock-migrations",
+        action="store_true",
+        help="also time django-tenants' migrate_schemas at N tenants (adds ~15 minutes at 1,000)",
+    )
     args = parser.parse_args()
     if args.small < 1 or args.tenants <= args.small:
         parser.error("--small must be at least 1 and --tenants more than --small")
@@ -316,28 +331,45 @@ def measure_dashboard(tenant_number: int, requests: int) -> list[float]:
     return times
 
 
-def management_commands() -> set[str]:
-    from django.core.management import get_commands
+def unapply_reapplied_migration() -> None:
+    """Undo REAPPLY_MIGRATION in every schema that has it, in one transaction."""
+    from django.db import connection, transaction
 
-    return set(get_commands())
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_schema FROM information_schema.columns WHERE table_name = %s AND column_name = %s",
+            [REAPPLY_TABLE, REAPPLY_COLUMN],
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f'ALTER TABLE "{name}".{REAPPLY_TABLE} DROP COLUMN {REAPPLY_COLUMN}')
+            cursor.execute(
+                f'DELETE FROM "{name}".django_migrations WHERE app = %s AND name = %s',
+                [REAPPLY_APP, REAPPLY_MIGRATION],
+            )
 
 
-def measure_migrations(env: dict[str, str]) -> dict[str, float]:
-    commands = list(MIGRATE_COMMANDS)
-    if NEW_MIGRATE_COMMAND[1][0] in management_commands():
-        commands.append(NEW_MIGRATE_COMMAND)
+def measure_migrations(env: dict[str, str], *, stock: bool) -> dict[str, float]:
+    """Wall time of each migration command in a fresh process (as a deploy runs it)."""
     # A deploy's one-off process needs no connection pool, and django-tenants' multiprocessing
     # executor can't use one: it forks after the pool's threads started, and the children wait
     # for a connection for ever (seen here: a no-op run hung for 9 minutes). So pool off for all.
     env = {**env, "INKWELL_DB_POOL_MAX": "0"}
-    results = {}
-    for label, arguments in commands:
+
+    def timed(arguments: list[str]) -> float:
         started = time.perf_counter()
         subprocess.run(
             [sys.executable, "manage.py", *arguments],
-            cwd=ROOT, env=env, check=True, capture_output=True, timeout=1200,
+            cwd=ROOT, env=env, check=True, capture_output=True, timeout=1800,
         )  # fmt: skip
-        results[label] = time.perf_counter() - started
+        return time.perf_counter() - started
+
+    results = {label: timed(arguments) for label, arguments in STOCK_MIGRATE_COMMANDS if stock}
+    results[NOOP_MIGRATE[0]] = timed(NOOP_MIGRATE[1])
+    for workers in (1, 2):
+        unapply_reapplied_migration()
+        results[f"migrate_tenants {REAPPLY_MIGRATION}, {workers} worker(s)"] = timed(
+            ["migrate_tenants", "-v", "0", "--workers", str(workers)]
+        )
     return results
 
 
@@ -494,7 +526,7 @@ def measure_memory(s, port: int, hosts: list[str]) -> float:
         purge_queues()
 
 
-def measure_phase(s, args, label: str, claim_offset: int) -> dict:
+def measure_phase(s, args, label: str, claim_offset: int, *, stock_migrations: bool) -> dict:
     from tenants.models import TenantConfig
     from tenants.selectors import tenant_host
 
@@ -516,7 +548,7 @@ def measure_phase(s, args, label: str, claim_offset: int) -> dict:
     figures["memory"] = measure_memory(s, args.port, hosts)
     say(f"  idle memory {figures['memory']:.0f} MB")
     # Last: the slowest at N on a busy machine; every figure above is already printed if it is cut short.
-    figures["migrations"] = measure_migrations(s.env)
+    figures["migrations"] = measure_migrations(s.env, stock=stock_migrations)
     say("  migrations " + ", ".join(f"{k} {v:.1f} s" for k, v in figures["migrations"].items()))
     figures["relations"], figures["db_mb"] = catalog_size()
     return figures
@@ -534,6 +566,7 @@ def report(small: dict, large: dict) -> None:
     rows += [
         (f"{label} (s)", small["migrations"][label], large["migrations"][label])
         for label in small["migrations"]
+        if label in large["migrations"]
     ]
     rows += [
         ("tenants in the fan-out (+ claimed)", small["fanout_tenants"], large["fanout_tenants"]),
@@ -551,15 +584,24 @@ def report(small: dict, large: dict) -> None:
     for label, a, b in rows[:2]:
         print(f"ratio {label.split(' (')[0]} {n_large} / {n_small} tenants: {b / a:.2f}x (target ≤ 1.5x)")
     for label in small["migrations"]:
+        if label not in large["migrations"]:
+            print(f"{label} at {n_small} tenants: {small['migrations'][label]:.1f} s (not run at {n_large})")
+            continue
         a, b = small["migrations"][label], large["migrations"][label]
+        per_tenant = (b - a) / (n_large - n_small) * 1000
         print(
-            f"ratio {label} {n_large} / {n_small} tenants: {b / a:.2f}x ({(b - a) / (n_large - n_small) * 1000:.1f} ms per extra tenant)"
+            f"ratio {label} {n_large} / {n_small} tenants: {b / a:.2f}x ({per_tenant:.1f} ms per extra tenant)"
         )
-    seq, par = (
-        large["migrations"]["migrate_schemas sequential"],
-        large["migrations"]["migrate_schemas parallel"],
+    if "migrate_schemas parallel" in large["migrations"]:
+        seq, par = (
+            large["migrations"]["migrate_schemas sequential"],
+            large["migrations"]["migrate_schemas parallel"],
+        )
+        print(f"ratio migrate_schemas sequential / parallel at {n_large} tenants: {seq / par:.2f}x")
+    one, two = (large["migrations"][f"migrate_tenants {REAPPLY_MIGRATION}, {w} worker(s)"] for w in (1, 2))
+    print(
+        f"ratio migrate_tenants {REAPPLY_MIGRATION} 1 / 2 workers at {n_large} tenants: {one / two:.2f}x (target ≥ 1.7x)"
     )
-    print(f"ratio migrate_schemas sequential / parallel at {n_large} tenants: {seq / par:.2f}x")
     for workers in (1, 2):
         a, b = small["fanout"][workers], large["fanout"][workers]
         fanned = large["fanout_tenants"]  # the claimed tenants are active too
@@ -592,7 +634,7 @@ def main() -> None:
             template = schema(1)
             script = dump_template(s, template)
             say(f"  built in {time.perf_counter() - began:.0f} s; template dump {len(script) / 1e6:.1f} MB")
-            small = measure_phase(s, args, f"{args.small}", claim_offset=0)
+            small = measure_phase(s, args, f"{args.small}", claim_offset=0, stock_migrations=True)
 
             build_started = time.perf_counter()
             numbers = list(range(args.small + 1, args.tenants + 1))
@@ -600,7 +642,13 @@ def main() -> None:
             clone_schemas(s, script, template, numbers)
             clone_public_rows(numbers)
             say(f"  cloned in {time.perf_counter() - build_started:.0f} s")
-            large = measure_phase(s, args, f"{args.tenants}", claim_offset=1000 * (args.claims + 1))
+            large = measure_phase(
+                s,
+                args,
+                f"{args.tenants}",
+                claim_offset=1000 * (args.claims + 1),
+                stock_migrations=args.stock_migrations,
+            )
         finally:
             connections.close_all()
         say(f"whole run {(time.perf_counter() - began) / 60:.1f} min")

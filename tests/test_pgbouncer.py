@@ -148,3 +148,19 @@ def test_statements_refused_in_a_transaction_block_get_their_set_separately(alph
         cursor.execute("SELECT current_schema()")
     alone, batched = (q["sql"] for q in queries.captured_queries)
     assert alone.startswith("SELECT") and batched.startswith('SET search_path = "t_alpha","public"; SELECT')
+
+
+def test_a_caught_database_error_inside_an_atomic_block_leaves_the_transaction_usable(alpha, settings):
+    """Django rolls a failed inner block back to its savepoint; that ROLLBACK goes without a SET in
+    front (an aborted transaction refuses the SET, and the rollback with it), so the outer block goes
+    on — as every get_or_create race and caught IntegrityError needs."""
+    from django.db import IntegrityError, transaction
+
+    settings.PGBOUNCER_TRANSACTION_MODE = True
+    connection.set_tenant(alpha.tenant)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("INSERT INTO contracts_referencecounter (year, last) VALUES (7, 0)")
+        with pytest.raises(IntegrityError), transaction.atomic():
+            cursor.execute("INSERT INTO contracts_referencecounter (year, last) VALUES (7, 0)")
+        cursor.execute("SELECT current_schema(), count(*) FROM contracts_referencecounter WHERE year = 7")
+        assert cursor.fetchone() == ("t_alpha", 1)

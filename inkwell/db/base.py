@@ -44,6 +44,13 @@ OUTSIDE_TRANSACTION = re.compile(
     re.IGNORECASE,
 )
 
+# Transaction control needs no search_path, and must not get one: after an error the transaction
+# is aborted and refuses every statement but ROLLBACK — a SET in front of `ROLLBACK TO SAVEPOINT`
+# would fail, and with it every caught IntegrityError inside an atomic block.
+TRANSACTION_CONTROL = re.compile(
+    r"^\s*(?:SAVEPOINT|RELEASE|ROLLBACK|COMMIT|BEGIN|START\s+TRANSACTION|END)\b", re.IGNORECASE
+)
+
 
 def transaction_pooling() -> bool:
     return bool(getattr(settings, "PGBOUNCER_TRANSACTION_MODE", False))
@@ -57,7 +64,7 @@ class Cursor(DjangoCursor):
 
     def execute(self, query, params=None, *, prepare=None, binary=None):
         statement = self.search_path_statement() if self.search_path_statement is not None else None
-        if statement is None:
+        if statement is None or (isinstance(query, str) and TRANSACTION_CONTROL.match(query)):
             return super().execute(query, params, prepare=prepare, binary=binary)
         if isinstance(query, str) and OUTSIDE_TRANSACTION.search(query):
             super().execute(statement)
