@@ -21,7 +21,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from chat.models import Agent, AgentTransition, BusMessage, Checkpoint, MemoryEntry, Task, TaskEvent
-from chat.services.agents import agent_heartbeat, agent_transition
+from chat.services.agents import agent_for_token, agent_heartbeat, agent_transition
 from chat.services.bus import bus_send
 from chat.services.checkpoints import checkpoint_save
 from chat.services.tasks import task_claim, task_create, task_teardown, task_transition, task_update
@@ -147,10 +147,13 @@ def workspace_demo_load(*, tenant: Tenant, owner: User, make_token: Callable[...
     config = tenant.config
     if config.task_archive_minutes is None:
         tenant_config_update(config=config, data={"task_archive_minutes": ARCHIVE_MINUTES}, actor=None)
-    make_token(CONTENT, CONTENT_SCOPES)
+    # agent_for_token, not a lookup by name: a demo tenant loaded before the registry existed has the
+    # SEO agent's token but no Agent row yet (as any token made then, until its next call).
+    seo = agent_for_token(token=make_token(SEO))  # made with its scopes just before
+    content = agent_for_token(token=make_token(CONTENT, CONTENT_SCOPES))
     for name, profile in PROFILES.items():
         Agent.objects.filter(name=name).update(**profile)
-    seo, content = Agent.objects.get(name=SEO), Agent.objects.get(name=CONTENT)
+    seo, content = Agent.objects.get(pk=seo.pk), Agent.objects.get(pk=content.pk)
     owner_label = f"owner {owner.email}"
     story = _Story()
 

@@ -118,3 +118,20 @@ def the_owner_sees_the_workspace_on_the_agents_tasks_and_bus_pages(demo):
     assert "Released: its agent is dead." in board and "status-failed" in board
     bus = owner.get("/agents/bus/").content.decode()
     assert "may I quote transit times for Europe" in bus and "4 to 6 weeks port to port" in bus
+
+
+def test_a_demo_tenant_whose_token_predates_the_agent_registry_loads(
+    alpha, django_capture_on_commit_callbacks
+):
+    """A demo loaded before agents were registered has the SEO agent's token and no Agent row: the
+    workspace makes the agent from the token (as its next MCP call would) instead of failing."""
+    from chat.agents_demo import SCOPES
+    from tenants.services.agent_tokens import agent_token_create
+
+    agent_token_create(tenant=alpha.tenant, name=SEO, scopes=SCOPES, actor=alpha.owner)
+    with tenant_context(alpha.tenant), django_capture_on_commit_callbacks(execute=False):
+        Agent.objects.all().delete()
+        agents_demo_load(tenant=alpha.tenant, owner=alpha.owner)
+        seo = Agent.objects.get(name=SEO)
+        assert seo.token_id == AgentToken.objects.get(tenant=alpha.tenant, name=SEO).pk
+        assert seo.state == S.BUSY and Task.objects.filter(agent=seo, status=T.CLAIMED).exists()
