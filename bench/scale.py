@@ -374,16 +374,11 @@ def measure_migrations(env: dict[str, str], *, stock: bool) -> dict[str, float]:
 
 
 def celery_queues() -> str:
-    """Every queue a task may be routed to: the default one and any named in CELERY_TASK_ROUTES."""
+    """Every queue the project declares (CELERY_TASK_QUEUES: the default one and the tenant queue
+    the beat's fan-outs use), so a bench worker takes all the work, as `make run`'s does."""
     from django.conf import settings
 
-    queues = {settings.CELERY_TASK_DEFAULT_QUEUE}
-    routes = getattr(settings, "CELERY_TASK_ROUTES", None) or {}
-    if isinstance(routes, dict):
-        queues |= {
-            route["queue"] for route in routes.values() if isinstance(route, dict) and "queue" in route
-        }
-    return ",".join(sorted(queues))
+    return ",".join(sorted(queue.name for queue in settings.CELERY_TASK_QUEUES))
 
 
 def start_celery(env: dict[str, str], kind: str, log: Path, *, name: str = "", concurrency: int = 2):
