@@ -133,3 +133,20 @@ def test_worker_count_comes_from_the_environment(monkeypatch):
     assert runpy.run_path(settings_module.__file__)["TENANT_MIGRATION_WORKERS"] == os.cpu_count()
     monkeypatch.setenv("INKWELL_TENANT_MIGRATION_WORKERS", "6")
     assert runpy.run_path(settings_module.__file__)["TENANT_MIGRATION_WORKERS"] == 6
+
+
+def test_a_schema_name_holding_a_double_quote_is_read_as_one_identifier(worlds):
+    """The status query quotes each schema as PostgreSQL quotes identifiers (an embedded " doubled):
+    a name that closes its quotes must neither break the deploy's query nor run as SQL of its own."""
+    odd = 'odd"name'
+    leaves = frozenset({("contracts", "9999_only_odd_has_it")})
+    with connection.cursor() as cursor:
+        cursor.execute('CREATE SCHEMA "odd""name"')
+        cursor.execute('CREATE TABLE "odd""name".django_migrations (app text, name text)')
+        cursor.execute('INSERT INTO "odd""name".django_migrations VALUES (%s, %s)', list(*leaves))
+    try:
+        # the odd schema has the (made-up) leaf, t_alpha doesn't: each read in its own schema
+        assert schema_migrations.schemas_current(schema_names=[odd, "t_alpha"], leaves=leaves) == {odd}
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute('DROP SCHEMA "odd""name" CASCADE')
