@@ -150,3 +150,22 @@ def test_a_schema_name_holding_a_double_quote_is_read_as_one_identifier(worlds):
     finally:
         with connection.cursor() as cursor:
             cursor.execute('DROP SCHEMA "odd""name" CASCADE')
+
+
+def test_a_failed_public_schema_stops_the_run_and_says_no_tenant_was_migrated(worlds, monkeypatch, capsys):
+    visited = []
+
+    def fail_public(schema_name, *, verbosity=0):
+        visited.append(schema_name)
+        return schema_migrations.SchemaOutcome(schema_name, schema_name != "public", "ProgrammingError: boom")
+
+    monkeypatch.setattr(schema_migrations, "schemas_current", lambda **kwargs: set())  # all behind
+    monkeypatch.setattr(schema_migrations, "migrate_schema", fail_public)
+    with pytest.raises(CommandError) as exc:
+        call_command("migrate_tenants", workers=1)
+
+    assert visited == ["public"]
+    assert "FAILED public: ProgrammingError: boom" in capsys.readouterr().err
+    # The tenant schemas were never visited: nothing may read as if they were done.
+    assert "the others are done" not in str(exc.value)
+    assert "no tenant schema was migrated" in str(exc.value)
