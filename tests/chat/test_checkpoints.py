@@ -229,3 +229,17 @@ def test_near_duplicate_merging_never_crosses_into_or_out_of_a_checkpoint(alpha,
     assert first.memory_entry_id is not None and second.memory_entry_id is not None
     assert first.memory_entry_id != second.memory_entry_id
     assert list(memory_list().values_list("pk", flat=True)) == [note.pk]  # a member still finds the note
+
+
+def test_an_owner_elsewhere_is_only_a_member_here_for_checkpoints(alpha, beta, private_checkpoint):
+    """A person who owns beta and is a member of alpha: alpha's checkpoints stay hidden from them, on
+    alpha's memory page and API (owning another business counts for nothing here)."""
+    from tenants.models import Membership
+
+    Membership.objects.create(user=beta.owner, tenant=alpha.tenant, role=Membership.Role.MEMBER)
+    entry, _seo, _other = private_checkpoint
+    client = client_for(alpha, user=beta.owner)
+    assert "negotiation stalled" not in client.get("/dashboard/memory/?q=Zanzibar").content.decode()
+    assert "negotiation stalled" not in client.get("/api/v1/memory/?q=Zanzibar").content.decode()
+    assert client.get(f"/api/v1/memory/{entry.pk}/").status_code == 404
+    assert client.get("/agents/bus/").status_code in (403, 404)
