@@ -21,7 +21,7 @@ from marketing.admin import tenant_page_urls
 from marketing.admin_google import google_key_urls
 from marketing.admin_ingestion import tenant_ingestion_urls
 from tenants.admin_tenant import admin_tenant_or_404
-from tenants.forms import ProvisionForm, TenantConfigForm
+from tenants.forms import ProvisionForm, TenantConfigAdminForm
 from tenants.models import (
     Domain,
     Membership,
@@ -78,7 +78,7 @@ class TenantConfigInline(admin.StackedInline):
     """The one place staff edit a tenant's configuration (owners use the dashboard)."""
 
     model = TenantConfig
-    form = TenantConfigForm
+    form = TenantConfigAdminForm
     can_delete = False
     readonly_fields = ["configured_connectors"]
 

@@ -32,6 +32,8 @@ class TenantConfigForm(forms.ModelForm):
 
     # Picked from the list, never typed; the model's validator still guards every other way in.
     timezone = forms.ChoiceField(label="Timezone", choices=timezone_choices)
+    # The owner's settings page leaves the agent thresholds out while agent access is off.
+    hide_agent_thresholds = True
 
     class Meta:
         model = TenantConfig
@@ -49,7 +51,7 @@ class TenantConfigForm(forms.ModelForm):
             # The business profile is written in boxes of several lines (its own validator).
             if isinstance(field, forms.CharField) and name not in PROFILE_FIELDS:
                 field.validators.append(validate_no_control_characters)
-        if self.instance.pk and not self.instance.feature_agents:
+        if self.hide_agent_thresholds and self.instance.pk and not self.instance.feature_agents:
             # No agent access, no agent settings: left out, so saving the form keeps what was set.
             for name in AGENT_THRESHOLDS:
                 self.fields.pop(name, None)
@@ -103,3 +105,10 @@ class InviteForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=Membership.Role.choices)
+
+
+class TenantConfigAdminForm(TenantConfigForm):
+    """The staff admin's: every field always (its fieldsets name each one, and its save passes every
+    EDITABLE_FIELDS value on), the thresholds included when agent access is off."""
+
+    hide_agent_thresholds = False

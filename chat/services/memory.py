@@ -253,7 +253,8 @@ def memory_embedding_store(*, entry_id: int, document: str, vector: list[float],
     """Store the vector `model` made of `document` for the entry, if the entry still reads so (else
     "stale": a newer task embeds its new words). Then, in the same transaction, the entry's nearest
     neighbour by the same model at cosine similarity ≥ NEAR_DUPLICATE is a near-duplicate: the newer
-    of the two is merged into the older ("merged"); otherwise "embedded"."""
+    of the two is merged into the older ("merged"); otherwise "embedded". Entries of private sources
+    (agents' checkpoints) are neither merged nor merged into."""
     entry = MemoryEntry.objects.select_for_update().filter(pk=entry_id).first()
     if entry is None:
         return "gone"
@@ -263,8 +264,13 @@ def memory_embedding_store(*, entry_id: int, document: str, vector: list[float],
         MemoryEntry.objects.filter(pk=entry_id).update(embedding=None, embedding_model=model)
         return "embedded"
     MemoryEntry.objects.filter(pk=entry_id).update(embedding=vector, embedding_model=model)
+    from chat.selectors import PRIVATE_SOURCES
+
+    if entry.source in PRIVATE_SOURCES:
+        return "embedded"  # an agent's checkpoint is one version of its state: never merged
     nearest = (
         MemoryEntry.objects.filter(embedding_model=model, embedding__isnull=False)
+        .exclude(source__in=PRIVATE_SOURCES)  # nor is anything merged into one (owners-only)
         .exclude(pk=entry_id)
         .annotate(distance=CosineDistance("embedding", vector))
         .order_by("distance")

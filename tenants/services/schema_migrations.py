@@ -29,7 +29,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django_tenants.migration_executors.base import run_migrations
 from django_tenants.routers import TenantSyncRouter
-from django_tenants.utils import get_public_schema_name
+from django_tenants.utils import get_public_schema_name, quote_schema_name
 
 from tenants.models import Tenant
 
@@ -98,7 +98,7 @@ def schemas_current(*, schema_names: Iterable[str], leaves: frozenset[tuple[str,
         for start in range(0, len(candidates), SCHEMA_STATUS_CHUNK):
             chunk = candidates[start : start + SCHEMA_STATUS_CHUNK]
             parts = " UNION ALL ".join(
-                f"SELECT %s, count(DISTINCT (m.app, m.name)) FROM {connection.ops.quote_name(name)}.django_migrations m "  # noqa: S608
+                f"SELECT %s, count(DISTINCT (m.app, m.name)) FROM {quote_schema_name(name)}.django_migrations m "  # noqa: S608
                 "WHERE (m.app, m.name) IN (SELECT app, name FROM leaves)"
                 for name in chunk
             )

@@ -272,3 +272,25 @@ def test_the_api_refuses_a_fresh_heartbeat_as_long_as_the_stuck_threshold(alpha)
 def test_the_database_refuses_thresholds_out_of_bounds_whoever_writes_them(alpha, values):
     with pytest.raises(IntegrityError), transaction.atomic():
         configure(alpha, **values)
+
+
+def test_staff_edit_a_tenant_without_agent_access_and_its_thresholds_are_kept(alpha):
+    """The admin's configuration inline leaves the thresholds out too when agent access is off: saving
+    it must neither fail on the missing fields nor clear what the tenant had set."""
+    from django.test import Client
+
+    from tenants.models import User
+    from tests.tenants.test_audit import admin_change_form
+
+    configure(alpha, agent_dead_minutes=120, feature_agents=False)
+    staff = User.objects.create_superuser("staff-thresholds@inkwell.example", "a-long-staff-password")
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(staff)
+    url = f"/admin/tenants/tenant/{alpha.tenant.pk}/change/"
+    data = admin_change_form(client.get(url))
+    data["config-0-brand_name"] = "Alpha By Staff"
+    response = client.post(url, data)
+
+    assert response.status_code == 302
+    config = TenantConfig.objects.get(pk=alpha.tenant.pk)
+    assert (config.brand_name, config.agent_dead_minutes) == ("Alpha By Staff", 120)

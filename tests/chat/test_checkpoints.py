@@ -195,3 +195,51 @@ def test_the_assistant_never_draws_on_a_checkpoint_for_a_visitor(alpha, private_
     assert memory_search(query=question) == [] and memory_best_match(question=question) is None
     assert memory_search(query=question, sources=["checkpoint"]) == []
     assert [e.pk for e, _score in memory_search(query=question, private=True)] == [entry.pk]
+
+
+def test_near_duplicate_merging_never_crosses_into_or_out_of_a_checkpoint(alpha, settings):
+    """Checkpoints are each a version of one agent's state, for owners only: embedding never merges
+    one into another (an agent's next version saying nearly the same), nor a note everyone reads into
+    a private checkpoint (or the other way round)."""
+    from chat.embeddings import HASH_MODEL, entry_document
+    from chat.models import EMBEDDING_DIMENSIONS
+    from chat.selectors import memory_list
+    from chat.services.memory import memory_add, memory_embedding_store
+
+    settings.EMBEDDING_BACKEND = "hash"
+    in_schema(alpha)
+    agent = Agent.objects.create(name="content agent")
+    first = checkpoint_save(
+        agent=agent, task="", summary="Draft the spring page", open_questions=[], recent_messages=[]
+    )
+    second = checkpoint_save(
+        agent=agent, task="", summary="Draft the spring page.", open_questions=[], recent_messages=[]
+    )
+    note, _ = memory_add(text="Draft the spring page", source="note")
+    vector = [1.0] + [0.0] * (EMBEDDING_DIMENSIONS - 1)  # all three: identical vectors
+    for entry in MemoryEntry.objects.filter(pk__in=[first.memory_entry_id, second.memory_entry_id, note.pk]):
+        document = entry_document(title=entry.title, text=entry.text, tags=entry.tags)
+        assert (
+            memory_embedding_store(entry_id=entry.pk, document=document, vector=vector, model=HASH_MODEL)
+            == "embedded"
+        )
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.memory_entry_id is not None and second.memory_entry_id is not None
+    assert first.memory_entry_id != second.memory_entry_id
+    assert list(memory_list().values_list("pk", flat=True)) == [note.pk]  # a member still finds the note
+
+
+def test_an_owner_elsewhere_is_only_a_member_here_for_checkpoints(alpha, beta, private_checkpoint):
+    """A person who owns beta and is a member of alpha: alpha's checkpoints stay hidden from them, on
+    alpha's memory page and API (owning another business counts for nothing here)."""
+    from tenants.models import Membership
+
+    Membership.objects.create(user=beta.owner, tenant=alpha.tenant, role=Membership.Role.MEMBER)
+    entry, _seo, _other = private_checkpoint
+    client = client_for(alpha, user=beta.owner)
+    assert "negotiation stalled" not in client.get("/dashboard/memory/?q=Zanzibar").content.decode()
+    assert "negotiation stalled" not in client.get("/api/v1/memory/?q=Zanzibar").content.decode()
+    assert client.get(f"/api/v1/memory/{entry.pk}/").status_code == 404
+    assert client.get("/agents/bus/").status_code in (403, 404)

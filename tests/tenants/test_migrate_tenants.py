@@ -133,3 +133,39 @@ def test_worker_count_comes_from_the_environment(monkeypatch):
     assert runpy.run_path(settings_module.__file__)["TENANT_MIGRATION_WORKERS"] == os.cpu_count()
     monkeypatch.setenv("INKWELL_TENANT_MIGRATION_WORKERS", "6")
     assert runpy.run_path(settings_module.__file__)["TENANT_MIGRATION_WORKERS"] == 6
+
+
+def test_a_schema_name_holding_a_double_quote_is_read_as_one_identifier(worlds):
+    """The status query quotes each schema as PostgreSQL quotes identifiers (an embedded " doubled):
+    a name that closes its quotes must neither break the deploy's query nor run as SQL of its own."""
+    odd = 'odd"name'
+    leaves = frozenset({("contracts", "9999_only_odd_has_it")})
+    with connection.cursor() as cursor:
+        cursor.execute('CREATE SCHEMA "odd""name"')
+        cursor.execute('CREATE TABLE "odd""name".django_migrations (app text, name text)')
+        cursor.execute('INSERT INTO "odd""name".django_migrations VALUES (%s, %s)', list(*leaves))
+    try:
+        # the odd schema has the (made-up) leaf, t_alpha doesn't: each read in its own schema
+        assert schema_migrations.schemas_current(schema_names=[odd, "t_alpha"], leaves=leaves) == {odd}
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute('DROP SCHEMA "odd""name" CASCADE')
+
+
+def test_a_failed_public_schema_stops_the_run_and_says_no_tenant_was_migrated(worlds, monkeypatch, capsys):
+    visited = []
+
+    def fail_public(schema_name, *, verbosity=0):
+        visited.append(schema_name)
+        return schema_migrations.SchemaOutcome(schema_name, schema_name != "public", "ProgrammingError: boom")
+
+    monkeypatch.setattr(schema_migrations, "schemas_current", lambda **kwargs: set())  # all behind
+    monkeypatch.setattr(schema_migrations, "migrate_schema", fail_public)
+    with pytest.raises(CommandError) as exc:
+        call_command("migrate_tenants", workers=1)
+
+    assert visited == ["public"]
+    assert "FAILED public: ProgrammingError: boom" in capsys.readouterr().err
+    # The tenant schemas were never visited: nothing may read as if they were done.
+    assert "the others are done" not in str(exc.value)
+    assert "no tenant schema was migrated" in str(exc.value)

@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django_tenants.utils import get_public_schema_name
 
 from tenants.services.schema_migrations import tenants_migrate
 
@@ -47,6 +48,11 @@ class Command(BaseCommand):
             )
         for name, error in report.failed.items():
             self.stderr.write(f"FAILED {name}: {error}")
+        if get_public_schema_name() in report.failed:
+            raise CommandError(
+                "The public schema failed to migrate, so no tenant schema was migrated (they may depend "
+                "on it). Fix the cause and run migrate_tenants again."
+            )
         if report.failed:
             raise CommandError(
                 f"{len(report.failed)} schema(s) failed to migrate (listed above); the others are done. "
