@@ -7,26 +7,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from chat.mcp.calls import agent_tool, current
-from chat.models import Agent, Task
+from chat.mcp.calls import agent_tool
+from chat.mcp.tools_memorybus import calling_agent
+from chat.models import Task
 from chat.selectors_tasks import task_board
 from chat.services.tasks import task_claim as claim
 from chat.services.tasks import task_transition
 from chat.services.tasks import task_update as update
-from inkwell.errors import NotAllowed
 
 TaskId = Annotated[int, Field(ge=1, description="The task's id, from task_list.")]
 Note = Annotated[str, Field(max_length=500)]
-
-
-def _agent() -> Agent:
-    """The calling token's agent (made with the token)."""
-    agent = Agent.objects.filter(token=current().token.pk).first()
-    if agent is None:
-        raise NotAllowed(
-            "This token has no agent registered; ask the owner for a new token.", code="no_agent"
-        )
-    return agent
 
 
 def task_dict(task: Task) -> dict[str, Any]:
@@ -53,14 +43,14 @@ def task_list(
 ) -> dict[str, Any]:
     """The tasks on the board (not archived), newest first: open ones you may claim, claimed ones and
     who has them, recently finished ones."""
-    tasks = task_board(status=status or "", agent=_agent() if mine else None)
+    tasks = task_board(status=status or "", agent=calling_agent() if mine else None)
     return {"tasks": [task_dict(t) for t in tasks[:limit]]}
 
 
 @agent_tool(scopes=("tasks",), title="Claim a task", read_only=False)
 def task_claim(task_id: TaskId) -> dict[str, Any]:
     """Take an open task. Exclusive: if another agent claimed it first you get the error task_taken."""
-    return task_dict(claim(task_id=task_id, agent=_agent()))
+    return task_dict(claim(task_id=task_id, agent=calling_agent()))
 
 
 @agent_tool(scopes=("tasks",), title="Report progress on a task", read_only=False)
@@ -71,7 +61,7 @@ def task_update(
     release: Annotated[bool, Field(description="Give the task back for another agent.")] = False,
 ) -> dict[str, Any]:
     """Report on a task you claimed (a note, a percent), or release it for another agent."""
-    agent = _agent()
+    agent = calling_agent()
     if release:
         task = task_transition(
             task_id=task_id,
@@ -94,7 +84,7 @@ def task_complete(
     note: Note = "",
 ) -> dict[str, Any]:
     """Finish a task you claimed, as done or failed, with a note on what came of it."""
-    agent = _agent()
+    agent = calling_agent()
     task = task_transition(
         task_id=task_id, to=outcome, note=note, actor_label=f"agent {agent.name}", expect_agent=agent
     )
