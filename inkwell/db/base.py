@@ -33,7 +33,9 @@ import re
 
 from django.conf import settings
 from django.db.backends.postgresql.base import Cursor as DjangoCursor
+from django.db.backends.postgresql.introspection import TableInfo
 from django_tenants.postgresql_backend import base as tenants_base
+from django_tenants.postgresql_backend.introspection import DatabaseSchemaIntrospection
 from django_tenants.utils import quote_schema_name
 
 # Statements PostgreSQL refuses inside a transaction block, which a multi-statement message is.
@@ -91,7 +93,42 @@ class Cursor(DjangoCursor):
         return None
 
 
+class Introspection(DatabaseSchemaIntrospection):
+    def get_table_list(self, cursor):
+        """The tables and views of the connection's schema (and of its temporary schema).
+
+        django-tenants narrows the search_path to the schema and keeps Django's query, which calls
+        pg_table_is_visible() on every relation in the database: ~240 a tenant, a quarter of a million
+        at 1,000 tenants, for each `has_table` of the migration recorder (six per schema migrated, one
+        per spare made). pg_class has no index on the namespace, but pg_depend does: every relation
+        records a dependency on its schema, found through pg_depend's index on what is depended on.
+        The same answer (tested against django-tenants' own), without the SHOW/SET round trips.
+        """
+        cursor.execute(
+            """
+            SELECT c.relname,
+                   CASE WHEN c.relispartition THEN 'p' WHEN c.relkind IN ('m', 'v') THEN 'v' ELSE 't' END,
+                   obj_description(c.oid, 'pg_class')
+            FROM pg_catalog.pg_depend d
+            JOIN pg_catalog.pg_class c ON c.oid = d.objid
+            WHERE d.classid = 'pg_catalog.pg_class'::regclass
+              AND d.refclassid = 'pg_catalog.pg_namespace'::regclass
+              AND d.refobjid IN (
+                  SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = %s
+                  UNION ALL SELECT pg_catalog.pg_my_temp_schema()
+              )
+              AND c.relkind IN ('f', 'm', 'p', 'r', 'v')
+            """,
+            [self.connection.schema_name],
+        )
+        return [TableInfo(*row) for row in cursor.fetchall() if row[0] not in self.ignored_tables]
+
+
 class DatabaseWrapper(tenants_base.DatabaseWrapper):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.introspection = Introspection(self)
+
     def get_connection_params(self):
         params = super().get_connection_params()
         if params.get("cursor_factory") is DjangoCursor:

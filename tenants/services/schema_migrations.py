@@ -19,6 +19,7 @@ command would run it.
 from __future__ import annotations
 
 import multiprocessing
+import sys
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -26,7 +27,10 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from django.conf import settings
+from django.core.management.sql import emit_post_migrate_signal, emit_pre_migrate_signal
 from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.recorder import MigrationRecorder
 from django_tenants.migration_executors.base import run_migrations
 from django_tenants.routers import TenantSyncRouter
 from django_tenants.utils import get_public_schema_name, quote_schema_name
@@ -124,11 +128,74 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
-def migrate_schema(schema_name: str, *, verbosity: int = 0) -> SchemaOutcome:
-    """Migrate one schema with django-tenants' run_migrations; a failure is returned, never raised."""
+class SchemaMigrator:
+    """Migrates tenant schemas one after another on this process's one database session.
+
+    What Django's migrate command does for a schema, in the same order (history check, plan, pre_migrate
+    signal, the plan applied forwards, post_migrate signal, so content types and permissions are made
+    as it makes them), except that the project states are rendered once per distinct set of applied
+    migrations and copied for each schema, and the session is kept. The public schema is not for this:
+    it goes through django-tenants' run_migrations, as `manage.py migrate_schemas` runs it.
+    """
+
+    def __init__(self, *, verbosity: int = 0, stdout=None):
+        self.verbosity = verbosity
+        self.stdout = stdout
+        self._start_states = {}  # frozenset(applied keys) -> rendered ProjectState before the plan
+        self._end_apps = {}  # frozenset(applied keys) -> rendered apps after it (for post_migrate)
+        self.renders = 0  # starting states rendered (each distinct start once): see the tests
+
+    def migrate(self, schema_name: str) -> None:
+        connection.set_schema(schema_name, include_public=False)
+        # Made before anything reads it, in this schema alone: with public on the path Django would
+        # find public's django_migrations and record this schema's migrations there.
+        MigrationRecorder(connection).ensure_schema()
+        connection.set_schema(schema_name)
+        try:
+            executor = MigrationExecutor(connection, self._progress(schema_name))
+            executor.loader.check_consistent_history(connection)
+            targets = executor.loader.graph.leaf_nodes()
+            plan = executor.migration_plan(targets)
+            applied = frozenset(executor.loader.applied_migrations)
+            start = self._start_states.get(applied)
+            if start is None:
+                start = executor._create_project_state(with_applied_migrations=True)
+                start.apps  # noqa: B018 (rendered now, once, so every copy below starts rendered)
+                self._start_states[applied] = start
+                self.renders += 1
+            options = {"verbosity": self.verbosity, "interactive": False, "db": connection.alias}
+            emit_pre_migrate_signal(apps=start.apps, plan=plan, **options)
+            end = executor.migrate(targets, plan=plan, state=start.clone())
+            end_apps = self._end_apps.get(applied)
+            if end_apps is None:
+                end.clear_delayed_apps_cache()
+                end_apps = self._end_apps[applied] = end.apps
+            emit_post_migrate_signal(apps=end_apps, plan=plan, **options)
+        finally:
+            connection.set_schema_to_public()
+
+    def _progress(self, schema_name: str):
+        if self.verbosity < 1 or self.stdout is None:
+            return None
+
+        def progress(action, migration=None, fake=False):
+            if action == "apply_success":
+                self.stdout.write(f"[{schema_name}] applied {migration}\n")
+
+        return progress
+
+
+def migrate_schema(
+    schema_name: str, *, verbosity: int = 0, migrator: SchemaMigrator | None = None
+) -> SchemaOutcome:
+    """Migrate one schema; a failure is returned, never raised. Tenant schemas go through `migrator`
+    (this process's), the public schema through django-tenants' run_migrations."""
     started = time.monotonic()
     try:
-        run_migrations((), _migrate_options(verbosity), "migrate_tenants", schema_name)
+        if migrator is None or schema_name == get_public_schema_name():
+            run_migrations((), _migrate_options(verbosity), "migrate_tenants", schema_name)
+        else:
+            migrator.migrate(schema_name)
     except Exception as exc:  # one schema's failure is reported, the run goes on
         if not connection.in_atomic_block:
             connection.close()  # whatever state the failure left, the next schema starts afresh
@@ -136,6 +203,16 @@ def migrate_schema(schema_name: str, *, verbosity: int = 0) -> SchemaOutcome:
     finally:
         connection.set_schema_to_public()
     return SchemaOutcome(schema_name, True, "", time.monotonic() - started)
+
+
+_worker_migrator: SchemaMigrator | None = None  # a forked worker's own, kept for all its schemas
+
+
+def _migrate_in_worker(schema_name: str, *, verbosity: int = 0) -> SchemaOutcome:
+    global _worker_migrator
+    if _worker_migrator is None:
+        _worker_migrator = SchemaMigrator(verbosity=verbosity, stdout=sys.stdout)
+    return migrate_schema(schema_name, verbosity=verbosity, migrator=_worker_migrator)
 
 
 def _forget_inherited_connections() -> None:
@@ -240,11 +317,14 @@ def tenants_migrate(
         report.seconds = time.monotonic() - started
         return report
 
-    run = partial(migrate_schema, verbosity=inner)
+    here = partial(
+        migrate_schema, verbosity=inner, migrator=SchemaMigrator(verbosity=inner, stdout=sys.stdout)
+    )
+    forked = partial(_migrate_in_worker, verbosity=inner)
     for label, behind in todo:
         # A phase ends before the next starts: spares are done before any tenant.
         processes = min(workers, len(behind))
-        outcomes = map(run, behind) if processes <= 1 else _in_processes(run, behind, processes)
+        outcomes = map(here, behind) if processes <= 1 else _in_processes(forked, behind, processes)
         _run_phase(label, behind, outcomes, report, progress, started)
 
     if retry_failed and report.failed:
@@ -252,7 +332,7 @@ def tenants_migrate(
         progress(f"retrying {len(retry)} failed schema(s) one at a time")
         for name in retry:
             del report.failed[name]
-        _run_phase("retry", retry, map(run, retry), report, progress, started)
+        _run_phase("retry", retry, map(here, retry), report, progress, started)
     report.seconds = time.monotonic() - started
     return report
 

@@ -16,7 +16,8 @@ from tenants.services.provisioning import spare_is_current
 
 @pytest.fixture
 def executors_built(monkeypatch):
-    """Every migration executor Django's migrate command builds, by the schema it was built in."""
+    """Every migration executor built in this process (by Django's migrate command for the public
+    schema, by the SchemaMigrator for tenant schemas), by the schema it was built in."""
     built = []
 
     class Counting(django_migrate.MigrationExecutor):
@@ -25,6 +26,7 @@ def executors_built(monkeypatch):
             super().__init__(*args, **kwargs)
 
     monkeypatch.setattr(django_migrate, "MigrationExecutor", Counting)
+    monkeypatch.setattr(schema_migrations, "MigrationExecutor", Counting)
     return built
 
 
@@ -62,7 +64,7 @@ def test_public_first_then_spares_then_active_then_inactive_tenants(worlds, monk
     Tenant.objects.create(schema_name="spare_building", status=Tenant.Status.PROVISIONING)
     order = []
 
-    def record(schema_name, *, verbosity=0):
+    def record(schema_name, **kwargs):
         order.append(schema_name)
         return schema_migrations.SchemaOutcome(schema_name, True)
 
@@ -155,7 +157,7 @@ def test_a_schema_name_holding_a_double_quote_is_read_as_one_identifier(worlds):
 def test_a_failed_public_schema_stops_the_run_and_says_no_tenant_was_migrated(worlds, monkeypatch, capsys):
     visited = []
 
-    def fail_public(schema_name, *, verbosity=0):
+    def fail_public(schema_name, **kwargs):
         visited.append(schema_name)
         return schema_migrations.SchemaOutcome(schema_name, schema_name != "public", "ProgrammingError: boom")
 
@@ -169,3 +171,76 @@ def test_a_failed_public_schema_stops_the_run_and_says_no_tenant_was_migrated(wo
     # The tenant schemas were never visited: nothing may read as if they were done.
     assert "the others are done" not in str(exc.value)
     assert "no tenant schema was migrated" in str(exc.value)
+
+
+def _unapply_bus_recipients(schema_name: str) -> None:
+    """Undo chat/0011 in a schema (its column dropped, its record deleted), as if it were new."""
+    with connection.cursor() as cursor:
+        cursor.execute(f'ALTER TABLE "{schema_name}".chat_busmessage DROP COLUMN recipient_ids')
+        cursor.execute(
+            f'DELETE FROM "{schema_name}".django_migrations WHERE app = %s AND name = %s',
+            ["chat", "0011_bus_recipients"],
+        )
+
+
+def test_one_process_renders_each_starting_state_once_and_goes_on_after_a_failure(
+    worlds, monkeypatch, executors_built
+):
+    """Schemas at the same migrations share one rendered starting state (rendering it is most of what
+    Django's migrate costs a schema); a schema at other migrations gets its own, and a schema that
+    fails leaves the session usable for the next one."""
+    for name in ("t_alpha", "t_beta"):
+        _unapply_bus_recipients(name)
+    _new_schema("t_mig_empty", broken=False)  # from nothing: another starting state
+    _new_schema("spare_mig_broken", broken=True)  # a spare, so it goes first, and fails
+    Tenant.objects.create(schema_name="spare_mig_broken", status=Tenant.Status.SPARE)
+    Tenant.objects.create(schema_name="t_mig_empty", name="Empty", status=Tenant.Status.ACTIVE)
+    renders = []
+    render = schema_migrations.MigrationExecutor._create_project_state
+
+    def counted(executor, with_applied_migrations=False):
+        renders.append(connection.schema_name)
+        return render(executor, with_applied_migrations)
+
+    monkeypatch.setattr(schema_migrations.MigrationExecutor, "_create_project_state", counted)
+    report = schema_migrations.tenants_migrate(workers=1, progress=lambda line: None)
+
+    assert report.migrated == ["t_alpha", "t_beta", "t_mig_empty"]
+    assert list(report.failed) == ["spare_mig_broken"]
+    # spare_mig_broken and t_mig_empty start from nothing (one state), t_alpha and t_beta from all
+    # but chat/0011 (another): two renders for four schemas.
+    assert renders == ["spare_mig_broken", "t_alpha"]
+    assert executors_built == ["spare_mig_broken", "t_alpha", "t_beta", "t_mig_empty"]
+    for name in ("t_alpha", "t_beta", "t_mig_empty"):
+        assert spare_is_current(name)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_schema FROM information_schema.columns "
+            "WHERE table_name = 'chat_busmessage' AND column_name = 'recipient_ids' ORDER BY 1"
+        )
+        assert "t_alpha" in {row[0] for row in cursor.fetchall()}
+        # post_migrate ran in the schema as Django's migrate runs it: its content types are there.
+        cursor.execute(
+            'SELECT count(*) FROM "t_mig_empty".django_content_type WHERE app_label = %s', ["chat"]
+        )
+        assert cursor.fetchone()[0] > 0
+
+
+def test_the_schema_table_list_is_django_tenants_own_answer(worlds):
+    """The backend lists a schema's tables through pg_depend (indexed) instead of asking
+    pg_table_is_visible() of every relation in the database: same tables, views and kinds."""
+    from django_tenants.postgresql_backend.introspection import DatabaseSchemaIntrospection
+
+    with connection.cursor() as cursor:
+        cursor.execute('CREATE VIEW "t_alpha".a_view AS SELECT 1 AS one')
+        cursor.execute("CREATE TEMPORARY TABLE a_temp (id int)")
+    for name in ("t_alpha", "public"):
+        connection.set_schema(name)
+        with connection.cursor() as cursor:
+            ours = sorted(connection.introspection.get_table_list(cursor))
+            theirs = sorted(DatabaseSchemaIntrospection(connection).get_table_list(cursor))
+        assert ours == theirs
+        assert len(ours) > 20
+        kinds = {(t.name, t.type) for t in ours}
+        assert ("a_temp", "t") in kinds
+        assert (("a_view", "v") in kinds) == (name == "t_alpha")
