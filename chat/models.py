@@ -12,7 +12,8 @@ With EMBEDDING_BACKEND set, `embedding` holds the entry's vector (EMBEDDING_DIME
 index), written by a Celery task after commit; until then the entry is found by text alone.
 
 `digest` is the sha256 of the normalised title and text (lower case, punctuation dropped, whitespace collapsed):
-unique per schema, so two writes of the same fact merge into one entry even when they race.
+unique per schema, so two writes of the same fact merge into one entry even when they race. A checkpoint's
+digest also holds its source (chat.services.memory.text_digest), so no other entry ever merges with one.
 """
 
 from django.contrib.postgres.fields import ArrayField

@@ -21,12 +21,14 @@ def agent_call_names() -> list[str]:
 
 
 def agents_with_current_task() -> QuerySet[Agent]:
-    """The agents by name, each with `current_task_id` and `current_task_title`: the task it claimed
-    last of those it still holds (None when it holds none). One query however many agents there are."""
+    """The agents by name, each with `current_task_id`, `current_task_title` and
+    `current_task_progress` (its percent, None when not reported): the task it claimed last of those
+    it still holds (None when it holds none). One query however many agents there are."""
     claimed = Task.objects.filter(agent=OuterRef("pk"), status=Task.Status.CLAIMED).order_by(
         "-claimed_at", "-pk"
     )
     return Agent.objects.order_by("name").annotate(
         current_task_id=Subquery(claimed.values("pk")[:1]),
         current_task_title=Subquery(claimed.values("title")[:1]),
+        current_task_progress=Subquery(claimed.values("progress")[:1]),
     )

@@ -1,7 +1,8 @@
 """MCP tools of the agent lifecycle: report progress (a heartbeat) and park or wake oneself.
 
 Any token may call them (every scope grants them): they only touch the calling agent's own record,
-found by its token (`current().token`), never by anything in the arguments.
+found by its token (`calling_agent`, as every workspace tool finds it), never by anything in the
+arguments.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from chat.mcp.calls import agent_tool, current
-from chat.services.agents import HEARTBEAT_NOTE_MAX, agent_for_token, agent_heartbeat, agent_transition
+from chat.mcp.tools_memorybus import calling_agent
+from chat.services.agents import HEARTBEAT_NOTE_MAX, agent_heartbeat, agent_transition
 from tenants.services.agent_tokens import SCOPES
 
 ANY_SCOPE = tuple(SCOPES)
@@ -36,8 +38,7 @@ def heartbeat(
     """Tell the owner you are alive during long work, with a short note and a percentage. Every tool
     call already counts as a heartbeat; call this one when you work for minutes without calling tools,
     so a long job isn't mistaken for a hang. Returns your state as the owner sees it."""
-    agent = agent_for_token(token=current().token)
-    return _state(agent_heartbeat(agent=agent, tool="heartbeat", note=note, progress=progress))
+    return _state(agent_heartbeat(agent=calling_agent(), tool="heartbeat", note=note, progress=progress))
 
 
 @agent_tool(scopes=ANY_SCOPE, title="Park or wake yourself", read_only=False)
@@ -48,8 +49,10 @@ def set_my_state(
     """Park yourself (set aside: no alerts, no idling) or wake up again (warm). A move the lifecycle
     doesn't allow from your current state is refused with code illegal_agent_transition."""
     call = current()
-    agent = agent_for_token(token=call.token)
     agent = agent_transition(
-        agent_id=agent.pk, to=state, reason=reason.strip() or "by itself", actor_label=call.agent.label
+        agent_id=calling_agent().pk,
+        to=state,
+        reason=reason.strip() or "by itself",
+        actor_label=call.agent.label,
     )
     return _state(agent)

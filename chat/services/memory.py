@@ -17,6 +17,7 @@ from pgvector.django import CosineDistance
 
 from chat.embeddings import embedder, embedding_model, entry_document
 from chat.models import MAX_TAG, MAX_TAGS, MAX_TEXT, MAX_TITLE, SEARCH_CONFIG, Answer, MemoryEntry
+from chat.selectors import PRIVATE_SOURCES
 from inkwell.errors import refuse_unknown_fields
 from inkwell.queue import enqueue_on_commit
 
@@ -35,10 +36,15 @@ def normalise(text: str) -> str:
     return _SPACE.sub(" ", _PUNCTUATION.sub(" ", text)).strip()
 
 
-def text_digest(text: str, title: str = "") -> str:
+def text_digest(text: str, title: str = "", *, source: str = "") -> str:
     """The entry's identity: its normalised title and text (an entry without a title has the digest
-    its text alone always had), so two FAQs answered "Yes." stay two entries."""
+    its text alone always had), so two FAQs answered "Yes." stay two entries. An entry of a private
+    source (an agent's checkpoint) has its identity in a namespace of its own: an entry anyone may
+    write never merges into one — which would tell its writer that the private entry exists — nor
+    the other way round."""
     key = f"{normalise(title)}\n{normalise(text)}" if normalise(title) else normalise(text)
+    if source in PRIVATE_SOURCES:
+        key = f"{source}\n{key}"
     return hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -148,12 +154,13 @@ def _merge(entry: MemoryEntry, tags: list[str]) -> MemoryEntry:
 def memory_add(*, text, source, tags=(), title="", actor_label: str = "") -> tuple[MemoryEntry, bool]:
     """Remember `text` (under `title`, an FAQ's question, if given); returns (entry, created). The same
     title and text (by their normalised form) merge into the existing entry: tags are united and the
-    entry is touched. Two concurrent adds of the same fact leave one entry (the unique digest decides;
+    entry is touched — never into an agent's checkpoint, nor a checkpoint into another entry (see
+    text_digest). Two concurrent adds of the same fact leave one entry (the unique digest decides;
     the loser merges into the winner's). With embeddings on, a new entry (or one given new tags) is
     embedded after commit; it is searchable by text at once."""
     text, source, tags = _clean_text(text), _clean_source(source), _clean_tags(tags)
     title = _clean_title(title)
-    digest = text_digest(text, title)
+    digest = text_digest(text, title, source=source)
     with transaction.atomic():
         entry = MemoryEntry.objects.select_for_update().filter(digest=digest).first()
         created = False
@@ -200,7 +207,7 @@ def memory_update(*, entry: MemoryEntry, data: dict) -> MemoryEntry:
         fields.append("tags")
     if not fields:
         return entry
-    digest = text_digest(entry.text, entry.title)
+    digest = text_digest(entry.text, entry.title, source=entry.source)
     with transaction.atomic():
         if digest != entry.digest:
             if MemoryEntry.objects.filter(digest=digest).exclude(pk=entry.pk).exists():
@@ -264,8 +271,6 @@ def memory_embedding_store(*, entry_id: int, document: str, vector: list[float],
         MemoryEntry.objects.filter(pk=entry_id).update(embedding=None, embedding_model=model)
         return "embedded"
     MemoryEntry.objects.filter(pk=entry_id).update(embedding=vector, embedding_model=model)
-    from chat.selectors import PRIVATE_SOURCES
-
     if entry.source in PRIVATE_SOURCES:
         return "embedded"  # an agent's checkpoint is one version of its state: never merged
     nearest = (

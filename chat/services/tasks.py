@@ -95,9 +95,20 @@ def task_transition(
         TaskEvent.objects.create(
             task=task, from_status=before, to_status=to, actor_label=actor_label, note=note[:500]
         )
+        claim_ended = to != S.CLAIMED or task.agent_id != before_agent_id
+        if before == S.CLAIMED and before_agent_id is not None and claim_ended:
+            _agent_progress_clear(agent_id=before_agent_id)
         for agent_id in {before_agent_id, task.agent_id} - {None}:
             _agent_state_sync(agent_id=agent_id, reason=f"task {task.pk} {to}")
     return task
+
+
+def _agent_progress_clear(*, agent_id: int) -> None:
+    """The agent's claim ended (finished, released, reopened, given to another): its heartbeat's
+    progress note and percent were about that work, so they go with it rather than stay on the
+    Agents page until its next heartbeat. A heartbeat note names no task, so it goes even when the
+    agent holds another claim; its next heartbeat says where that one stands."""
+    Agent.objects.filter(pk=agent_id).update(last_heartbeat_note="", last_progress=None)
 
 
 def _agent_state_sync(*, agent_id: int, reason: str) -> None:

@@ -17,6 +17,7 @@ from billing.plans import plan_get
 from billing.selectors import subscription_of
 from billing.services.subscriptions import past_due_notice
 from chat.models import Approval
+from chat.selectors_agents import agents_with_current_task
 from chat.telegram.format import esc
 from dashboard.selectors import latest_leads, overview_kpis
 from dashboard.templatetags.dashboard import kpi_change, kpi_value
@@ -32,7 +33,8 @@ PREVIEW_CHARS = 1200
 
 HELP = (
     "<b>What I can do</b>\n"
-    "/status — plan, subscription, the latest data fetch of each connector, approvals waiting\n"
+    "/status — plan, subscription, the latest data fetch of each connector, approvals waiting, "
+    "what each agent is doing\n"
     "/report — this week against the week before, and the biggest movers in search\n"
     "/leads — the latest leads\n"
     "/approve — what your agents propose, with Approve and Reject buttons\n"
@@ -126,10 +128,9 @@ def status_reply(*, tenant: Tenant) -> Reply:
 
 
 def _agent_lines() -> list[str]:
-    """The agents' states (this schema's), the stuck ones named."""
-    from chat.models import Agent
-
-    agents = list(Agent.objects.order_by("name"))
+    """The agents' states (this schema's), the stuck ones named, each with the task it works on (and
+    its percent, if reported): one query however many agents there are."""
+    agents = list(agents_with_current_task())
     if not agents:
         return []
     lines = ["", "<b>Agents</b>"]
@@ -139,6 +140,10 @@ def _agent_lines() -> list[str]:
             line += " — stuck"
         if agent.last_tool:
             line += f" (last: {esc(agent.last_tool)})"
+        if agent.current_task_id is not None:
+            line += f"\n  task: {esc(agent.current_task_title)}"
+            if agent.current_task_progress is not None:
+                line += f" ({agent.current_task_progress}%)"
         lines.append(line)
     return lines
 

@@ -243,3 +243,85 @@ def test_an_owner_elsewhere_is_only_a_member_here_for_checkpoints(alpha, beta, p
     assert "negotiation stalled" not in client.get("/api/v1/memory/?q=Zanzibar").content.decode()
     assert client.get(f"/api/v1/memory/{entry.pk}/").status_code == 404
     assert client.get("/agents/bus/").status_code in (403, 404)
+
+
+# --- duplicate detection never involves a checkpoint ---------------------------------------------
+
+
+def test_adding_a_checkpoints_exact_title_and_text_makes_a_new_entry_and_reveals_nothing(
+    app,  # noqa: F811
+    alpha,
+    private_checkpoint,
+):
+    """Another agent (or the saving one) adding exactly a checkpoint's title and text is answered as
+    for any new fact: a new entry of its own, not "merged" into the checkpoint it can't see."""
+    entry, _seo, other = private_checkpoint
+    copy = {"title": entry.title, "text": entry.text, "tags": ["copied"]}
+    unrelated = {"title": "Do you ship to Yukon?", "text": "Yes, in summer."}
+    added, fresh = calls(app, alpha, other, ("add_memory", copy), ("add_memory", unrelated))
+    assert added.structured_content["created"] is fresh.structured_content["created"] is True
+    assert added.structured_content["status"] == fresh.structured_content["status"] == "saved"
+    assert added.structured_content["entry"] != entry.pk
+    in_schema(alpha)
+    kept = MemoryEntry.objects.get(pk=entry.pk)
+    assert (kept.source, kept.tags, kept.text) == ("checkpoint", entry.tags, entry.text)
+    copied = MemoryEntry.objects.get(pk=added.structured_content["entry"])
+    assert (copied.source, copied.tags) == ("agent", ["copied"])
+    assert [e.pk for e in memory_search_queryset(query="Zanzibar freight rebate")] == [copied.pk]
+
+
+def test_a_checkpoint_never_merges_into_an_entry_that_says_the_same(alpha):
+    """The other way round: a checkpoint whose title and text an ordinary entry already holds gets an
+    entry of its own, and that entry goes when the checkpoint version is dropped, the ordinary one
+    stays."""
+    from chat.services.memory import memory_add, memory_update
+
+    in_schema(alpha)
+    agent = Agent.objects.create(name="content agent")
+    title = "Checkpoint of content agent, version 1"
+    text = "Task: (none)\nSummary:\nstep number 1"
+    note, created = memory_add(title=title, text=text, source="note", tags=["mine"])
+    assert created
+    first = checkpoint_save(
+        agent=agent, task="", summary="step number 1", open_questions=[], recent_messages=[]
+    )
+    assert first.memory_entry_id != note.pk
+    note.refresh_from_db()
+    assert note.tags == ["mine"] and note.source == "note"
+    for n in range(2, 7):
+        checkpoint_save(
+            agent=agent, task="", summary=f"step number {n}", open_questions=[], recent_messages=[]
+        )
+    assert not MemoryEntry.objects.filter(pk=first.memory_entry_id).exists()
+    assert MemoryEntry.objects.filter(pk=note.pk).exists()
+    # an owner's edit of a checkpoint's entry keeps it out of duplicate detection
+    latest = memory_update(
+        entry=Checkpoint.objects.get(agent=agent, version=6).memory_entry, data={"text": "Edited."}
+    )
+    copy, created = memory_add(title=latest.title, text="Edited.", source="agent")
+    assert created and copy.pk != latest.pk
+
+
+def test_the_migration_moves_older_checkpoint_entries_out_of_duplicate_detection(alpha):
+    """Checkpoint entries saved before the fix carry a plain digest: the data migration rehashes
+    them, and an agent's copy of one then makes a new entry."""
+    import importlib
+
+    from django.apps import apps
+
+    from chat.services.memory import memory_add, text_digest
+
+    migration = importlib.import_module("chat.migrations.0012_checkpoint_digests")
+    in_schema(alpha)
+    agent = Agent.objects.create(name="content agent")
+    entry = checkpoint_save(
+        agent=agent, task="", summary="Old private work", open_questions=[], recent_messages=[]
+    ).memory_entry
+    MemoryEntry.objects.filter(pk=entry.pk).update(digest=text_digest(entry.text, entry.title))  # as before
+    migration.rehash(apps, None)
+    copy, created = memory_add(title=entry.title, text=entry.text, source="agent")
+    assert created and copy.pk != entry.pk
+    migration.rehash(apps, None)  # again: nothing to do
+    assert MemoryEntry.objects.get(pk=entry.pk).digest == text_digest(
+        entry.text, entry.title, source="checkpoint"
+    )

@@ -285,11 +285,12 @@ def test_agents_list_claim_update_and_complete_over_mcp(app, alpha):  # noqa: F8
         app, alpha, content, ("task_claim", {"task_id": task.pk}), ("task_complete", {"task_id": task.pk})
     )
     assert error_code(taken) == "task_taken" and error_code(not_yours) == "task_not_yours"
-    [updated, mine, done, again] = calls(
+    [updated, beat, mine, done, again] = calls(
         app,
         alpha,
         seo,
         ("task_update", {"task_id": task.pk, "note": "half way", "progress": 50}),
+        ("heartbeat", {"note": "Rewriting the hero", "progress": 55}),
         ("task_list", {"mine": True}),
         ("task_complete", {"task_id": task.pk, "outcome": "done", "note": "published"}),
         ("task_complete", {"task_id": task.pk}),
@@ -301,6 +302,10 @@ def test_agents_list_claim_update_and_complete_over_mcp(app, alpha):  # noqa: F8
     in_schema(alpha)
     labels = list(TaskEvent.objects.filter(task_id=task.pk).values_list("actor_label", "to_status"))
     assert labels[-1] == ("agent SEO agent", "done")
+    # the finished work's heartbeat note no longer stands as what the agent is doing
+    assert beat.structured_content["note"] == "Rewriting the hero"
+    agent = Agent.objects.get(name="SEO agent")
+    assert (agent.last_heartbeat_note, agent.last_progress) == ("", None)
 
 
 def test_an_agent_releases_its_task_and_needs_the_tasks_scope(app, alpha):  # noqa: F811

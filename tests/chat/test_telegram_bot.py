@@ -9,18 +9,29 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from billing.models import Subscription
-from chat.models import Approval
+from chat.models import Agent, Approval
+from chat.services.tasks import task_claim, task_create, task_transition, task_update
 from chat.telegram import commands
 from chat.telegram.commands import NOT_LINKED
 from chat.telegram.links import telegram_link_code_create
 from chat.telegram.webhook import MAX_BODY
 from marketing.models import IngestionRun
-from tenants.models import Membership, TelegramLink, TelegramLinkCode, TelegramUpdate, TenantConfig, User
+from tenants.models import (
+    Membership,
+    TelegramLink,
+    TelegramLinkCode,
+    TelegramUpdate,
+    Tenant,
+    TenantConfig,
+    User,
+)
 from tests.chat.telegram_helpers import (
     CHAT,
     callback,
@@ -280,6 +291,54 @@ def test_status_tells_plan_subscription_last_fetch_and_approvals(public_client, 
     assert "Demo data: succeeded" in reply and "(1,234 rows)" in reply
     assert "Search Console: not connected" in reply
     assert "Approvals waiting: <b>2</b>" in reply
+
+
+def _agent_on(name: str, title: str | None = None, progress: int | None = None) -> Agent:
+    agent = Agent.objects.create(name=name)
+    if title is not None:
+        task = task_claim(task_id=task_create(title=title, actor_label="owner").pk, agent=agent)
+        if progress is not None:
+            task_update(task_id=task.pk, agent=agent, progress=progress)
+    return agent
+
+
+def test_status_names_each_agents_current_task_and_its_percent(public_client, alpha):
+    link_chat(alpha)
+    with tenant_context(alpha.tenant):
+        _agent_on("SEO agent", "Rewrite the <Ottawa> page", progress=40)
+        _agent_on("Content agent", "Spring FAQ")
+        _agent_on("Idle agent")
+        finished = _agent_on("Done agent", "Old work", progress=100)
+        task_transition(task_id=finished.tasks.get().pk, to="done", actor_label="owner")
+    lines = said(public_client, CHAT, "/status").splitlines()
+    agents = lines[lines.index("<b>Agents</b>") + 1 :]
+    assert agents == [
+        "• Content agent: busy",
+        "  task: Spring FAQ",  # no percent reported: none shown
+        "• Done agent: warm",  # its finished task is no longer its current one
+        "• Idle agent: idle",
+        "• SEO agent: busy",
+        "  task: Rewrite the &lt;Ottawa&gt; page (40%)",
+    ]
+
+
+def test_status_reads_the_agents_tasks_in_as_many_queries_for_three_agents_as_for_one(alpha):
+    def queries() -> tuple[int, str]:
+        tenant = Tenant.objects.get(pk=alpha.tenant.pk)  # nothing cached from the last reply
+        with tenant_context(tenant), CaptureQueriesContext(connection) as captured:
+            text = commands.status_reply(tenant=tenant).text
+        return len(captured), text
+
+    with tenant_context(alpha.tenant):
+        _agent_on("agent 0", "task 0", progress=10)
+    one, text = queries()
+    assert "task: task 0 (10%)" in text
+    with tenant_context(alpha.tenant):
+        _agent_on("agent 1", "task 1", progress=20)
+        _agent_on("agent 2", "task 2")
+    three, text = queries()
+    assert {"  task: task 1 (20%)", "  task: task 2"} <= set(text.splitlines())
+    assert three == one
 
 
 def test_report_gives_the_week_against_the_week_before_and_the_movers(public_client, alpha):

@@ -12,9 +12,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from chat.models import Agent, BusMessage
+from chat.services.agents import agent_heartbeat
 from chat.services.bus import bus_send
 from chat.services.checkpoints import checkpoint_save
-from chat.services.tasks import task_claim, task_create, task_update
+from chat.services.tasks import task_claim, task_create, task_transition, task_update
+from chat.tasks import tasks_teardown
 from tenants.models import Membership, User
 from tests.conftest import client_for
 
@@ -69,6 +71,67 @@ def test_the_agents_table_reads_as_many_queries_for_five_agents_as_for_one(alpha
     assert all(f"task {n}" in html for n in (0, 1, 3))
     with django_assert_num_queries(one):
         owner.get("/agents/states/")
+
+
+# --- the Agents table: a claim's progress note ends with the claim ------------------------------
+
+NOTE = "Rewriting the Ottawa titles"
+
+
+def _agent_row(world, agent: Agent) -> str:
+    html = client_for(world, user=world.owner).get("/agents/states/").content.decode()
+    return re.search(rf'<tr id="agent-{agent.pk}">(.*?)</tr>', html, re.S)[1]
+
+
+def _complete(world, task, agent):
+    task_transition(task_id=task.pk, to="done", actor_label=f"agent {agent.name}", expect_agent=agent)
+
+
+def _release(world, task, agent):
+    task_transition(task_id=task.pk, to="released", actor_label=f"agent {agent.name}", expect_agent=agent)
+
+
+def _owner_closes(world, task, agent):
+    owner = client_for(world, user=world.owner)
+    assert owner.post(f"/agents/tasks/{task.pk}/close/", {"outcome": "failed"}).status_code == 302
+
+
+def _owner_takes_back(world, task, agent):
+    owner = client_for(world, user=world.owner)
+    assert owner.post(f"/agents/tasks/{task.pk}/reassign/", {"agent": ""}).status_code == 302
+
+
+def _owner_gives_to_another(world, task, agent):
+    other = Agent.objects.create(name="Content agent")
+    owner = client_for(world, user=world.owner)
+    assert owner.post(f"/agents/tasks/{task.pk}/reassign/", {"agent": other.pk}).status_code == 302
+
+
+def _teardown_frees(world, task, agent):
+    Agent.objects.filter(pk=agent.pk).update(state=Agent.State.DEAD)
+    assert tasks_teardown.apply().get()["released"] == 1
+
+
+@pytest.mark.parametrize(
+    "end",
+    [_complete, _release, _owner_closes, _owner_takes_back, _owner_gives_to_another, _teardown_frees],
+)
+def test_a_claim_that_ends_takes_its_agents_progress_note_off_the_agents_table(alpha, end):
+    in_schema(alpha)
+    seo = Agent.objects.create(name="SEO agent")
+    task = _claimed(seo, "Ottawa titles")
+    agent_heartbeat(agent=seo, note=NOTE, progress=60)
+    task_update(task_id=task.pk, agent=seo, progress=70)  # reporting on the claim keeps the note
+    assert f"{NOTE} (60%)" in _agent_row(alpha, seo)
+    in_schema(alpha)
+    end(alpha, task, seo)
+    row = _agent_row(alpha, seo)
+    assert NOTE not in row and "%" not in row
+    in_schema(alpha)
+    seo.refresh_from_db()
+    assert (seo.last_heartbeat_note, seo.last_progress) == ("", None)
+    agent_heartbeat(agent=seo, note="Next: the sitemap", progress=5)  # the next heartbeat shows again
+    assert "Next: the sitemap (5%)" in _agent_row(alpha, seo)
 
 
 # --- the bus page: newest first, 50 a page, polled, the owner's rate -----------------------------
