@@ -23,8 +23,9 @@ Each phase measures, in this order:
   Django's test Client in this process, warm (after untimed warm-up requests);
 - **migrations**, each in a fresh process as a deploy runs it: `migrate_tenants` with nothing to
   apply (the deploy's command: current schemas found with one query and skipped); then the
-  project's own `chat/0011_bus_recipients` (a column added, rows backfilled) unapplied in every
-  schema and applied again by `migrate_tenants` with 1 worker, then with 2; and django-tenants'
+  project's own `chat/0011_bus_recipients` (a column added, rows backfilled) and the chat migration
+  after it (0012, checkpoint digests rehashed) unapplied in every schema and applied again by
+  `migrate_tenants` with 1 worker, then with 2; and django-tenants'
   stock `migrate_schemas` with nothing to apply, sequential and `--executor multiprocessing` (at N
   only with `--stock-migrations`: ~15 minutes at 1,000);
 - **nightly fan-out**: the beat's `marketing.tasks.ingestion_schedule_all` sent to real Celery
@@ -83,8 +84,8 @@ STOCK_MIGRATE_COMMANDS = [
 # The deploy's command: schemas already current are found with one query and skipped.
 NOOP_MIGRATE = ("migrate_tenants no-op", ["migrate_tenants", "-v", "0"])
 # A real migration applied to every tenant schema, to see the work spread over workers: the
-# project's own chat/0011 (an ArrayField added, existing rows backfilled), unapplied first in every
-# schema by dropping its column and its django_migrations row.
+# project's own chat/0011 (an ArrayField added, existing rows backfilled) and the chat migrations
+# after it, unapplied first in every schema by dropping the column and their django_migrations rows.
 REAPPLY_APP, REAPPLY_MIGRATION, REAPPLY_TABLE, REAPPLY_COLUMN = (
     "chat",
     "0011_bus_recipients",
@@ -332,7 +333,8 @@ def measure_dashboard(tenant_number: int, requests: int) -> list[float]:
 
 
 def unapply_reapplied_migration() -> None:
-    """Undo REAPPLY_MIGRATION in every schema that has it, in one transaction."""
+    """Undo REAPPLY_MIGRATION, and the app's migrations after it, in every schema, in one transaction
+    (a later migration left recorded would make the history inconsistent)."""
     from django.db import connection, transaction
 
     with transaction.atomic(), connection.cursor() as cursor:
@@ -343,7 +345,7 @@ def unapply_reapplied_migration() -> None:
         for (name,) in cursor.fetchall():
             cursor.execute(f'ALTER TABLE "{name}".{REAPPLY_TABLE} DROP COLUMN {REAPPLY_COLUMN}')
             cursor.execute(
-                f'DELETE FROM "{name}".django_migrations WHERE app = %s AND name = %s',
+                f'DELETE FROM "{name}".django_migrations WHERE app = %s AND name >= %s',
                 [REAPPLY_APP, REAPPLY_MIGRATION],
             )
 

@@ -23,9 +23,11 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 
+import psycopg
 from django.conf import settings
 from django.core.management.sql import emit_post_migrate_signal, emit_pre_migrate_signal
 from django.db import DEFAULT_DB_ALIAS, connection, connections
@@ -48,8 +50,39 @@ PHASES = (
     # Suspended and canceled tenants keep their data and may come back: they are migrated too, last.
     ("inactive", (Tenant.Status.SUSPENDED, Tenant.Status.CANCELED)),
 )
+# One migrate_tenants at a time on a database (two deploys at once would migrate the same schemas
+# twice over and fail each other's): a session advisory lock, (space, key) as billing's signup locks.
+RUN_LOCK = (0x1B112, 1)
 # Provisioning rows are spares being built or claimed right now: their builder migrates them, and a
 # claim migrates a stale spare before using it, so a deploy leaves them alone.
+
+
+class AlreadyRunning(RuntimeError):
+    """Another migrate_tenants holds the run lock on this database; nothing was migrated."""
+
+
+@contextmanager
+def _run_lock():
+    """Hold RUN_LOCK for the run, on a session of its own: the run's connections are closed before
+    workers fork, which would release a lock taken on one of them. (The forked workers inherit this
+    session's socket and never touch it; they leave with os._exit, sending nothing.)"""
+    holder = psycopg.connect(**connection.get_connection_params(), autocommit=True)
+    try:
+        if not holder.execute("SELECT pg_try_advisory_lock(%s, %s)", RUN_LOCK).fetchone()[0]:
+            since = holder.execute(
+                "SELECT a.pid, to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') "
+                "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
+                "AND l.classid = %s AND l.objid = %s AND l.objsubid = 2 AND l.granted",
+                RUN_LOCK,
+            ).fetchone()
+            who = f" (PostgreSQL backend {since[0]}, connected {since[1]} UTC)" if since else ""
+            raise AlreadyRunning(
+                f"Another migrate_tenants is running on this database{who}; nothing was migrated. "
+                "Let it finish, then run migrate_tenants again: it picks up whatever is still behind."
+            )
+        yield
+    finally:
+        holder.close()  # the lock goes with the session
 
 
 @dataclass(frozen=True)
@@ -265,8 +298,16 @@ def tenants_migrate(
     time in forked processes (in this process when one worker, or one schema, is enough). Progress
     goes to `progress`: a line per ~5 % of a phase and one at its end (none at verbosity 0). With
     `retry_failed`, the schemas that failed get one more try each, one at a time, once the others
-    are done. With `check`, nothing is migrated: the report lists what is behind.
+    are done. With `check`, nothing is migrated: the report lists what is behind. Raises
+    AlreadyRunning when another run holds the lock (checking needs none).
     """
+    with nullcontext() if check else _run_lock():
+        return _tenants_migrate(
+            workers=workers, verbosity=verbosity, retry_failed=retry_failed, check=check, progress=progress
+        )
+
+
+def _tenants_migrate(*, workers, verbosity, retry_failed, check, progress) -> MigrationReport:
     if verbosity < 1:
         progress = _quiet
     workers = default_workers() if workers is None else max(1, workers)

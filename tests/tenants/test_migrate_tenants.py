@@ -174,11 +174,12 @@ def test_a_failed_public_schema_stops_the_run_and_says_no_tenant_was_migrated(wo
 
 
 def _unapply_bus_recipients(schema_name: str) -> None:
-    """Undo chat/0011 in a schema (its column dropped, its record deleted), as if it were new."""
+    """Undo chat/0011 and the chat migrations after it in a schema (its column dropped, their
+    records deleted), as if they were new."""
     with connection.cursor() as cursor:
         cursor.execute(f'ALTER TABLE "{schema_name}".chat_busmessage DROP COLUMN recipient_ids')
         cursor.execute(
-            f'DELETE FROM "{schema_name}".django_migrations WHERE app = %s AND name = %s',
+            f'DELETE FROM "{schema_name}".django_migrations WHERE app = %s AND name >= %s',
             ["chat", "0011_bus_recipients"],
         )
 
@@ -244,3 +245,29 @@ def test_the_schema_table_list_is_django_tenants_own_answer(worlds):
         kinds = {(t.name, t.type) for t in ours}
         assert ("a_temp", "t") in kinds
         assert (("a_view", "v") in kinds) == (name == "t_alpha")
+
+
+def test_a_second_run_while_one_holds_the_lock_migrates_nothing_and_says_why(worlds, alpha):
+    """Two deploys at once: the one that finds the run lock taken (here by a real second session)
+    exits 1 with a sentence and touches no schema; once the lock is free, a run goes through."""
+    import psycopg
+
+    _unapply_bus_recipients(alpha.tenant.schema_name)
+    other = psycopg.connect(**connection.get_connection_params(), autocommit=True)
+    try:
+        assert other.execute("SELECT pg_try_advisory_lock(%s, %s)", schema_migrations.RUN_LOCK).fetchone()[0]
+        with pytest.raises(CommandError) as exc:
+            call_command("migrate_tenants", workers=1)
+        assert exc.value.returncode == 1
+        assert str(exc.value).startswith(
+            f"Another migrate_tenants is running on this database (PostgreSQL backend {other.info.backend_pid}, "
+        )
+        assert "nothing was migrated" in str(exc.value)
+        assert not spare_is_current(alpha.tenant.schema_name)
+        # --check reads only, and needs no lock
+        with pytest.raises(CommandError, match=r"1 schema\(s\) behind: t_alpha"):
+            call_command("migrate_tenants", check=True)
+    finally:
+        other.close()
+    call_command("migrate_tenants", workers=1, verbosity=0)
+    assert spare_is_current(alpha.tenant.schema_name)

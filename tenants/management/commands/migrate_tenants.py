@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import get_public_schema_name
 
-from tenants.services.schema_migrations import tenants_migrate
+from tenants.services.schema_migrations import AlreadyRunning, tenants_migrate
 
 
 class Command(BaseCommand):
@@ -26,13 +26,16 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **opts):
-        report = tenants_migrate(
-            workers=opts["workers"],
-            verbosity=opts["verbosity"],
-            retry_failed=opts["retry_failed"],
-            check=opts["check"],
-            progress=self.stdout.write,
-        )
+        try:
+            report = tenants_migrate(
+                workers=opts["workers"],
+                verbosity=opts["verbosity"],
+                retry_failed=opts["retry_failed"],
+                check=opts["check"],
+                progress=self.stdout.write,
+            )
+        except AlreadyRunning as exc:
+            raise CommandError(str(exc)) from exc
         if opts["check"]:
             if report.pending:
                 raise CommandError(
