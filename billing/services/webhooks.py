@@ -11,10 +11,11 @@ import logging
 from contextlib import contextmanager
 from datetime import timedelta
 
+import redis
 import stripe
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -29,7 +30,10 @@ from tenants.services.provisioning import tenant_provision
 
 logger = logging.getLogger(__name__)
 E = WebhookEvent.Status
-SIGNUP_LOCK_SPACE = 0x1B111  # first key of the advisory locks held while a signup is provisioned
+# A signup's provisioning lock (Redis, expiring if its holder dies): how long it may be held, and how
+# long a concurrent delivery waits for it before failing (its task is retried).
+SIGNUP_LOCK_SECONDS = 600
+SIGNUP_LOCK_WAIT_SECONDS = 300
 
 
 class WebhookRejected(DomainError):
@@ -173,13 +177,23 @@ def checkout_completed(session: dict) -> Tenant | None:
 
 @contextmanager
 def _signup_lock(signup_id: int):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [SIGNUP_LOCK_SPACE, signup_id])
+    """Held across provisioning's own transactions, so not a PostgreSQL session lock: behind PgBouncer
+    in transaction mode each of those transactions may run on another server session."""
+    name = f"{settings.CACHES['default']['KEY_PREFIX']}:lock:signup:{signup_id}"
+    lock = redis.Redis.from_url(settings.REDIS_URL).lock(
+        name, timeout=SIGNUP_LOCK_SECONDS, blocking_timeout=SIGNUP_LOCK_WAIT_SECONDS
+    )
+    if not lock.acquire():
+        raise RuntimeError(f"Signup {signup_id} is still being provisioned by another delivery; retrying.")
     try:
         yield
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [SIGNUP_LOCK_SPACE, signup_id])
+        try:
+            lock.release()
+        except redis.exceptions.LockNotOwnedError:
+            logger.warning(
+                "Signup %s: provisioning outlasted its lock (%s s)", signup_id, SIGNUP_LOCK_SECONDS
+            )
 
 
 def _provision(locked: Signup, sub, session: dict) -> Tenant | None:

@@ -262,3 +262,37 @@ def test_events_stored_but_never_processed_are_queued_again_after_30_minutes(
     time_machine.move_to(start + STALE_AFTER + timedelta(seconds=1), tick=False)
     assert tasks.webhook_events_requeue_stale() == 1
     assert WebhookEvent.objects.get().status == "ignored"
+
+
+def test_a_delivery_finding_the_signup_being_provisioned_makes_nothing_and_is_retried(
+    public_client, stripe_api, make_signup, monkeypatch, settings, worker_retries
+):
+    """One provisioning per signup at a time, across provisioning's own transactions: a Redis lock
+    (a PostgreSQL session lock would not survive PgBouncer's transaction mode)."""
+    import redis
+
+    from billing.services import webhooks
+
+    signup = make_signup()
+    serve_subscription(stripe_api, subscription("sub_1", signup_id=signup.pk))
+    monkeypatch.setattr(webhooks, "SIGNUP_LOCK_WAIT_SECONDS", 0)  # fail at once instead of waiting
+    name = f"{settings.CACHES['default']['KEY_PREFIX']}:lock:signup:{signup.pk}"
+    held = redis.Redis.from_url(settings.REDIS_URL).lock(name, timeout=60)
+    assert held.acquire(blocking=False)  # another delivery is provisioning this signup
+    try:
+        post_event(
+            public_client, event("checkout.session.completed", checkout_session(signup, sub_id="sub_1"))
+        )
+        stored = WebhookEvent.objects.get()
+        # every try found the lock taken; after the last, staff see why and can replay it
+        assert stored.status == "failed" and stored.attempts > 1
+        assert "is still being provisioned by another delivery" in stored.error
+        assert not Tenant.objects.filter(subdomain="acme").exists()
+    finally:
+        held.release()
+
+    from billing.services.webhooks import webhook_event_replay
+
+    with committing():
+        webhook_event_replay(event=stored)
+    assert Tenant.objects.filter(subdomain="acme", status="active").count() == 1
