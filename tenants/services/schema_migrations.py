@@ -176,7 +176,6 @@ class SchemaMigrator:
         self.stdout = stdout
         self._start_states = {}  # frozenset(applied keys) -> rendered ProjectState before the plan
         self._end_apps = {}  # frozenset(applied keys) -> rendered apps after it (for post_migrate)
-        self.renders = 0  # starting states rendered (each distinct start once): see the tests
 
     def migrate(self, schema_name: str) -> None:
         connection.set_schema(schema_name, include_public=False)
@@ -195,7 +194,6 @@ class SchemaMigrator:
                 start = executor._create_project_state(with_applied_migrations=True)
                 start.apps  # noqa: B018 (rendered now, once, so every copy below starts rendered)
                 self._start_states[applied] = start
-                self.renders += 1
             options = {"verbosity": self.verbosity, "interactive": False, "db": connection.alias}
             emit_pre_migrate_signal(apps=start.apps, plan=plan, **options)
             end = executor.migrate(targets, plan=plan, state=start.clone())
