@@ -48,6 +48,7 @@ The machine may be shared with other work: wall times (fan-out, migrations) vary
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import signal
@@ -470,6 +471,48 @@ def measure_fanout(s, schemas: list[str], workers: int) -> float:
         purge_queues()
 
 
+# The beat's every-minute fan-outs (outage sweeps and lifecycle): what one minute of them costs.
+MINUTELY = ("chat.tasks.agents_evaluate_all", "chat.tasks.events_relay_all", "chat.tasks.bus_relay_all")
+
+
+def queued_messages() -> int:
+    from amqp.exceptions import ChannelError
+    from django.conf import settings
+
+    from inkwell.celery import app
+
+    total = 0
+    with app.connection_for_write() as conn:
+        for queue in settings.CELERY_TASK_QUEUES:
+            # Redis keeps no empty list: a queue with nothing in it is "not found"
+            with contextlib.suppress(ChannelError):
+                total += conn.default_channel.queue_declare(queue=queue.name, passive=True).message_count
+    return total
+
+
+def measure_minutely(s, tenants: int) -> float:
+    """Worker time of one minute of the minutely fan-outs (MINUTELY, nothing pending anywhere): one
+    worker process, from sending them until the queues are empty and the worker idle."""
+    from inkwell.celery import app
+
+    purge_queues()
+    process = start_celery(s.env, "worker", s.workdir / "minutely.log", name="minutely", concurrency=1)
+    try:
+        wait_for_workers(1)
+        started = time.perf_counter()
+        for name in MINUTELY:
+            app.send_task(name)
+        deadline = started + 900
+        while time.perf_counter() < deadline:
+            time.sleep(0.2)
+            if queued_messages() == 0 and not any((app.control.inspect(timeout=0.5).active() or {}).values()):
+                return time.perf_counter() - started
+        raise RuntimeError(f"the minutely fan-outs over {tenants} tenants were not done in 15 minutes")
+    finally:
+        stop_process(process, timeout=30)
+        purge_queues()
+
+
 def process_tree_rss_mb(pid: int) -> float:
     """Resident size of `pid` and all its descendants, in MB."""
     children: dict[int, list[int]] = {}
@@ -541,6 +584,10 @@ def measure_phase(s, args, label: str, claim_offset: int, *, stock_migrations: b
     for workers in (1, 2):
         figures["fanout"][workers] = measure_fanout(s, schemas, workers)
         say(f"  fan-out over {len(schemas)} tenants, {workers} worker(s): {figures['fanout'][workers]:.1f} s")
+    figures["minutely"] = measure_minutely(s, len(schemas))
+    say(
+        f"  one minute of the minutely fan-outs over {len(schemas)} tenants, 1 worker: {figures['minutely']:.1f} s"
+    )
     hosts = [tenant_host(subdomain(1)), tenant_host(subdomain(len(schemas) // 2 or 1))]
     figures["memory"] = measure_memory(s, args.port, hosts)
     say(f"  idle memory {figures['memory']:.0f} MB")
@@ -569,6 +616,7 @@ def report(small: dict, large: dict) -> None:
         ("tenants in the fan-out (+ claimed)", small["fanout_tenants"], large["fanout_tenants"]),
         ("fan-out 1 worker (s)", small["fanout"][1], large["fanout"][1]),
         ("fan-out 2 workers (s)", small["fanout"][2], large["fanout"][2]),
+        ("minutely fan-outs, 1 worker (s)", small["minutely"], large["minutely"]),
         ("idle memory web+worker+beat (MB)", small["memory"], large["memory"]),
         ("pg_class relations", small["relations"], large["relations"]),
         ("database size (MB)", small["db_mb"], large["db_mb"]),
@@ -605,6 +653,11 @@ def report(small: dict, large: dict) -> None:
         print(
             f"ratio fan-out {workers} worker(s) {n_large} / {n_small} tenants: {b / a:.2f}x ({b / fanned * 1000:.0f} ms per tenant over {fanned})"
         )
+    per_tenant = large["minutely"] / large["fanout_tenants"]
+    print(
+        f"minutely fan-outs at {n_large} tenants: {per_tenant * 1000:.0f} ms of worker time per tenant each minute "
+        f"({per_tenant * 10000 / 60:.1f} worker processes kept busy at 10,000 tenants)"
+    )
     print(
         f"ratio idle memory {n_large} / {n_small} tenants: {large['memory'] / small['memory']:.2f}x (target ≤ 1.5x)"
     )

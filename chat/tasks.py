@@ -66,9 +66,9 @@ def questionnaire_send() -> int | None:
 def events_relay_all() -> int:
     """Every minute: relay each active tenant's waiting events, so those that waited out a Redis or
     broker outage (their own relay task failed or was never queued) arrive once it is back."""
-    from inkwell.fanout import for_each_tenant
+    from inkwell.fanout import for_each_tenant_batched
 
-    return for_each_tenant(events_relay)
+    return for_each_tenant_batched(events_relay)
 
 
 @shared_task(acks_late=True)
@@ -90,9 +90,9 @@ def bus_relay() -> int:
 @shared_task(acks_late=True)
 def bus_relay_all() -> int:
     """Every minute: relay each active tenant's bus messages that waited out a Redis or broker outage."""
-    from inkwell.fanout import for_each_tenant
+    from inkwell.fanout import for_each_tenant_batched
 
-    return for_each_tenant(bus_relay)
+    return for_each_tenant_batched(bus_relay)
 
 
 @shared_task(acks_late=True)
@@ -156,9 +156,9 @@ def tasks_teardown() -> dict[str, int]:
 @shared_task(acks_late=True)
 def agents_evaluate_all() -> int:
     """Every minute: each active tenant's agents are checked for being stuck, idle or dead."""
-    from inkwell.fanout import for_each_tenant
+    from inkwell.fanout import for_each_tenant_batched
 
-    return for_each_tenant(agents_evaluate)
+    return for_each_tenant_batched(agents_evaluate)
 
 
 @shared_task(acks_late=True)

@@ -530,7 +530,7 @@ CELERY_TENANT_QUEUE = "inkwell-tenant"
 CELERY_TASK_QUEUES = [Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(CELERY_TENANT_QUEUE)]
 # Besides each fan-out's own tasks (inkwell.fanout.for_each_tenant sends them there), the per-tenant
 # work they queue in turn.
-CELERY_TENANT_QUEUE_TASKS = ["marketing.tasks.ingestion_run"]
+CELERY_TENANT_QUEUE_TASKS = ["marketing.tasks.ingestion_run", "tenants.tasks.in_each_tenant"]
 CELERY_TASK_ROUTES = ["inkwell.fanout.route"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

@@ -1,10 +1,34 @@
 """Background work for the tenant platform. Tasks take ids, are safe to run twice, and ack late."""
 
-from celery import shared_task
+import logging
+
+from celery import current_app, shared_task
+from django_tenants.utils import tenant_context
 
 from tenants import messaging
 from tenants.models import Tenant, User
 from tenants.services import provisioning, signin, workspaces
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True)
+def in_each_tenant(*, task_name: str, schema_names: list[str]) -> int:
+    """Run the per-tenant task `task_name` here, in each of `schema_names` in turn (the batched
+    every-minute sweeps: inkwell.fanout.for_each_tenant_batched). Tenants no longer active are
+    skipped; one tenant's failure is logged and the others go on. Returns how many succeeded."""
+    task = current_app.tasks[task_name]
+    succeeded = 0
+    tenants = Tenant.objects.filter(schema_name__in=schema_names, status=Tenant.Status.ACTIVE)
+    for tenant in tenants.order_by("pk"):
+        try:
+            with tenant_context(tenant):
+                task.run()
+        except Exception:
+            logger.exception("%s failed in %s; the batch goes on", task_name, tenant.schema_name)
+        else:
+            succeeded += 1
+    return succeeded
 
 
 @shared_task(acks_late=True)

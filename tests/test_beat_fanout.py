@@ -31,6 +31,8 @@ FANOUT = {
     "events-relay": "chat.tasks.events_relay",
     "bus-relay": "chat.tasks.bus_relay",
 }
+# the every-minute sweeps: queued as tenants.tasks.in_each_tenant, a hundred tenants per task
+BATCHED = {"agents-evaluate", "events-relay", "bus-relay"}
 # entry → why it is one task on the default queue: its work is public-schema rows, bounded by
 # something other than the number of tenants
 PUBLIC_JOBS = {
@@ -287,7 +289,17 @@ def test_beat_firing_twice_at_the_same_moment_does_the_work_once(
     alpha, beta = worlds["alpha"], worlds["beta"]
     when = SCENARIOS[entry](alpha, beta)
     queued = []
-    if entry in FANOUT:
+    if entry in BATCHED:
+        batch = app.tasks["tenants.tasks.in_each_tenant"]
+        send_batch = batch.apply_async
+
+        def recording_batch(*args, **options):
+            assert options["kwargs"]["task_name"] == FANOUT[entry]
+            queued.extend((name, options.get("queue")) for name in options["kwargs"]["schema_names"])
+            return send_batch(*args, **options)
+
+        monkeypatch.setattr(batch, "apply_async", recording_batch)
+    elif entry in FANOUT:
         per_tenant = app.tasks[FANOUT[entry]]
         send = per_tenant.apply_async
 
@@ -310,6 +322,46 @@ def test_beat_firing_twice_at_the_same_moment_does_the_work_once(
     twice = fire()
     assert {k: (once.get(k), v) for k, v in twice.items() if once.get(k) != v} == {}
     if entry in FANOUT:
-        # one task per active tenant a firing, each in its own schema, on the tenant queue
+        # each active tenant once a firing (its own task, or its place in a batch), on the tenant queue
         schemas = sorted(w.tenant.schema_name for w in worlds.values())
         assert sorted(queued) == sorted([(s, settings.CELERY_TENANT_QUEUE) for s in schemas] * 2)
+
+
+def test_a_batched_sweep_covers_every_active_tenant_once_and_one_failure_spares_the_rest(
+    worlds, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The every-minute sweeps go `size` tenants to a task: 2 tenants at size 2 make one task, at
+    size 1 two; a tenant whose sweep fails is logged and the next tenant in the batch is still swept;
+    a tenant no longer active is skipped."""
+    from inkwell.fanout import for_each_tenant_batched
+    from tenants.tasks import in_each_tenant
+
+    per_tenant = app.tasks["chat.tasks.events_relay"]
+    seen = []
+
+    def sweep():
+        seen.append(connection.schema_name)
+        if connection.schema_name == "t_alpha":
+            raise RuntimeError("Redis is down")
+        return 0
+
+    monkeypatch.setattr(per_tenant, "run", sweep)
+    batches = []
+    send = in_each_tenant.apply_async
+
+    def recording(*args, **options):
+        batches.append(options["kwargs"]["schema_names"])
+        return send(*args, **options)
+
+    monkeypatch.setattr(in_each_tenant, "apply_async", recording)
+    connection.set_schema_to_public()
+    assert for_each_tenant_batched(per_tenant, size=2) == 1
+    assert batches == [["t_alpha", "t_beta"]] and seen == ["t_alpha", "t_beta"]
+    assert for_each_tenant_batched(per_tenant, size=1) == 2
+    assert batches[1:] == [["t_alpha"], ["t_beta"]]
+
+    assert in_each_tenant.run(task_name=per_tenant.name, schema_names=["t_alpha", "t_beta"]) == 1
+    worlds["beta"].tenant.__class__.objects.filter(schema_name="t_beta").update(status="suspended")
+    seen.clear()
+    assert in_each_tenant.run(task_name=per_tenant.name, schema_names=["t_alpha", "t_beta"]) == 0
+    assert seen == ["t_alpha"]

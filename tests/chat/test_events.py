@@ -308,7 +308,7 @@ def test_the_beat_relays_every_tenants_waiting_events(
     assert entry.task == tasks.events_relay_all.name and entry.schedule.run_every.total_seconds() == 60
     assert entry.options["expires"] == 55  # a minute's fan-out that waited longer is dropped
     with django_capture_on_commit_callbacks(execute=True):
-        assert tasks.events_relay_all.apply().get() >= 2
+        assert tasks.events_relay_all.apply().get() >= 1  # batches of a hundred tenants: both in one
     for world in (alpha, beta):
         with tenant_context(world.tenant):
             [event] = read_all()[0]
