@@ -20,23 +20,86 @@ from inkwell import embedded, sqlcheck
 # The browser tests share one browser, one served site and one tenant (package fixtures in
 # tests/e2e/conftest.py), so in parallel runs they go to one process together.
 _ONE_GROUP = ("tests/e2e/",)
+# Seconds each test took in the last run that ran it, kept in pytest's cache.
+_SECONDS_KEY = "inkwell/test-seconds"
+# Until a run has measured them: the files that run whole stacks or migrate schemas for tens of
+# seconds; scheduled last, one of them alone would keep a worker busy after the others have finished.
+_KNOWN_SLOW = {
+    "tests/test_devstack.py": 60.0,
+    "tests/tenants/test_provisioning.py": 40.0,
+    "tests/e2e/": 50.0,
+    "tests/api/test_schemathesis.py": 20.0,
+    "tests/test_install.py": 12.0,
+}
+
+
+def _scope(nodeid: str) -> str:
+    path = nodeid.split("::", 1)[0]
+    return next((group for group in _ONE_GROUP if path.startswith(group)), path)
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)  # optional: pytest-xdist may be switched off
 def pytest_xdist_make_scheduler(config, log):
     """`make test` runs the tests in parallel processes (pytest-xdist, `--dist loadfile`): the tests
     of one file run in the same process, so a module-scoped fixture is still made once, and so do
-    the tests under each folder in _ONE_GROUP."""
+    the tests under each folder in _ONE_GROUP. The longest files go first (as long as the last run
+    measured them), so that no long one is left to start when the other workers are nearly done."""
     if config.getvalue("dist") != "loadfile":
         return None
     from xdist.scheduler import LoadFileScheduling
 
+    cache = getattr(config, "cache", None)  # None with `-p no:cacheprovider`
+    measured = cache.get(_SECONDS_KEY, {}) if cache is not None else {}
+
+    def expected_seconds(unit) -> float:
+        scope, nodeids = unit
+        # Unmeasured tests at a tenth of a second each (most take less).
+        return max(_KNOWN_SLOW.get(scope, 0.0), sum(measured.get(nodeid, 0.1) for nodeid in nodeids))
+
     class Scheduling(LoadFileScheduling):
+        _ordered = False
+
         def _split_scope(self, nodeid: str) -> str:
-            path = super()._split_scope(nodeid)
-            return next((group for group in _ONE_GROUP if path.startswith(group)), path)
+            return _scope(nodeid)
+
+        def _assign_work_unit(self, node) -> None:
+            if not self._ordered:  # the queue is complete before the first unit is handed out
+                self._ordered = True
+                units = sorted(self.workqueue.items(), key=expected_seconds, reverse=True)
+                self.workqueue.clear()
+                self.workqueue.update(units)
+            super()._assign_work_unit(node)
 
     return Scheduling(config, log)
+
+
+class _TestTimer:
+    """Records, on the process that schedules, how long each test took (without the session set-up
+    each worker's first test pays), for the next run's order."""
+
+    def __init__(self, config):
+        self.config = config
+        self.seconds: dict[str, float] = {}
+        self.started: set = set()
+
+    def pytest_runtest_logreport(self, report):
+        node = getattr(report, "node", None)  # the worker it came from (in a parallel run)
+        if report.when == "setup" and node not in self.started:
+            self.started.add(node)
+            return
+        self.seconds[report.nodeid] = self.seconds.get(report.nodeid, 0.0) + report.duration
+
+    def pytest_sessionfinish(self, session):
+        cache = getattr(self.config, "cache", None)  # None with `-p no:cacheprovider`
+        if self.seconds and cache is not None:
+            kept = cache.get(_SECONDS_KEY, {})
+            kept.update({nodeid: round(seconds, 3) for nodeid, seconds in self.seconds.items()})
+            cache.set(_SECONDS_KEY, kept)
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # the main process, not an xdist worker
+        config.pluginmanager.register(_TestTimer(config), "inkwell-test-timer")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -2,6 +2,7 @@
 suite as a whole runs under it (tests/conftest.py), so the suite passing is its other half."""
 
 import contextlib
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection
@@ -154,3 +155,29 @@ def test_migration_status_may_be_read_across_schemas_but_nothing_else_with_it(al
     )
     with pytest.raises(sqlcheck.CrossSchemaQuery), connection.cursor() as cursor:
         cursor.execute(mixed, ["contracts"])
+
+
+def test_a_cached_verdict_is_kept_per_search_path(forgiven):
+    # The same statement text is fine on the public schema (both tables resolve to public) and not
+    # on a tenant connection (the contracts table resolves to the tenant's schema): a verdict cached
+    # for one search path must not answer for the other, the first time or any later one.
+    sql = (
+        'SELECT "contracts_contract"."id" FROM "contracts_contract" WHERE "contracts_contract"."customer_name" '
+        'IN (SELECT U0."actor_label" FROM "tenants_auditevent" U0) /* cache-key test */'
+    )
+    ran = []
+
+    def execute(sql, params, many, context):
+        ran.append(context["connection"].schema_name)
+
+    def run_on(schema_name):
+        sqlcheck.check(execute, sql, None, False, {"connection": SimpleNamespace(schema_name=schema_name)})
+
+    for _ in range(2):
+        run_on("public")
+        with pytest.raises(
+            sqlcheck.CrossSchemaQuery, match="t_alpha with public table.s. tenants_auditevent"
+        ):
+            run_on("t_alpha")
+    assert ran == ["public", "public"]
+    assert len(forgiven) == 2

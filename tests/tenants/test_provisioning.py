@@ -148,19 +148,48 @@ def test_fallback_that_fails_while_migrating_leaves_no_orphan_schema(worlds, mon
     assert not Tenant.objects.filter(subdomain="gamma").exists()
 
 
-@pytest.mark.parametrize("behind", ["0001", "zero"])
+def _unmigrate_leaf_app(schema_name: str, *, whole_app: bool) -> str:
+    """Unapply, in `schema_name`, the latest migration (or all migrations) of a tenant app no other
+    app's migrations depend on, as if it had been written after the schema was made; returns one of
+    its tables that the unapplied migrations drop. A leaf app, so that only its own migrations go
+    back and forth (unapplying contenttypes would take every app with it and cost tens of seconds)."""
+    from django.apps import apps
+    from django.db.migrations.loader import MigrationLoader
+
+    graph = MigrationLoader(None, ignore_no_migrations=True).graph
+    app = "chat"
+    leaf = graph.leaf_nodes(app)[0]
+    assert not [child for child in graph.node_map[leaf].children if child.key[0] != app]
+    if whole_app:
+        target, table = "zero", apps.get_model("chat", "Conversation")._meta.db_table
+    else:
+        target = next(parent.key[1] for parent in graph.node_map[leaf].parents if parent.key[0] == app)
+        before = tables_in(schema_name)
+        table = None
+    call_command("migrate_schemas", app, target, schema_name=schema_name, tenant=True, verbosity=0)
+    connection.set_schema_to_public()
+    if not whole_app:
+        assert (app, leaf[1]) not in _applied(schema_name) and tables_in(schema_name) <= before
+    assert table is None or table not in tables_in(schema_name)
+    return table
+
+
+def _applied(schema_name: str) -> set[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT app, name FROM "{schema_name}".django_migrations')
+        return set(cursor.fetchall())
+
+
+@pytest.mark.parametrize("behind", ["latest", "zero"])
 def test_a_stale_spare_is_migrated_before_it_is_claimed(worlds, behind):
     spare = spare_tenants().get()
-    # As if contenttypes.0002 (or the whole app) had been written after this spare was made.
-    call_command(
-        "migrate_schemas", "contenttypes", behind, schema_name=spare.schema_name, tenant=True, verbosity=0
-    )
-    connection.set_schema_to_public()
+    # As if the app's latest migration (or the whole app) had been written after this spare was made.
+    table = _unmigrate_leaf_app(spare.schema_name, whole_app=behind == "zero")
     assert not provisioning.spare_is_current(spare.schema_name)
     result = provision()
     assert result.tenant.pk == spare.pk
     assert provisioning.spare_is_current("t_gamma")
-    assert "django_content_type" in tables_in("t_gamma")
+    assert table is None or table in tables_in("t_gamma")
 
 
 def test_tenant_create_command_prints_url_and_link(worlds, capsys):
@@ -196,11 +225,15 @@ def test_fallback_spare_is_returned_to_the_pool_when_the_claim_fails(worlds, mon
 
 
 def test_a_spare_row_without_its_schema_is_cleared_away(worlds):
-    for spare in spare_tenants():
-        spare_schema_drop(spare)
-    broken = Tenant.objects.create(schema_name="spare_brokenbroken", status=Tenant.Status.SPARE)
+    spare = spare_tenants().get()
+    # Older than the good spare (the oldest is claimed first), so provisioning comes to it first.
+    oldest = Tenant.objects.order_by("pk").values_list("pk", flat=True).first()
+    broken = Tenant.objects.create(
+        pk=oldest - 1, schema_name="spare_brokenbroken", status=Tenant.Status.SPARE
+    )
     result = provision()
     assert result.tenant.status == Tenant.Status.ACTIVE and schema_exists("t_gamma")
+    assert result.tenant.pk == spare.pk  # the good spare, no new schema migrated
     assert not Tenant.objects.filter(pk=broken.pk).exists()
 
 
@@ -218,11 +251,8 @@ def test_top_up_clears_abandoned_spares_and_refreshes_stale_ones(worlds):
     from django.utils import timezone
 
     stale = spare_tenants().get()
-    call_command(
-        "migrate_schemas", "contenttypes", "0001", schema_name=stale.schema_name, tenant=True, verbosity=0
-    )
-    connection.set_schema_to_public()
-    abandoned = provisioning.spare_schema_create(claimable=False)
+    _unmigrate_leaf_app(stale.schema_name, whole_app=False)
+    abandoned = _reserved_spare()
     Tenant.objects.filter(pk=abandoned.pk).update(reserved_at=timezone.now() - timedelta(hours=2))
 
     assert provisioning.spare_schemas_top_up(target=2) == 1
@@ -231,8 +261,21 @@ def test_top_up_clears_abandoned_spares_and_refreshes_stale_ones(worlds):
     assert spare_tenants().count() == 2
 
 
+def _reserved_spare() -> Tenant:
+    """A spare some process reserved and is building (its schema begun, not yet migrated): what
+    spare_schema_create(claimable=False) leaves while it runs, without the migrations' seconds."""
+    from django.utils import timezone
+
+    spare = Tenant.objects.create(
+        schema_name="spare_reserved0000", status=Tenant.Status.PROVISIONING, reserved_at=timezone.now()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE SCHEMA "{spare.schema_name}"')
+    return spare
+
+
 def test_top_up_leaves_recently_reserved_spares_alone_and_clears_broken_rows(worlds):
-    in_use = provisioning.spare_schema_create(claimable=False)  # e.g. the fallback of a running provision
+    in_use = _reserved_spare()  # e.g. the fallback of a running provision
     Tenant.objects.filter(pk=in_use.pk).update(created=in_use.created.replace(year=2020))  # made long ago…
     broken = Tenant.objects.create(schema_name="spare_nothinghere", status=Tenant.Status.SPARE)
     provisioning.spare_schemas_top_up(target=1)
