@@ -76,6 +76,8 @@ class Launch:
             INKWELL_STATE_DIR=str(state_dir),
             INKWELL_MEDIA_DIR=str(state_dir / "media"),
             INKWELL_SPARE_SCHEMAS="1",
+            # a month of demo metrics, not two years: the stack's worker scores them beside the suite
+            INKWELL_DEMO_HISTORY_DAYS="30",
         )
         self.port = port
         self.state_dir = state_dir
