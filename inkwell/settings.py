@@ -579,7 +579,8 @@ CELERY_TIMEZONE = "UTC"
 INGESTION_HOUR = int(os.environ.get("INKWELL_INGESTION_HOUR", "4"))  # tenant-local hour of the nightly run
 INGESTION_WINDOW_DAYS = int(os.environ.get("INKWELL_INGESTION_WINDOW_DAYS", "5"))  # trailing days re-fetched
 INGESTION_MAX_DAYS = 800  # longest window one run fetches (a two-year backfill fits)
-INGESTION_DEMO_HISTORY_DAYS = int(os.environ.get("INKWELL_DEMO_HISTORY_DAYS", "730"))  # demo tenant, first load
+# days of demo metrics the demo tenant gets on first load
+INGESTION_DEMO_HISTORY_DAYS = int(os.environ.get("INKWELL_DEMO_HISTORY_DAYS", "730"))
 INGESTION_RETRY_BASE_SECONDS = 60
 INGESTION_RETRY_MAX_SECONDS = 3600
 INGESTION_MAX_RETRIES = 6
