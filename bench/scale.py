@@ -73,10 +73,10 @@ DB = "inkwell_scale"
 DAYS = 30  # a month of daily metrics per tenant
 LEADS = 12
 CONTRACTS = 3
-CLONE_BATCH = 10
+CLONE_BATCH = 10  # schemas replayed per psql call, each in a transaction of its own
 # Each fan-out is timed this many times (1 worker, 2 workers, 1, 2, …) and the best kept: on 2 cores
 # shared with PostgreSQL and Redis one sample of the one-worker figure varied 156–216 s between runs.
-FANOUT_SAMPLES = 2  # schemas replayed per psql call, each in a transaction of its own
+FANOUT_SAMPLES = 2
 
 # --- migrations ------------------------------------------------------------------------------------
 # Stock django-tenants: every schema's MigrationExecutor, one after another or in its multiprocessing
@@ -485,8 +485,11 @@ def measure_fanout(s, schemas: list[str], workers: int) -> float:
         purge_queues()
 
 
-# The beat's every-minute fan-outs (outage sweeps and lifecycle): what one minute of them costs.
-MINUTELY = ("chat.tasks.agents_evaluate_all", "chat.tasks.events_relay_all", "chat.tasks.bus_relay_all")
+def minutely_tasks() -> list[str]:
+    """The beat's every-minute entries (outage sweeps and agent lifecycle), read from its schedule."""
+    from django.conf import settings
+
+    return sorted(spec["task"] for spec in settings.CELERY_BEAT_SCHEDULE.values() if spec["schedule"] == 60.0)
 
 
 def queued_messages() -> int:
@@ -505,7 +508,7 @@ def queued_messages() -> int:
 
 
 def measure_minutely(s, tenants: int) -> float:
-    """Worker time of one minute of the minutely fan-outs (MINUTELY) with nothing waiting anywhere,
+    """Worker time of one minute of the minutely fan-outs (minutely_tasks) with nothing waiting anywhere,
     their steady state: one worker process, from sending them until the queues are empty and the
     worker idle. A first, untimed minute relays what is waiting (the clones carry their template's
     unrelayed events) and the notifications that queues."""
@@ -513,7 +516,7 @@ def measure_minutely(s, tenants: int) -> float:
 
     def one_minute() -> float:
         started = time.perf_counter()
-        for name in MINUTELY:
+        for name in minutely_tasks():
             app.send_task(name)
         deadline = started + 900
         while time.perf_counter() < deadline:
